@@ -1,0 +1,617 @@
+//! Signing and verifying keys: ECDSA P-256 (the default) and Ed25519, on ring.
+//!
+//! A private key lives in a [`SigningKey`] (in memory, read from PKCS#8) or behind
+//! any other [`Signer`] (a token, an HSM). Public keys are [`VerifyingKey`]s, read
+//! and written as SubjectPublicKeyInfo.
+//!
+//! Secrets: the PKCS#8 bytes a `SigningKey` holds are zeroized on drop, exports of
+//! them come back as [`Zeroizing`] values named `secret_*`, and `Debug` never shows
+//! them. ring keeps its own expanded copy of the private key inside its key pair
+//! types, which it does not zeroize; that copy never leaves ring.
+
+use std::fmt;
+
+use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, UintRef};
+use der::{Decode, Encode, SecretDocument};
+use pkcs8::pkcs5::pbes2;
+use pkcs8::{EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
+use ring::signature::{self as ring_sig, KeyPair as _};
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::KeyError;
+
+pub use ring::rand::{SecureRandom, SystemRandom};
+
+/// id-ecPublicKey (RFC 5480).
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// secp256r1 / prime256v1 (RFC 5480).
+const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+/// id-Ed25519 (RFC 8410).
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+
+/// PBKDF2-HMAC-SHA256 rounds for keys we encrypt (OWASP's 2023 figure).
+pub const PBKDF2_ROUNDS: u32 = 600_000;
+
+/// A signature algorithm this crate can sign and verify with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureAlgorithm {
+    /// ECDSA over P-256 with SHA-256 (JOSE `ES256`).
+    EcdsaP256Sha256,
+    /// Ed25519 (JOSE `EdDSA`).
+    Ed25519,
+}
+
+impl SignatureAlgorithm {
+    /// A short human name: `ECDSA P-256 SHA-256`, `Ed25519`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::EcdsaP256Sha256 => "ECDSA P-256 SHA-256",
+            Self::Ed25519 => "Ed25519",
+        }
+    }
+}
+
+impl fmt::Display for SignatureAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A passphrase that protects a private key at rest. Zeroized on drop; `Debug`
+/// elides it.
+#[derive(Clone, Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct Passphrase(String);
+
+impl Passphrase {
+    /// Wraps a passphrase. The `String` given is moved, not copied.
+    pub fn new(passphrase: String) -> Self {
+        Self(passphrase)
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl From<String> for Passphrase {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase([secret elided])")
+    }
+}
+
+/// A signature with the algorithm that made it.
+///
+/// ECDSA signatures are held in the fixed-size form (`r ‖ s`, 64 bytes), which JOSE
+/// and PKCS#11 use; [`Signature::to_der`] gives the DER form X.509 and CMS use.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signature {
+    algorithm: SignatureAlgorithm,
+    bytes: Vec<u8>,
+}
+
+#[derive(der::Sequence)]
+struct EcdsaSigValue<'a> {
+    r: UintRef<'a>,
+    s: UintRef<'a>,
+}
+
+impl Signature {
+    /// Wraps raw signature bytes: `r ‖ s` for ECDSA P-256 (64 bytes), 64 bytes for
+    /// Ed25519. Used by [`Signer`]s whose key lives elsewhere (a token returns `r ‖ s`).
+    pub fn from_fixed(algorithm: SignatureAlgorithm, bytes: Vec<u8>) -> Result<Self, KeyError> {
+        if bytes.len() != 64 {
+            return Err(KeyError::Malformed {
+                what: "signature",
+                detail: format!("{algorithm} signatures are 64 bytes, found {}", bytes.len()),
+            });
+        }
+        Ok(Self { algorithm, bytes })
+    }
+
+    /// Reads a DER-encoded ECDSA signature (`ECDSA-Sig-Value`); an Ed25519
+    /// signature has no DER form and is taken as it is.
+    pub fn from_der(algorithm: SignatureAlgorithm, der: &[u8]) -> Result<Self, KeyError> {
+        match algorithm {
+            SignatureAlgorithm::Ed25519 => Self::from_fixed(algorithm, der.to_vec()),
+            SignatureAlgorithm::EcdsaP256Sha256 => {
+                let malformed = |detail: String| KeyError::Malformed { what: "ECDSA signature", detail };
+                let v = EcdsaSigValue::from_der(der).map_err(|e| malformed(e.to_string()))?;
+                let mut bytes = vec![0u8; 64];
+                for (half, int) in bytes.chunks_mut(32).zip([v.r, v.s]) {
+                    let n = int.as_bytes();
+                    let dst = half
+                        .len()
+                        .checked_sub(n.len())
+                        .and_then(|at| half.get_mut(at..))
+                        .ok_or_else(|| malformed("integer longer than 32 bytes".into()))?;
+                    dst.copy_from_slice(n);
+                }
+                Ok(Self { algorithm, bytes })
+            }
+        }
+    }
+
+    /// The algorithm that made the signature.
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    /// The fixed-size form: `r ‖ s` for ECDSA, the 64 bytes of Ed25519.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The form X.509 and CMS carry: a DER `ECDSA-Sig-Value` for ECDSA, the plain
+    /// 64 bytes for Ed25519.
+    pub fn to_der(&self) -> Result<Vec<u8>, KeyError> {
+        match self.algorithm {
+            SignatureAlgorithm::Ed25519 => Ok(self.bytes.clone()),
+            SignatureAlgorithm::EcdsaP256Sha256 => {
+                let (r, s) = self.bytes.split_at(self.bytes.len() / 2);
+                let int = |b| UintRef::new(b).map_err(|_| KeyError::Sign);
+                EcdsaSigValue { r: int(r)?, s: int(s)? }.to_der().map_err(|_| KeyError::Sign)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({}, {} bytes)", self.algorithm, self.bytes.len())
+    }
+}
+
+/// A public key that checks signatures.
+///
+/// ```
+/// use identity_core::keys::{SigningKey, SignatureAlgorithm, Signer, SystemRandom, VerifyingKey};
+/// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &SystemRandom::new())?;
+/// let public = VerifyingKey::from_spki_der(&key.verifying_key().to_spki_der())?;
+/// let signature = key.sign(b"decision 42/QD")?;
+/// assert!(public.verify(b"decision 42/QD", &signature).is_ok());
+/// assert!(public.verify(b"decision 43/QD", &signature).is_err());
+/// # Ok::<(), identity_core::KeyError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct VerifyingKey {
+    algorithm: SignatureAlgorithm,
+    /// SEC1 uncompressed point for ECDSA (65 bytes), the 32 bytes for Ed25519.
+    bytes: Vec<u8>,
+}
+
+impl VerifyingKey {
+    /// Makes a key from its raw public bytes: an uncompressed SEC1 point (`04 ‖ x ‖ y`)
+    /// for P-256, 32 bytes for Ed25519. The length and form are checked here; that a
+    /// point lies on the curve is checked by every verification.
+    pub fn from_bytes(algorithm: SignatureAlgorithm, bytes: &[u8]) -> Result<Self, KeyError> {
+        let ok = match algorithm {
+            SignatureAlgorithm::EcdsaP256Sha256 => bytes.len() == 65 && bytes.first() == Some(&4),
+            SignatureAlgorithm::Ed25519 => bytes.len() == 32,
+        };
+        if !ok {
+            return Err(KeyError::Malformed {
+                what: "public key",
+                detail: match algorithm {
+                    SignatureAlgorithm::EcdsaP256Sha256 => {
+                        format!("P-256 keys are 65-byte uncompressed points, found {} bytes", bytes.len())
+                    }
+                    SignatureAlgorithm::Ed25519 => {
+                        format!("Ed25519 keys are 32 bytes, found {}", bytes.len())
+                    }
+                },
+            });
+        }
+        Ok(Self { algorithm, bytes: bytes.to_vec() })
+    }
+
+    /// Reads a DER SubjectPublicKeyInfo.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| KeyError::Malformed {
+            what: "SubjectPublicKeyInfo",
+            detail: e.to_string(),
+        })?;
+        let algorithm = algorithm_of(&spki.algorithm)?;
+        let bytes = spki.subject_public_key.as_bytes().ok_or_else(|| KeyError::Malformed {
+            what: "SubjectPublicKeyInfo",
+            detail: "public key bit string has unused bits".into(),
+        })?;
+        Self::from_bytes(algorithm, bytes)
+    }
+
+    /// Reads a PEM `PUBLIC KEY` block.
+    pub fn from_spki_pem(pem: &str) -> Result<Self, KeyError> {
+        let (label, der) = der::Document::from_pem(pem)
+            .map_err(|e| KeyError::Malformed { what: "PEM", detail: e.to_string() })?;
+        if label != "PUBLIC KEY" {
+            return Err(KeyError::PemLabel { expected: "PUBLIC KEY", found: label.to_owned() });
+        }
+        Self::from_spki_der(der.as_bytes())
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn to_spki_der(&self) -> Vec<u8> {
+        let curve = P256;
+        let algorithm = match self.algorithm {
+            SignatureAlgorithm::EcdsaP256Sha256 => {
+                AlgorithmIdentifierRef { oid: EC_PUBLIC_KEY, parameters: Some(AnyRef::from(&curve)) }
+            }
+            SignatureAlgorithm::Ed25519 => AlgorithmIdentifierRef { oid: ED25519, parameters: None },
+        };
+        let encoded = BitStringRef::from_bytes(&self.bytes)
+            .and_then(|subject_public_key| {
+                SubjectPublicKeyInfoRef { algorithm, subject_public_key }.to_der()
+            });
+        // Encoding a 32- or 65-byte key cannot exceed any DER limit.
+        encoded.unwrap_or_default()
+    }
+
+    /// The PEM `PUBLIC KEY` block.
+    pub fn to_spki_pem(&self) -> String {
+        der::pem::encode_string("PUBLIC KEY", der::pem::LineEnding::LF, &self.to_spki_der())
+            .unwrap_or_default()
+    }
+
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    /// The raw public bytes (uncompressed point or Ed25519 key).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Checks a signature made by the matching private key. Any failure, including a
+    /// signature by another algorithm, is the same opaque [`KeyError::BadSignature`].
+    pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), KeyError> {
+        if signature.algorithm != self.algorithm {
+            return Err(KeyError::BadSignature);
+        }
+        let alg: &dyn ring_sig::VerificationAlgorithm = match self.algorithm {
+            SignatureAlgorithm::EcdsaP256Sha256 => &ring_sig::ECDSA_P256_SHA256_FIXED,
+            SignatureAlgorithm::Ed25519 => &ring_sig::ED25519,
+        };
+        ring_sig::UnparsedPublicKey::new(alg, &self.bytes)
+            .verify(message, &signature.bytes)
+            .map_err(|_| KeyError::BadSignature)
+    }
+
+    /// Checks a signature in the form X.509 and CMS carry (DER for ECDSA).
+    pub fn verify_der(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        let alg: &dyn ring_sig::VerificationAlgorithm = match self.algorithm {
+            SignatureAlgorithm::EcdsaP256Sha256 => &ring_sig::ECDSA_P256_SHA256_ASN1,
+            SignatureAlgorithm::Ed25519 => &ring_sig::ED25519,
+        };
+        ring_sig::UnparsedPublicKey::new(alg, &self.bytes)
+            .verify(message, signature)
+            .map_err(|_| KeyError::BadSignature)
+    }
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VerifyingKey({}, ", self.algorithm)?;
+        self.bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))?;
+        f.write_str(")")
+    }
+}
+
+fn algorithm_of(alg: &AlgorithmIdentifierRef<'_>) -> Result<SignatureAlgorithm, KeyError> {
+    if alg.oid == ED25519 {
+        if alg.parameters.is_some() {
+            return Err(KeyError::Malformed {
+                what: "algorithm identifier",
+                detail: "Ed25519 takes no parameters".into(),
+            });
+        }
+        return Ok(SignatureAlgorithm::Ed25519);
+    }
+    if alg.oid == EC_PUBLIC_KEY {
+        let curve = alg
+            .parameters
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+            .ok_or_else(|| KeyError::Malformed {
+                what: "algorithm identifier",
+                detail: "an EC key must name its curve".into(),
+            })?;
+        if curve != P256 {
+            return Err(KeyError::UnsupportedAlgorithm { oid: format!("EC curve {curve}") });
+        }
+        return Ok(SignatureAlgorithm::EcdsaP256Sha256);
+    }
+    Err(KeyError::UnsupportedAlgorithm { oid: alg.oid.to_string() })
+}
+
+/// Anything that can sign with a private key: a [`SigningKey`] in memory, and later a
+/// key on a PKCS#11 token or in an HSM.
+pub trait Signer {
+    /// The algorithm the key signs with.
+    fn algorithm(&self) -> SignatureAlgorithm;
+    /// The matching public key.
+    fn public_key(&self) -> &VerifyingKey;
+    /// Signs `message` (the implementation hashes it as the algorithm requires).
+    fn sign(&self, message: &[u8]) -> Result<Signature, KeyError>;
+}
+
+enum KeyPair {
+    Ecdsa(ring_sig::EcdsaKeyPair),
+    Ed25519(ring_sig::Ed25519KeyPair),
+}
+
+/// A private key held in memory.
+///
+/// ```
+/// use identity_core::keys::{Passphrase, SigningKey, SignatureAlgorithm, SystemRandom};
+/// let rng = SystemRandom::new();
+/// let key = SigningKey::generate(SignatureAlgorithm::Ed25519, &rng)?;
+/// // Plain PKCS#8 comes back wrapped so that it is wiped when dropped.
+/// let pem = key.secret_pkcs8_pem();
+/// assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+/// // Encrypted PKCS#8 (PBES2, PBKDF2-SHA256, AES-256-CBC) is safe to store.
+/// let pass = Passphrase::new("correct horse battery staple".into());
+/// let encrypted = key.to_encrypted_pkcs8_pem(&pass, &rng)?;
+/// let again = SigningKey::from_pkcs8_pem(&encrypted, Some(&pass))?;
+/// assert_eq!(again.verifying_key(), key.verifying_key());
+/// // Debug never shows the secret.
+/// assert!(format!("{key:?}").contains("[secret elided]"));
+/// # Ok::<(), identity_core::KeyError>(())
+/// ```
+pub struct SigningKey {
+    pair: KeyPair,
+    public: VerifyingKey,
+    pkcs8: Zeroizing<Vec<u8>>,
+    rng: SystemRandom,
+}
+
+impl SigningKey {
+    /// Generates a new key.
+    pub fn generate(algorithm: SignatureAlgorithm, rng: &dyn SecureRandom) -> Result<Self, KeyError> {
+        let document = match algorithm {
+            SignatureAlgorithm::EcdsaP256Sha256 => ring_sig::EcdsaKeyPair::generate_pkcs8(
+                &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+                rng,
+            ),
+            SignatureAlgorithm::Ed25519 => ring_sig::Ed25519KeyPair::generate_pkcs8(rng),
+        }
+        .map_err(|_| KeyError::Random)?;
+        Self::from_pkcs8_der(document.as_ref())
+    }
+
+    /// Reads an unencrypted PKCS#8 `PrivateKeyInfo` (v1 or v2) in DER.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
+        let info = PrivateKeyInfoRef::from_der(der)
+            .map_err(|e| KeyError::Malformed { what: "PKCS#8", detail: e.to_string() })?;
+        let rejected = |e: ring::error::KeyRejected| KeyError::Rejected { reason: e.to_string() };
+        let rng = SystemRandom::new();
+        let pair = match algorithm_of(&info.algorithm)? {
+            SignatureAlgorithm::EcdsaP256Sha256 => KeyPair::Ecdsa(
+                ring_sig::EcdsaKeyPair::from_pkcs8(&ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
+                    .map_err(rejected)?,
+            ),
+            SignatureAlgorithm::Ed25519 => {
+                // OpenSSL writes v1 (no public key); ring's generator writes v2 (with
+                // one, which this call then checks).
+                KeyPair::Ed25519(ring_sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(rejected)?)
+            }
+        };
+        let (algorithm, public) = match &pair {
+            KeyPair::Ecdsa(p) => (SignatureAlgorithm::EcdsaP256Sha256, p.public_key().as_ref()),
+            KeyPair::Ed25519(p) => (SignatureAlgorithm::Ed25519, p.public_key().as_ref()),
+        };
+        let public = VerifyingKey::from_bytes(algorithm, public)?;
+        Ok(Self { pair, public, pkcs8: Zeroizing::new(der.to_vec()), rng })
+    }
+
+    /// Reads an encrypted PKCS#8 `EncryptedPrivateKeyInfo` (PBES2 with PBKDF2 or
+    /// scrypt, AES-CBC or AES-GCM) in DER, as `openssl pkcs8 -topk8 -v2 aes256` and
+    /// `openssl genpkey -aes256` write.
+    pub fn from_encrypted_pkcs8_der(der: &[u8], passphrase: &Passphrase) -> Result<Self, KeyError> {
+        let info = EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| KeyError::Malformed {
+            what: "encrypted PKCS#8",
+            detail: e.to_string(),
+        })?;
+        let plain = info.decrypt(passphrase.as_bytes()).map_err(|e| match e {
+            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => KeyError::Decrypt,
+            pkcs8::Error::EncryptedPrivateKey(other) => {
+                KeyError::UnsupportedEncryption { detail: other.to_string() }
+            }
+            // The plaintext did not decode: a wrong passphrase that happened to leave
+            // valid padding, or a damaged file.
+            _ => KeyError::Decrypt,
+        })?;
+        Self::from_pkcs8_der(plain.as_bytes()).map_err(|e| match e {
+            KeyError::Malformed { .. } => KeyError::Decrypt,
+            other => other,
+        })
+    }
+
+    /// Reads a PEM `PRIVATE KEY` block, or an `ENCRYPTED PRIVATE KEY` block with the
+    /// passphrase. Any other label is refused with the label named.
+    pub fn from_pkcs8_pem(pem: &str, passphrase: Option<&Passphrase>) -> Result<Self, KeyError> {
+        let (label, document) = SecretDocument::from_pem(pem)
+            .map_err(|e| KeyError::Malformed { what: "PEM", detail: e.to_string() })?;
+        match (label, passphrase) {
+            ("PRIVATE KEY", _) => Self::from_pkcs8_der(document.as_bytes()),
+            ("ENCRYPTED PRIVATE KEY", Some(pass)) => Self::from_encrypted_pkcs8_der(document.as_bytes(), pass),
+            ("ENCRYPTED PRIVATE KEY", None) => Err(KeyError::PassphraseRequired),
+            (other, _) => Err(KeyError::PemLabel {
+                expected: "PRIVATE KEY or ENCRYPTED PRIVATE KEY (convert others with `openssl pkcs8 -topk8`)",
+                found: other.to_owned(),
+            }),
+        }
+    }
+
+    /// Whether a PEM text holds an encrypted private key (so a caller knows to ask for
+    /// a passphrase before reading it).
+    pub fn pem_is_encrypted(pem: &str) -> bool {
+        pem.trim_start().starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    }
+
+    /// The public key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.public
+    }
+
+    /// The unencrypted PKCS#8 DER. Wiped when the returned value is dropped.
+    pub fn secret_pkcs8_der(&self) -> Zeroizing<Vec<u8>> {
+        self.pkcs8.clone()
+    }
+
+    /// The unencrypted PKCS#8 as a PEM `PRIVATE KEY` block. Wiped when dropped.
+    pub fn secret_pkcs8_pem(&self) -> Zeroizing<String> {
+        Zeroizing::new(
+            der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &self.pkcs8).unwrap_or_default(),
+        )
+    }
+
+    /// The key encrypted under `passphrase` as PKCS#8 `EncryptedPrivateKeyInfo` DER:
+    /// PBES2 with PBKDF2-HMAC-SHA256 ([`PBKDF2_ROUNDS`] rounds, 16-byte salt) and
+    /// AES-256-CBC, which OpenSSL reads with `openssl pkey -passin`.
+    pub fn to_encrypted_pkcs8_der(&self, passphrase: &Passphrase, rng: &dyn SecureRandom) -> Result<Vec<u8>, KeyError> {
+        let mut salt = [0u8; 16];
+        let mut iv = [0u8; 16];
+        rng.fill(&mut salt).map_err(|_| KeyError::Random)?;
+        rng.fill(&mut iv).map_err(|_| KeyError::Random)?;
+        let params = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(PBKDF2_ROUNDS, &salt, iv)
+            .map_err(|e| KeyError::UnsupportedEncryption { detail: e.to_string() })?;
+        let info = PrivateKeyInfoRef::from_der(&self.pkcs8)
+            .map_err(|e| KeyError::Malformed { what: "PKCS#8", detail: e.to_string() })?;
+        let encrypted = info
+            .encrypt_with_params(params, passphrase.as_bytes())
+            .map_err(|e| KeyError::UnsupportedEncryption { detail: e.to_string() })?;
+        Ok(encrypted.as_bytes().to_vec())
+    }
+
+    /// The key encrypted as by [`SigningKey::to_encrypted_pkcs8_der`], in a PEM
+    /// `ENCRYPTED PRIVATE KEY` block.
+    pub fn to_encrypted_pkcs8_pem(&self, passphrase: &Passphrase, rng: &dyn SecureRandom) -> Result<String, KeyError> {
+        let der = self.to_encrypted_pkcs8_der(passphrase, rng)?;
+        der::pem::encode_string("ENCRYPTED PRIVATE KEY", der::pem::LineEnding::LF, &der)
+            .map_err(|e| KeyError::Malformed { what: "PEM", detail: e.to_string() })
+    }
+}
+
+impl Signer for SigningKey {
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.public.algorithm
+    }
+
+    fn public_key(&self) -> &VerifyingKey {
+        &self.public
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature, KeyError> {
+        let bytes = match &self.pair {
+            KeyPair::Ecdsa(p) => p.sign(&self.rng, message).map_err(|_| KeyError::Sign)?.as_ref().to_vec(),
+            KeyPair::Ed25519(p) => p.sign(message).as_ref().to_vec(),
+        };
+        Ok(Signature { algorithm: self.public.algorithm, bytes })
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("public", &self.public)
+            .field("secret", &format_args!("[secret elided]"))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(alg: SignatureAlgorithm) -> SigningKey {
+        SigningKey::generate(alg, &SystemRandom::new()).unwrap()
+    }
+
+    #[test]
+    fn sign_verify_both_algorithms_and_forms() {
+        for alg in [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::Ed25519] {
+            let k = key(alg);
+            let sig = k.sign(b"msg").unwrap();
+            assert_eq!(sig.as_bytes().len(), 64);
+            k.verifying_key().verify(b"msg", &sig).unwrap();
+            assert_eq!(k.verifying_key().verify(b"msh", &sig), Err(KeyError::BadSignature));
+            let der = sig.to_der().unwrap();
+            k.verifying_key().verify_der(b"msg", &der).unwrap();
+            assert_eq!(Signature::from_der(alg, &der).unwrap(), sig);
+            let mut tampered = der.clone();
+            let last = tampered.len() - 1;
+            tampered[last] ^= 1;
+            assert!(k.verifying_key().verify_der(b"msg", &tampered).is_err());
+        }
+    }
+
+    #[test]
+    fn signature_of_other_algorithm_is_refused() {
+        let ec = key(SignatureAlgorithm::EcdsaP256Sha256);
+        let ed = key(SignatureAlgorithm::Ed25519);
+        let sig = ed.sign(b"m").unwrap();
+        assert_eq!(ec.verifying_key().verify(b"m", &sig), Err(KeyError::BadSignature));
+    }
+
+    #[test]
+    fn pkcs8_and_spki_round_trip() {
+        for alg in [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::Ed25519] {
+            let k = key(alg);
+            let again = SigningKey::from_pkcs8_pem(&k.secret_pkcs8_pem(), None).unwrap();
+            assert_eq!(again.verifying_key(), k.verifying_key());
+            let spki = k.verifying_key().to_spki_pem();
+            assert_eq!(&VerifyingKey::from_spki_pem(&spki).unwrap(), k.verifying_key());
+        }
+    }
+
+    #[test]
+    fn encrypted_pkcs8_needs_the_right_passphrase() {
+        let rng = SystemRandom::new();
+        let k = key(SignatureAlgorithm::EcdsaP256Sha256);
+        let pem = k.to_encrypted_pkcs8_pem(&Passphrase::new("right".into()), &rng).unwrap();
+        assert!(SigningKey::pem_is_encrypted(&pem));
+        assert_eq!(SigningKey::from_pkcs8_pem(&pem, None).unwrap_err(), KeyError::PassphraseRequired);
+        assert_eq!(
+            SigningKey::from_pkcs8_pem(&pem, Some(&Passphrase::new("wrong".into()))).unwrap_err(),
+            KeyError::Decrypt
+        );
+    }
+
+    #[test]
+    fn bad_input_gets_named_errors() {
+        assert!(matches!(SigningKey::from_pkcs8_der(b"\x30\x03\x02\x01"), Err(KeyError::Malformed { .. })));
+        let cert = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        assert!(matches!(SigningKey::from_pkcs8_pem(cert, None), Err(KeyError::PemLabel { .. })));
+        assert!(matches!(VerifyingKey::from_spki_pem(cert), Err(KeyError::PemLabel { .. })));
+        assert!(matches!(
+            VerifyingKey::from_bytes(SignatureAlgorithm::EcdsaP256Sha256, &[2; 33]),
+            Err(KeyError::Malformed { .. })
+        ));
+        assert!(matches!(Signature::from_der(SignatureAlgorithm::EcdsaP256Sha256, b"\x30"), Err(KeyError::Malformed { .. })));
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let k = key(SignatureAlgorithm::Ed25519);
+        let pkcs8 = k.secret_pkcs8_der();
+        let shown = format!("{k:?}");
+        assert!(shown.contains("[secret elided]"));
+        // No run of 8 secret bytes, in hex, appears in the output.
+        let hex: String = pkcs8.iter().map(|b| format!("{b:02x}")).collect();
+        let public: String = k.verifying_key().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        for window in hex.as_bytes().chunks(16) {
+            let w = std::str::from_utf8(window).unwrap();
+            if !public.contains(w) && w.len() == 16 {
+                assert!(!shown.contains(w));
+            }
+        }
+        assert_eq!(format!("{:?}", Passphrase::new("hunter2".into())), "Passphrase([secret elided])");
+    }
+}

@@ -407,7 +407,19 @@ impl SigningKey {
             KeyPair::Ed25519(p) => (SignatureAlgorithm::Ed25519, p.public_key().as_ref()),
         };
         let public = VerifyingKey::from_bytes(algorithm, public)?;
-        Ok(Self { pair, public, pkcs8: Zeroizing::new(der.to_vec()), rng })
+        let pkcs8 = match algorithm {
+            // Keep Ed25519 keys as PKCS#8 v1 (RFC 8410 without the optional public
+            // key): OpenSSL 3.0 cannot read v2, which ring's generator writes.
+            SignatureAlgorithm::Ed25519 if info.public_key.is_some() => {
+                let v1 = PrivateKeyInfoRef::new(info.algorithm, info.private_key);
+                Zeroizing::new(v1.to_der().map_err(|e| KeyError::Malformed {
+                    what: "PKCS#8",
+                    detail: e.to_string(),
+                })?)
+            }
+            _ => Zeroizing::new(der.to_vec()),
+        };
+        Ok(Self { pair, public, pkcs8, rng })
     }
 
     /// Reads an encrypted PKCS#8 `EncryptedPrivateKeyInfo` (PBES2 with PBKDF2 or

@@ -1,0 +1,61 @@
+"""The other side of identity-core's JOSE interop tests, using jwcrypto.
+
+Usage:
+  jwcrypto_interop.py verify JWK_FILE TOKEN_FILE
+      verifies the token with the public JWK; prints {"claims": ..., "thumbprint": ...}
+      and exits 0, or prints the error and exits 1.
+  jwcrypto_interop.py sign KTY
+      makes a fresh key (KTY "EC" for P-256 or "OKP" for Ed25519), signs a JWT and
+      prints {"token": ..., "jwk": <public JWK>, "thumbprint": ..., "claims": ...}.
+"""
+
+import json
+import sys
+import time
+
+from jwcrypto import jwk, jwt
+
+
+def verify(jwk_path, token_path):
+    with open(jwk_path) as f:
+        key = jwk.JWK.from_json(f.read())
+    with open(token_path) as f:
+        token = f.read().strip()
+    alg = {"EC": "ES256", "OKP": "EdDSA"}[key["kty"]]
+    try:
+        checked = jwt.JWT(jwt=token, key=key, algs=[alg], check_claims={})
+    except Exception as e:  # noqa: BLE001 - report any failure to the Rust side
+        print(f"{type(e).__name__}: {e}")
+        sys.exit(1)
+    print(json.dumps({
+        "claims": json.loads(checked.claims),
+        "header": json.loads(checked.header),
+        "thumbprint": key.thumbprint(),
+    }))
+
+
+def sign(kty):
+    if kty == "EC":
+        key, alg = jwk.JWK.generate(kty="EC", crv="P-256"), "ES256"
+    else:
+        key, alg = jwk.JWK.generate(kty="OKP", crv="Ed25519"), "EdDSA"
+    now = int(time.time())
+    claims = {"iss": "https://python.example", "sub": "079203001234", "aud": "rust",
+              "iat": now, "exp": now + 300, "name": "Nguyễn Văn An"}
+    token = jwt.JWT(header={"alg": alg, "kid": key.thumbprint(), "typ": "JWT"}, claims=claims)
+    token.make_signed_token(key)
+    print(json.dumps({
+        "token": token.serialize(),
+        "jwk": json.loads(key.export_public()),
+        "thumbprint": key.thumbprint(),
+        "claims": claims,
+    }))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "verify":
+        verify(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "sign":
+        sign(sys.argv[2])
+    else:
+        sys.exit(f"unknown command {sys.argv[1]}")

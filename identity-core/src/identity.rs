@@ -86,7 +86,11 @@ const ENTERPRISE_WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
 fn digits<const N: usize>(s: &str, kind: IdentifierKind) -> Result<[u8; N], IdentifierError> {
     let found = s.chars().count();
     if found != N {
-        return Err(IdentifierError::Length { kind, expected: N, found });
+        return Err(IdentifierError::Length {
+            kind,
+            expected: N,
+            found,
+        });
     }
     let mut out = [0u8; N];
     for (i, (slot, c)) in out.iter_mut().zip(s.chars()).enumerate() {
@@ -94,7 +98,10 @@ fn digits<const N: usize>(s: &str, kind: IdentifierKind) -> Result<[u8; N], Iden
             .to_digit(10)
             .filter(|_| c.is_ascii_digit())
             .and_then(|d| u8::try_from(d).ok())
-            .ok_or(IdentifierError::NonDigit { kind, position: i + 1 })?;
+            .ok_or(IdentifierError::NonDigit {
+                kind,
+                position: i + 1,
+            })?;
     }
     Ok(out)
 }
@@ -160,7 +167,8 @@ pub struct CalendarDate {
 impl CalendarDate {
     /// Makes a date, refusing days that do not exist (30 February, 29 February 2100).
     pub fn new(year: u16, month: u8, day: u8) -> Result<Self, IdentifierError> {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -169,7 +177,9 @@ impl CalendarDate {
             _ => 0,
         };
         if year == 0 || day == 0 || day > days {
-            return Err(IdentifierError::Date { found: format!("{year:04}-{month:02}-{day:02}") });
+            return Err(IdentifierError::Date {
+                found: format!("{year:04}-{month:02}-{day:02}"),
+            });
         }
         Ok(Self { year, month, day })
     }
@@ -194,7 +204,9 @@ impl FromStr for CalendarDate {
     type Err = IdentifierError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || IdentifierError::Date { found: s.to_owned() };
+        let bad = || IdentifierError::Date {
+            found: s.to_owned(),
+        };
         let b = s.as_bytes();
         if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
             return Err(bad());
@@ -261,7 +273,11 @@ impl PersonalNumber {
 
     /// The holder's sex.
     pub fn sex(&self) -> Sex {
-        if self.0[3] % 2 == 0 { Sex::Male } else { Sex::Female }
+        if self.0[3].is_multiple_of(2) {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
     /// The holder's year of birth, from the century digit and the two year digits.
@@ -373,7 +389,10 @@ impl EnterpriseCode {
 
     /// The code of the enterprise this code belongs to (itself, without a branch).
     pub fn head_office(&self) -> Self {
-        Self { digits: self.digits, branch: None }
+        Self {
+            digits: self.digits,
+            branch: None,
+        }
     }
 
     /// The two-digit province (tax office) prefix.
@@ -392,7 +411,10 @@ impl FromStr for EnterpriseCode {
         };
         let digits: [u8; 10] = digits(main, Self::KIND)?;
         if digits[..2] == [0, 0] {
-            return Err(IdentifierError::Province { kind: Self::KIND, code: "00".into() });
+            return Err(IdentifierError::Province {
+                kind: Self::KIND,
+                code: "00".into(),
+            });
         }
         if digits[2..9].iter().all(|&d| d == 0) {
             return Err(IdentifierError::ZeroSerial);
@@ -401,12 +423,18 @@ impl FromStr for EnterpriseCode {
         first_nine.copy_from_slice(&digits[..9]);
         let expected = Self::check_digit(&first_nine);
         if expected != Some(digits[9]) {
-            return Err(IdentifierError::Checksum { kind: Self::KIND, expected, found: digits[9] });
+            return Err(IdentifierError::Checksum {
+                kind: Self::KIND,
+                expected,
+                found: digits[9],
+            });
         }
         let branch = match branch {
             None => None,
             Some(suffix) => {
-                let bad = || IdentifierError::Branch { found: suffix.to_owned() };
+                let bad = || IdentifierError::Branch {
+                    found: suffix.to_owned(),
+                };
                 let n = suffix
                     .strip_prefix('-')
                     .filter(|n| n.len() == 3 && n.bytes().all(|c| c.is_ascii_digit()))
@@ -489,7 +517,9 @@ impl FromStr for AssuranceLevel {
             "low" => Ok(Self::Low),
             "substantial" => Ok(Self::Substantial),
             "high" => Ok(Self::High),
-            _ => Err(IdentifierError::Text { field: "assurance level (low, substantial, high)" }),
+            _ => Err(IdentifierError::Text {
+                field: "assurance level (low, substantial, high)",
+            }),
         }
     }
 }
@@ -500,7 +530,11 @@ fn text(field: &'static str, value: String) -> Result<String, IdentifierError> {
     if trimmed.is_empty() || trimmed.chars().any(char::is_control) {
         return Err(IdentifierError::Text { field });
     }
-    Ok(if trimmed.len() == value.len() { value } else { trimmed.to_owned() })
+    Ok(if trimmed.len() == value.len() {
+        value
+    } else {
+        trimmed.to_owned()
+    })
 }
 
 /// A resident, identified by a personal identification number.
@@ -553,7 +587,11 @@ impl Citizen {
         if let Some(date) = birth_date {
             personal_number.check_birth_date(date)?;
         }
-        Ok(Self { full_name: text("full name", full_name.into())?, personal_number, birth_date })
+        Ok(Self {
+            full_name: text("full name", full_name.into())?,
+            personal_number,
+            birth_date,
+        })
     }
 
     /// The full name, in Vietnamese with diacritics.
@@ -600,7 +638,11 @@ struct BusinessFields {
 impl TryFrom<BusinessFields> for Business {
     type Error = IdentifierError;
     fn try_from(f: BusinessFields) -> Result<Self, Self::Error> {
-        Self::new(f.enterprise_code, f.registered_name, f.legal_representatives)
+        Self::new(
+            f.enterprise_code,
+            f.registered_name,
+            f.legal_representatives,
+        )
     }
 }
 
@@ -726,7 +768,11 @@ mod tests {
         assert_eq!(n.sex(), Sex::Female);
         assert_eq!(n.birth_year(), 1990);
         assert_eq!(n.sequence(), 12345);
-        let centuries = [(0, 1900, Sex::Male), (3, 2000, Sex::Female), (4, 2100, Sex::Male)];
+        let centuries = [
+            (0, 1900, Sex::Male),
+            (3, 2000, Sex::Female),
+            (4, 2100, Sex::Male),
+        ];
         for (digit, base, sex) in centuries {
             let n = pn(&format!("096{digit}05000001")).unwrap();
             assert_eq!((n.birth_year(), n.sex()), (base + 5, sex));
@@ -740,27 +786,65 @@ mod tests {
         let kind = IdentifierKind::PersonalNumber;
         assert_eq!(
             pn("00119001234"),
-            Err(IdentifierError::Length { kind, expected: 12, found: 11 })
+            Err(IdentifierError::Length {
+                kind,
+                expected: 12,
+                found: 11
+            })
         );
         assert_eq!(
             pn("0011900123456"),
-            Err(IdentifierError::Length { kind, expected: 12, found: 13 })
+            Err(IdentifierError::Length {
+                kind,
+                expected: 12,
+                found: 13
+            })
         );
-        assert_eq!(pn("00119001234a"), Err(IdentifierError::NonDigit { kind, position: 12 }));
+        assert_eq!(
+            pn("00119001234a"),
+            Err(IdentifierError::NonDigit { kind, position: 12 })
+        );
         // Non-ASCII digits (Arabic-Indic five) are refused too.
-        assert_eq!(pn("00119001234٥"), Err(IdentifierError::NonDigit { kind, position: 12 }));
-        assert_eq!(pn("003190012345"), Err(IdentifierError::Province { kind, code: "003".into() }));
-        assert_eq!(pn("097190012345"), Err(IdentifierError::Province { kind, code: "097".into() }));
-        assert_eq!(pn("000190012345"), Err(IdentifierError::Province { kind, code: "000".into() }));
+        assert_eq!(
+            pn("00119001234٥"),
+            Err(IdentifierError::NonDigit { kind, position: 12 })
+        );
+        assert_eq!(
+            pn("003190012345"),
+            Err(IdentifierError::Province {
+                kind,
+                code: "003".into()
+            })
+        );
+        assert_eq!(
+            pn("097190012345"),
+            Err(IdentifierError::Province {
+                kind,
+                code: "097".into()
+            })
+        );
+        assert_eq!(
+            pn("000190012345"),
+            Err(IdentifierError::Province {
+                kind,
+                code: "000".into()
+            })
+        );
     }
 
     #[test]
     fn birth_date_consistency() {
         let n = pn("079203001234").unwrap();
-        assert!(n.check_birth_date(CalendarDate::new(2003, 12, 31).unwrap()).is_ok());
+        assert!(
+            n.check_birth_date(CalendarDate::new(2003, 12, 31).unwrap())
+                .is_ok()
+        );
         assert_eq!(
             n.check_birth_date(CalendarDate::new(1903, 1, 1).unwrap()),
-            Err(IdentifierError::BirthYearMismatch { number_year: 2003, date_year: 1903 })
+            Err(IdentifierError::BirthYearMismatch {
+                number_year: 2003,
+                date_year: 1903
+            })
         );
         assert_eq!(
             n.check_birth_date(CalendarDate::new(1899, 1, 1).unwrap()),
@@ -779,11 +863,31 @@ mod tests {
         let kind = IdentifierKind::EnterpriseCode;
         assert_eq!(
             ec("0314409057"),
-            Err(IdentifierError::Checksum { kind, expected: Some(8), found: 7 })
+            Err(IdentifierError::Checksum {
+                kind,
+                expected: Some(8),
+                found: 7
+            })
         );
-        assert_eq!(ec("031440905"), Err(IdentifierError::Length { kind, expected: 10, found: 9 }));
-        assert_eq!(ec("03144O9058"), Err(IdentifierError::NonDigit { kind, position: 6 }));
-        assert_eq!(ec("0014409058"), Err(IdentifierError::Province { kind, code: "00".into() }));
+        assert_eq!(
+            ec("031440905"),
+            Err(IdentifierError::Length {
+                kind,
+                expected: 10,
+                found: 9
+            })
+        );
+        assert_eq!(
+            ec("03144O9058"),
+            Err(IdentifierError::NonDigit { kind, position: 6 })
+        );
+        assert_eq!(
+            ec("0014409058"),
+            Err(IdentifierError::Province {
+                kind,
+                code: "00".into()
+            })
+        );
         assert_eq!(ec("0100000000"), Err(IdentifierError::ZeroSerial));
         for bad in ["-000", "-1000", "-01", "002", "-00a", "--02", "-"] {
             assert_eq!(
@@ -796,25 +900,23 @@ mod tests {
 
     #[test]
     fn weighted_sum_zero_has_no_check_digit() {
-        // 0100000110: 1*29 + 1*5 + 1*3 = 37; find a prefix whose sum is 0 mod 11.
-        // 01 00000 11 0 -> search any nine digits with s == 0 and check all ten endings fail.
-        let nine = (0..1_000_000u32)
-            .map(|i| {
-                let mut d = [0u8; 9];
-                d[0] = 0;
-                d[1] = 1;
-                let mut x = i;
-                for slot in d[2..8].iter_mut().rev() {
-                    *slot = u8::try_from(x % 10).unwrap();
-                    x /= 10;
-                }
-                d
-            })
-            .find(|d| d[2..].iter().any(|&x| x != 0) && EnterpriseCode::check_digit(d).is_none())
-            .unwrap();
+        // 0100000080: 1*29 + 8*5 = 69 = 6*11 + 3, so s = 3 and the check digit is 7.
+        assert_eq!(
+            EnterpriseCode::check_digit(&[0, 1, 0, 0, 0, 0, 0, 8, 0]),
+            Some(7)
+        );
+        // 010000005: 1*29 + 5*3 = 44 = 4*11, so s = 0 and no check digit fits.
+        let nine = [0, 1, 0, 0, 0, 0, 0, 0, 5];
+        assert_eq!(EnterpriseCode::check_digit(&nine), None);
         for last in 0..10 {
-            let s: String = nine.iter().chain([&last]).map(|d| char::from(b'0' + d)).collect();
-            assert!(matches!(ec(&s), Err(IdentifierError::Checksum { expected: None, .. })), "{s}");
+            let s = format!("010000005{last}");
+            assert!(
+                matches!(
+                    ec(&s),
+                    Err(IdentifierError::Checksum { expected: None, .. })
+                ),
+                "{s}"
+            );
         }
     }
 
@@ -825,7 +927,14 @@ mod tests {
         assert!(CalendarDate::new(2000, 2, 29).is_ok());
         assert!(CalendarDate::new(2024, 4, 31).is_err());
         assert!(CalendarDate::new(2024, 13, 1).is_err());
-        for bad in ["2024-1-01", "2024/01/01", "20240101", "2024-01-0x", "+024-01-01", "2024-00-10"] {
+        for bad in [
+            "2024-1-01",
+            "2024/01/01",
+            "20240101",
+            "2024-01-0x",
+            "+024-01-01",
+            "2024-00-10",
+        ] {
             assert!(bad.parse::<CalendarDate>().is_err(), "{bad}");
         }
     }
@@ -834,7 +943,10 @@ mod tests {
     fn identities_validate_on_deserialize() {
         let ok = r#"{"full_name":"Lê Văn C","personal_number":"001090012345","birth_date":"1990-01-02"}"#;
         let c: Citizen = serde_json::from_str(ok).unwrap();
-        assert_eq!(serde_json::from_str::<Citizen>(&serde_json::to_string(&c).unwrap()).unwrap(), c);
+        assert_eq!(
+            serde_json::from_str::<Citizen>(&serde_json::to_string(&c).unwrap()).unwrap(),
+            c
+        );
         let wrong_year = ok.replace("1990-01-02", "1991-01-02");
         assert!(serde_json::from_str::<Citizen>(&wrong_year).is_err());
         let empty_name = ok.replace("Lê Văn C", "  ");
@@ -847,27 +959,41 @@ mod tests {
         let o = format!(r#"{{"citizen":{ok},"agency":"Bộ Tư pháp","position":"Chuyên viên"}}"#);
         let o: Official = serde_json::from_str(&o).unwrap();
         assert_eq!(o.citizen(), &c);
-        assert_eq!(serde_json::to_value(AssuranceLevel::Substantial).unwrap(), "substantial");
+        assert_eq!(
+            serde_json::to_value(AssuranceLevel::Substantial).unwrap(),
+            "substantial"
+        );
         assert!(AssuranceLevel::Low < AssuranceLevel::High);
     }
 
     fn valid_personal_number() -> impl Strategy<Value = String> {
-        (0..PROVINCES.len(), 0u8..10, 0u8..100, 0u32..1_000_000).prop_map(|(p, c, y, s)| {
-            format!("{:03}{c}{y:02}{s:06}", PROVINCES[p].0)
-        })
+        (0..PROVINCES.len(), 0u8..10, 0u8..100, 0u32..1_000_000)
+            .prop_map(|(p, c, y, s)| format!("{:03}{c}{y:02}{s:06}", PROVINCES[p].0))
     }
 
     fn valid_enterprise_code() -> impl Strategy<Value = String> {
-        (1u32..100, 1u32..10_000_000, proptest::option::of(1u16..1000))
-            .prop_filter_map("weighted sum 0 has no check digit", |(p, serial, branch)| {
-                let s = format!("{p:02}{serial:07}");
-                let nine: [u8; 9] = s.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().ok()?;
-                let check = EnterpriseCode::check_digit(&nine)?;
-                Some(match branch {
-                    Some(b) => format!("{s}{check}-{b:03}"),
-                    None => format!("{s}{check}"),
-                })
-            })
+        (
+            1u32..100,
+            1u32..10_000_000,
+            proptest::option::of(1u16..1000),
+        )
+            .prop_filter_map(
+                "weighted sum 0 has no check digit",
+                |(p, serial, branch)| {
+                    let s = format!("{p:02}{serial:07}");
+                    let nine: [u8; 9] = s
+                        .bytes()
+                        .map(|b| b - b'0')
+                        .collect::<Vec<_>>()
+                        .try_into()
+                        .ok()?;
+                    let check = EnterpriseCode::check_digit(&nine)?;
+                    Some(match branch {
+                        Some(b) => format!("{s}{check}-{b:03}"),
+                        None => format!("{s}{check}"),
+                    })
+                },
+            )
     }
 
     proptest! {

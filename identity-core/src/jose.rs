@@ -89,13 +89,18 @@ impl FromStr for JwsAlgorithm {
             "ES256" => Ok(Self::Es256),
             "EdDSA" => Ok(Self::EdDsa),
             "none" => Err(JoseError::Unsecured),
-            other => Err(JoseError::AlgorithmNotAllowed { alg: other.to_owned() }),
+            other => Err(JoseError::AlgorithmNotAllowed {
+                alg: other.to_owned(),
+            }),
         }
     }
 }
 
 fn malformed(what: &'static str, detail: impl Into<String>) -> JoseError {
-    JoseError::Malformed { what, detail: detail.into() }
+    JoseError::Malformed {
+        what,
+        detail: detail.into(),
+    }
 }
 
 fn b64_decode(what: &'static str, s: &str) -> Result<Vec<u8>, JoseError> {
@@ -124,7 +129,13 @@ pub struct JwsHeader {
 impl JwsHeader {
     /// A header with only `alg`.
     pub fn new(alg: JwsAlgorithm) -> Self {
-        Self { alg, kid: None, typ: None, cty: None, other: Map::new() }
+        Self {
+            alg,
+            kid: None,
+            typ: None,
+            cty: None,
+            other: Map::new(),
+        }
     }
 
     /// Sets `kid`.
@@ -151,8 +162,8 @@ impl JwsHeader {
     }
 
     fn from_json(bytes: &[u8]) -> Result<Self, JoseError> {
-        let Value::Object(mut m) = serde_json::from_slice(bytes)
-            .map_err(|e| malformed("JWS header", e.to_string()))?
+        let Value::Object(mut m) =
+            serde_json::from_slice(bytes).map_err(|e| malformed("JWS header", e.to_string()))?
         else {
             return Err(malformed("JWS header", "not a JSON object"));
         };
@@ -178,17 +189,31 @@ impl JwsHeader {
             Some(_) => Err(malformed("JWS header", format!("{name} is not a string"))),
         };
         let (kid, typ, cty) = (text("kid")?, text("typ")?, text("cty")?);
-        Ok(Self { alg, kid, typ, cty, other: m })
+        Ok(Self {
+            alg,
+            kid,
+            typ,
+            cty,
+            other: m,
+        })
     }
 }
 
 /// Signs `payload` as a JWS in compact serialisation.
 ///
 /// The header's `alg` must match the signer's key.
-pub fn sign_compact(header: &JwsHeader, payload: &[u8], signer: &dyn Signer) -> Result<String, Error> {
+pub fn sign_compact(
+    header: &JwsHeader,
+    payload: &[u8],
+    signer: &dyn Signer,
+) -> Result<String, Error> {
     let key_alg = JwsAlgorithm::for_key(signer.algorithm());
     if key_alg != header.alg {
-        return Err(JoseError::KeyMismatch { alg: header.alg.as_str(), key: key_alg.as_str() }.into());
+        return Err(JoseError::KeyMismatch {
+            alg: header.alg.as_str(),
+            key: key_alg.as_str(),
+        }
+        .into());
     }
     let header_json = serde_json::to_vec(&header.to_json())
         .map_err(|e| malformed("JWS header", e.to_string()))?;
@@ -224,16 +249,25 @@ impl<'a> UnverifiedJws<'a> {
     /// none`, unknown algorithms and `crit` here, before anything else is looked at.
     pub fn decode(token: &'a str) -> Result<Self, JoseError> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(malformed("JWS", "compact serialisation has three dot-separated parts"));
+            return Err(malformed(
+                "JWS",
+                "compact serialisation has three dot-separated parts",
+            ));
         };
         let header = JwsHeader::from_json(&b64_decode("JWS header", h)?)?;
         let signature = b64_decode("JWS signature", s)?;
         let signing_input = token.get(..h.len() + 1 + p.len()).unwrap_or_default();
         // Check the payload's encoding now so that verify cannot fail on it later.
         b64_decode("JWS payload", p)?;
-        Ok(Self { header, signing_input, payload_b64: p, signature })
+        Ok(Self {
+            header,
+            signing_input,
+            payload_b64: p,
+            signature,
+        })
     }
 
     /// The header, unauthenticated until [`UnverifiedJws::verify`] succeeds: use it only
@@ -243,7 +277,11 @@ impl<'a> UnverifiedJws<'a> {
     }
 
     /// Checks the signature with `key`, accepting only the algorithms in `allowed`.
-    pub fn verify(self, key: &VerifyingKey, allowed: &[JwsAlgorithm]) -> Result<VerifiedJws, JoseError> {
+    pub fn verify(
+        self,
+        key: &VerifyingKey,
+        allowed: &[JwsAlgorithm],
+    ) -> Result<VerifiedJws, JoseError> {
         self.check_algorithm(allowed)?;
         self.check_signature(key)?;
         self.into_verified()
@@ -251,13 +289,24 @@ impl<'a> UnverifiedJws<'a> {
 
     /// Checks the signature with the key of `keys` that the header's `kid` names
     /// (or, without a `kid`, each key of the right algorithm in turn).
-    pub fn verify_with_set(self, keys: &JwkSet, allowed: &[JwsAlgorithm]) -> Result<VerifiedJws, JoseError> {
+    pub fn verify_with_set(
+        self,
+        keys: &JwkSet,
+        allowed: &[JwsAlgorithm],
+    ) -> Result<VerifiedJws, JoseError> {
         self.check_algorithm(allowed)?;
-        let candidates: Vec<&Jwk> = keys.candidates(self.header.kid.as_deref(), self.header.alg).collect();
+        let candidates: Vec<&Jwk> = keys
+            .candidates(self.header.kid.as_deref(), self.header.alg)
+            .collect();
         if candidates.is_empty() {
-            return Err(JoseError::UnknownKey { kid: self.header.kid.clone() });
+            return Err(JoseError::UnknownKey {
+                kid: self.header.kid.clone(),
+            });
         }
-        if candidates.iter().any(|jwk| self.check_signature(&jwk.key).is_ok()) {
+        if candidates
+            .iter()
+            .any(|jwk| self.check_signature(&jwk.key).is_ok())
+        {
             self.into_verified()
         } else {
             Err(JoseError::BadSignature)
@@ -268,7 +317,9 @@ impl<'a> UnverifiedJws<'a> {
         if allowed.contains(&self.header.alg) {
             Ok(())
         } else {
-            Err(JoseError::AlgorithmNotAllowed { alg: self.header.alg.as_str().to_owned() })
+            Err(JoseError::AlgorithmNotAllowed {
+                alg: self.header.alg.as_str().to_owned(),
+            })
         }
     }
 
@@ -287,18 +338,31 @@ impl<'a> UnverifiedJws<'a> {
     }
 
     fn into_verified(self) -> Result<VerifiedJws, JoseError> {
-        Ok(VerifiedJws { payload: b64_decode("JWS payload", self.payload_b64)?, header: self.header })
+        Ok(VerifiedJws {
+            payload: b64_decode("JWS payload", self.payload_b64)?,
+            header: self.header,
+        })
     }
 }
 
 /// Signs a JWT: `claims` must serialise to a JSON object.
-pub fn sign_jwt(header: &JwsHeader, claims: &impl Serialize, signer: &dyn Signer) -> Result<String, Error> {
-    let value = serde_json::to_value(claims)
-        .map_err(|e| ClaimsError::Malformed { detail: e.to_string() })?;
+pub fn sign_jwt(
+    header: &JwsHeader,
+    claims: &impl Serialize,
+    signer: &dyn Signer,
+) -> Result<String, Error> {
+    let value = serde_json::to_value(claims).map_err(|e| ClaimsError::Malformed {
+        detail: e.to_string(),
+    })?;
     if !value.is_object() {
-        return Err(ClaimsError::Malformed { detail: "JWT claims must be a JSON object".into() }.into());
+        return Err(ClaimsError::Malformed {
+            detail: "JWT claims must be a JSON object".into(),
+        }
+        .into());
     }
-    let payload = serde_json::to_vec(&value).map_err(|e| ClaimsError::Malformed { detail: e.to_string() })?;
+    let payload = serde_json::to_vec(&value).map_err(|e| ClaimsError::Malformed {
+        detail: e.to_string(),
+    })?;
     sign_compact(header, &payload, signer)
 }
 
@@ -379,22 +443,24 @@ impl Validation {
         }
         let (now, leeway) = (self.now, self.leeway);
         let slack = i64::try_from(leeway).unwrap_or(i64::MAX);
-        if let Some(exp) = numeric_date(claims, "exp")? {
-            if now >= exp.saturating_add(slack) {
-                return Err(ClaimsError::Expired { exp, now, leeway });
-            }
+        if let Some(exp) = numeric_date(claims, "exp")?
+            && now >= exp.saturating_add(slack)
+        {
+            return Err(ClaimsError::Expired { exp, now, leeway });
         }
-        if let Some(nbf) = numeric_date(claims, "nbf")? {
-            if now.saturating_add(slack) < nbf {
-                return Err(ClaimsError::NotYetValid { nbf, now, leeway });
-            }
+        if let Some(nbf) = numeric_date(claims, "nbf")?
+            && now.saturating_add(slack) < nbf
+        {
+            return Err(ClaimsError::NotYetValid { nbf, now, leeway });
         }
         if let Some(iat) = numeric_date(claims, "iat")? {
             if iat > now.saturating_add(slack) {
                 return Err(ClaimsError::IssuedInFuture { iat, now, leeway });
             }
             if let Some(max_age) = self.max_age {
-                let limit = i64::try_from(max_age).unwrap_or(i64::MAX).saturating_add(slack);
+                let limit = i64::try_from(max_age)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(slack);
                 if now.saturating_sub(iat) > limit {
                     return Err(ClaimsError::TooOld { iat, now, max_age });
                 }
@@ -404,9 +470,16 @@ impl Validation {
             match claims.get("iss") {
                 Some(Value::String(iss)) if iss == expected => {}
                 Some(Value::String(iss)) => {
-                    return Err(ClaimsError::Issuer { expected: expected.clone(), found: iss.clone() });
+                    return Err(ClaimsError::Issuer {
+                        expected: expected.clone(),
+                        found: iss.clone(),
+                    });
                 }
-                Some(_) => return Err(ClaimsError::Malformed { detail: "iss is not a string".into() }),
+                Some(_) => {
+                    return Err(ClaimsError::Malformed {
+                        detail: "iss is not a string".into(),
+                    });
+                }
                 None => return Err(ClaimsError::Missing { name: "iss".into() }),
             }
         }
@@ -416,7 +489,10 @@ impl Validation {
             None => return Err(ClaimsError::Missing { name: "aud".into() }),
             Some(found) => {
                 if !found.iter().any(|a| self.audiences.contains(a)) {
-                    return Err(ClaimsError::Audience { expected: self.audiences.clone(), found });
+                    return Err(ClaimsError::Audience {
+                        expected: self.audiences.clone(),
+                        found,
+                    });
                 }
             }
         }
@@ -430,15 +506,25 @@ fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, 
         None => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15).map(|f| f.floor() as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite() && f.abs() < 1e15)
+                    .map(|f| f.floor() as i64)
+            })
             .map(Some)
-            .ok_or_else(|| ClaimsError::Malformed { detail: format!("{name} is out of range") }),
-        Some(_) => Err(ClaimsError::Malformed { detail: format!("{name} is not a number") }),
+            .ok_or_else(|| ClaimsError::Malformed {
+                detail: format!("{name} is out of range"),
+            }),
+        Some(_) => Err(ClaimsError::Malformed {
+            detail: format!("{name} is not a number"),
+        }),
     }
 }
 
 fn audiences(claims: &Map<String, Value>) -> Result<Option<Vec<String>>, ClaimsError> {
-    let bad = || ClaimsError::Malformed { detail: "aud is not a string or an array of strings".into() };
+    let bad = || ClaimsError::Malformed {
+        detail: "aud is not a string or an array of strings".into(),
+    };
     match claims.get("aud") {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
@@ -473,7 +559,11 @@ impl<'a> UnverifiedJwt<'a> {
     }
 
     /// Checks the signature with a key from `keys`, then the claims against `rules`.
-    pub fn verify_with_set(self, keys: &JwkSet, rules: &Validation) -> Result<VerifiedClaims, Error> {
+    pub fn verify_with_set(
+        self,
+        keys: &JwkSet,
+        rules: &Validation,
+    ) -> Result<VerifiedClaims, Error> {
         let jws = self.0.verify_with_set(keys, &rules.algorithms)?;
         VerifiedClaims::check(jws, rules)
     }
@@ -488,13 +578,21 @@ pub struct VerifiedClaims {
 
 impl VerifiedClaims {
     fn check(jws: VerifiedJws, rules: &Validation) -> Result<Self, Error> {
-        let Value::Object(claims) = serde_json::from_slice(&jws.payload)
-            .map_err(|e| ClaimsError::Malformed { detail: e.to_string() })?
+        let Value::Object(claims) =
+            serde_json::from_slice(&jws.payload).map_err(|e| ClaimsError::Malformed {
+                detail: e.to_string(),
+            })?
         else {
-            return Err(ClaimsError::Malformed { detail: "JWT claims must be a JSON object".into() }.into());
+            return Err(ClaimsError::Malformed {
+                detail: "JWT claims must be a JSON object".into(),
+            }
+            .into());
         };
         rules.check(&claims)?;
-        Ok(Self { header: jws.header, claims })
+        Ok(Self {
+            header: jws.header,
+            claims,
+        })
     }
 
     /// The protected header.
@@ -529,8 +627,9 @@ impl VerifiedClaims {
 
     /// The claims as a caller's own type.
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, ClaimsError> {
-        T::deserialize(Value::Object(self.claims.clone()))
-            .map_err(|e| ClaimsError::Malformed { detail: e.to_string() })
+        T::deserialize(Value::Object(self.claims.clone())).map_err(|e| ClaimsError::Malformed {
+            detail: e.to_string(),
+        })
     }
 }
 
@@ -553,7 +652,12 @@ impl Jwk {
     /// A JWK for `key`, restricted to its JWS algorithm and to signatures.
     pub fn new(key: VerifyingKey) -> Self {
         let alg = Some(JwsAlgorithm::for_key(key.algorithm()));
-        Self { key, kid: None, alg, key_use: Some("sig".into()) }
+        Self {
+            key,
+            kid: None,
+            alg,
+            key_use: Some("sig".into()),
+        }
     }
 
     /// Sets `kid` to the key's RFC 7638 thumbprint.
@@ -573,10 +677,17 @@ impl Jwk {
         let canonical = match self.key.algorithm() {
             SignatureAlgorithm::EcdsaP256Sha256 => {
                 let (x, y) = ec_coordinates(&self.key);
-                format!(r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#, b64(x), b64(y))
+                format!(
+                    r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+                    b64(x),
+                    b64(y)
+                )
             }
             SignatureAlgorithm::Ed25519 => {
-                format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64(self.key.as_bytes()))
+                format!(
+                    r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                    b64(self.key.as_bytes())
+                )
             }
         };
         b64(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
@@ -637,16 +748,25 @@ impl TryFrom<Value> for Jwk {
             let v = text(name)?.ok_or_else(|| malformed("JWK", format!("{name} is missing")))?;
             let bytes = b64_decode("JWK", v)?;
             if bytes.len() != 32 {
-                return Err(malformed("JWK", format!("{name} must be 32 bytes, found {}", bytes.len())));
+                return Err(malformed(
+                    "JWK",
+                    format!("{name} must be 32 bytes, found {}", bytes.len()),
+                ));
             }
             Ok(bytes)
         };
         if m.contains_key("d") {
-            return Err(malformed("JWK", "holds a private key (member d): publish public keys only"));
+            return Err(malformed(
+                "JWK",
+                "holds a private key (member d): publish public keys only",
+            ));
         }
         let kty = text("kty")?.ok_or_else(|| malformed("JWK", "kty is missing"))?;
         let crv = text("crv")?;
-        let unsupported = || JoseError::UnsupportedKey { kty: kty.to_owned(), crv: crv.map(str::to_owned) };
+        let unsupported = || JoseError::UnsupportedKey {
+            kty: kty.to_owned(),
+            crv: crv.map(str::to_owned),
+        };
         let key = match (kty, crv) {
             ("EC", Some("P-256")) => {
                 let mut point = vec![4u8];
@@ -654,7 +774,9 @@ impl TryFrom<Value> for Jwk {
                 point.extend(coordinate("y")?);
                 VerifyingKey::from_bytes(SignatureAlgorithm::EcdsaP256Sha256, &point)
             }
-            ("OKP", Some("Ed25519")) => VerifyingKey::from_bytes(SignatureAlgorithm::Ed25519, &coordinate("x")?),
+            ("OKP", Some("Ed25519")) => {
+                VerifyingKey::from_bytes(SignatureAlgorithm::Ed25519, &coordinate("x")?)
+            }
             _ => return Err(unsupported()),
         }
         .map_err(|e| malformed("JWK", e.to_string()))?;
@@ -663,7 +785,10 @@ impl TryFrom<Value> for Jwk {
             Some(a) => {
                 let alg: JwsAlgorithm = a.parse().map_err(|_| unsupported())?;
                 if alg.signature_algorithm() != key.algorithm() {
-                    return Err(malformed("JWK", format!("alg {a} does not fit a {kty} {} key", crv.unwrap_or(""))));
+                    return Err(malformed(
+                        "JWK",
+                        format!("alg {a} does not fit a {kty} {} key", crv.unwrap_or("")),
+                    ));
                 }
                 Some(alg)
             }
@@ -704,7 +829,8 @@ impl JwkSet {
 
     /// Parses a JWK Set document.
     pub fn from_json(json: &str) -> Result<Self, JoseError> {
-        let value: Value = serde_json::from_str(json).map_err(|e| malformed("JWK Set", e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| malformed("JWK Set", e.to_string()))?;
         Self::try_from(value)
     }
 
@@ -777,16 +903,35 @@ mod tests {
         let good = token(&k, json!({"exp": NOW + 60}));
         let (_, rest) = good.split_once('.').unwrap();
         let none = format!("{}.{}", b64(br#"{"alg":"none"}"#), rest);
-        assert_eq!(UnverifiedJws::decode(&none).unwrap_err(), JoseError::Unsecured);
+        assert_eq!(
+            UnverifiedJws::decode(&none).unwrap_err(),
+            JoseError::Unsecured
+        );
         let hs = format!("{}.{}", b64(br#"{"alg":"HS256"}"#), rest);
         assert_eq!(
             UnverifiedJws::decode(&hs).unwrap_err(),
-            JoseError::AlgorithmNotAllowed { alg: "HS256".into() }
+            JoseError::AlgorithmNotAllowed {
+                alg: "HS256".into()
+            }
         );
-        let only_eddsa = UnverifiedJws::decode(&good).unwrap().verify(k.verifying_key(), &[JwsAlgorithm::EdDsa]);
-        assert_eq!(only_eddsa.unwrap_err(), JoseError::AlgorithmNotAllowed { alg: "ES256".into() });
-        let crit = format!("{}.{}", b64(br#"{"alg":"ES256","crit":["b64"],"b64":false}"#), rest);
-        assert_eq!(UnverifiedJws::decode(&crit).unwrap_err(), JoseError::CriticalExtension { name: "b64".into() });
+        let only_eddsa = UnverifiedJws::decode(&good)
+            .unwrap()
+            .verify(k.verifying_key(), &[JwsAlgorithm::EdDsa]);
+        assert_eq!(
+            only_eddsa.unwrap_err(),
+            JoseError::AlgorithmNotAllowed {
+                alg: "ES256".into()
+            }
+        );
+        let crit = format!(
+            "{}.{}",
+            b64(br#"{"alg":"ES256","crit":["b64"],"b64":false}"#),
+            rest
+        );
+        assert_eq!(
+            UnverifiedJws::decode(&crit).unwrap_err(),
+            JoseError::CriticalExtension { name: "b64".into() }
+        );
     }
 
     #[test]
@@ -794,7 +939,10 @@ mod tests {
         let ec = key(SignatureAlgorithm::EcdsaP256Sha256);
         let ed = key(SignatureAlgorithm::Ed25519);
         let t = token(&ec, json!({}));
-        let r = UnverifiedJws::decode(&t).unwrap().verify(ed.verifying_key(), &[JwsAlgorithm::Es256, JwsAlgorithm::EdDsa]);
+        let r = UnverifiedJws::decode(&t).unwrap().verify(
+            ed.verifying_key(),
+            &[JwsAlgorithm::Es256, JwsAlgorithm::EdDsa],
+        );
         assert!(matches!(r, Err(JoseError::KeyMismatch { .. })));
         let header = JwsHeader::new(JwsAlgorithm::EdDsa);
         assert!(sign_compact(&header, b"x", &ec).is_err());
@@ -802,13 +950,23 @@ mod tests {
 
     #[test]
     fn tampering_breaks_the_signature() {
-        for alg in [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::Ed25519] {
+        for alg in [
+            SignatureAlgorithm::EcdsaP256Sha256,
+            SignatureAlgorithm::Ed25519,
+        ] {
             let k = key(alg);
             let t = token(&k, json!({"sub": "a", "exp": NOW + 10}));
             let parts: Vec<&str> = t.split('.').collect();
-            let forged = format!("{}.{}.{}", parts[0], b64(br#"{"sub":"b","exp":9999999999}"#), parts[2]);
+            let forged = format!(
+                "{}.{}.{}",
+                parts[0],
+                b64(br#"{"sub":"b","exp":9999999999}"#),
+                parts[2]
+            );
             let rules = Validation::new(NOW, &[JwsAlgorithm::for_key(alg)]);
-            let r = UnverifiedJwt::decode(&forged).unwrap().verify(k.verifying_key(), &rules);
+            let r = UnverifiedJwt::decode(&forged)
+                .unwrap()
+                .verify(k.verifying_key(), &rules);
             assert_eq!(r.unwrap_err(), Error::Jose(JoseError::BadSignature));
             for bad in ["a.b", "a.b.c.d", "!!.e30.e30", ""] {
                 assert!(UnverifiedJws::decode(bad).is_err(), "{bad}");
@@ -832,7 +990,10 @@ mod tests {
         let aud_rules = rules.clone().audience("b");
         assert!(check(&k, base.clone(), &aud_rules).is_ok());
         // aud present but the validator names none: refused.
-        assert!(matches!(check(&k, base.clone(), &rules), Err(Error::Claims(ClaimsError::Audience { .. }))));
+        assert!(matches!(
+            check(&k, base.clone(), &rules),
+            Err(Error::Claims(ClaimsError::Audience { .. }))
+        ));
         assert!(matches!(
             check(&k, base.clone(), &rules.clone().audience("c")),
             Err(Error::Claims(ClaimsError::Audience { .. }))
@@ -853,19 +1014,37 @@ mod tests {
             Err(Error::Claims(ClaimsError::IssuedInFuture { .. }))
         ));
         assert!(matches!(
-            check(&k, with(json!({"iat": NOW - 1000})), &aud_rules.clone().max_age(900)),
+            check(
+                &k,
+                with(json!({"iat": NOW - 1000})),
+                &aud_rules.clone().max_age(900)
+            ),
             Err(Error::Claims(ClaimsError::TooOld { .. }))
         ));
         assert!(matches!(
             check(&k, with(json!({"exp": "tomorrow"})), &aud_rules),
             Err(Error::Claims(ClaimsError::Malformed { .. }))
         ));
-        assert!(check(&k, with(json!({"exp": (NOW + 10) as f64 + 0.5})), &aud_rules).is_ok());
+        assert!(
+            check(
+                &k,
+                with(json!({"exp": (NOW + 10) as f64 + 0.5})),
+                &aud_rules
+            )
+            .is_ok()
+        );
         assert!(matches!(
             check(&k, json!({"aud": "b"}), &aud_rules),
             Err(Error::Claims(ClaimsError::Missing { .. }))
         ));
-        assert!(check(&k, json!({"aud": "b"}), &aud_rules.clone().expiry_optional()).is_ok());
+        assert!(
+            check(
+                &k,
+                json!({"aud": "b"}),
+                &aud_rules.clone().expiry_optional()
+            )
+            .is_ok()
+        );
         assert!(matches!(
             check(&k, base.clone(), &aud_rules.clone().issuer("https://other")),
             Err(Error::Claims(ClaimsError::Issuer { .. }))
@@ -874,7 +1053,12 @@ mod tests {
             check(&k, base.clone(), &aud_rules.clone().require("nonce")),
             Err(Error::Claims(ClaimsError::Missing { .. }))
         ));
-        let v = check(&k, base.clone(), &aud_rules.clone().issuer("https://id.example")).unwrap();
+        let v = check(
+            &k,
+            base.clone(),
+            &aud_rules.clone().issuer("https://id.example"),
+        )
+        .unwrap();
         assert_eq!(v.issuer(), Some("https://id.example"));
         assert_eq!(v.expires_at(), Some(NOW + 300));
     }
@@ -893,19 +1077,27 @@ mod tests {
         let kid_b = set.keys[1].kid.clone();
         let header = JwsHeader::new(JwsAlgorithm::Es256).with_kid(kid_b.clone());
         let t = sign_compact(&header, b"hello", &b).unwrap();
-        let v = UnverifiedJws::decode(&t).unwrap().verify_with_set(&set, &[JwsAlgorithm::Es256]).unwrap();
+        let v = UnverifiedJws::decode(&t)
+            .unwrap()
+            .verify_with_set(&set, &[JwsAlgorithm::Es256])
+            .unwrap();
         assert_eq!(v.payload, b"hello");
         // Signed by b but naming a's kid: refused.
         let header = JwsHeader::new(JwsAlgorithm::Es256).with_kid(set.keys[0].kid.clone());
         let t = sign_compact(&header, b"hello", &b).unwrap();
         assert_eq!(
-            UnverifiedJws::decode(&t).unwrap().verify_with_set(&set, &[JwsAlgorithm::Es256]).unwrap_err(),
+            UnverifiedJws::decode(&t)
+                .unwrap()
+                .verify_with_set(&set, &[JwsAlgorithm::Es256])
+                .unwrap_err(),
             JoseError::BadSignature
         );
         let header = JwsHeader::new(JwsAlgorithm::Es256).with_kid(Some("nobody".to_owned()));
         let t = sign_compact(&header, b"hello", &b).unwrap();
         assert!(matches!(
-            UnverifiedJws::decode(&t).unwrap().verify_with_set(&set, &[JwsAlgorithm::Es256]),
+            UnverifiedJws::decode(&t)
+                .unwrap()
+                .verify_with_set(&set, &[JwsAlgorithm::Es256]),
             Err(JoseError::UnknownKey { .. })
         ));
     }
@@ -931,8 +1123,12 @@ mod tests {
     #[test]
     fn rfc7638_example_thumbprint_shape() {
         // RFC 8037 appendix A.3: the Ed25519 public key's thumbprint.
-        let x = Base64UrlUnpadded::decode_vec("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
+        let x =
+            Base64UrlUnpadded::decode_vec("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
         let jwk = Jwk::new(VerifyingKey::from_bytes(SignatureAlgorithm::Ed25519, &x).unwrap());
-        assert_eq!(jwk.thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        assert_eq!(
+            jwk.thumbprint(),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
     }
 }

@@ -122,7 +122,10 @@ impl Signature {
         match algorithm {
             SignatureAlgorithm::Ed25519 => Self::from_fixed(algorithm, der.to_vec()),
             SignatureAlgorithm::EcdsaP256Sha256 => {
-                let malformed = |detail: String| KeyError::Malformed { what: "ECDSA signature", detail };
+                let malformed = |detail: String| KeyError::Malformed {
+                    what: "ECDSA signature",
+                    detail,
+                };
                 let v = EcdsaSigValue::from_der(der).map_err(|e| malformed(e.to_string()))?;
                 let mut bytes = vec![0u8; 64];
                 for (half, int) in bytes.chunks_mut(32).zip([v.r, v.s]) {
@@ -157,7 +160,12 @@ impl Signature {
             SignatureAlgorithm::EcdsaP256Sha256 => {
                 let (r, s) = self.bytes.split_at(self.bytes.len() / 2);
                 let int = |b| UintRef::new(b).map_err(|_| KeyError::Sign);
-                EcdsaSigValue { r: int(r)?, s: int(s)? }.to_der().map_err(|_| KeyError::Sign)
+                EcdsaSigValue {
+                    r: int(r)?,
+                    s: int(s)?,
+                }
+                .to_der()
+                .map_err(|_| KeyError::Sign)
             }
         }
     }
@@ -165,7 +173,12 @@ impl Signature {
 
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Signature({}, {} bytes)", self.algorithm, self.bytes.len())
+        write!(
+            f,
+            "Signature({}, {} bytes)",
+            self.algorithm,
+            self.bytes.len()
+        )
     }
 }
 
@@ -201,7 +214,10 @@ impl VerifyingKey {
                 what: "public key",
                 detail: match algorithm {
                     SignatureAlgorithm::EcdsaP256Sha256 => {
-                        format!("P-256 keys are 65-byte uncompressed points, found {} bytes", bytes.len())
+                        format!(
+                            "P-256 keys are 65-byte uncompressed points, found {} bytes",
+                            bytes.len()
+                        )
                     }
                     SignatureAlgorithm::Ed25519 => {
                         format!("Ed25519 keys are 32 bytes, found {}", bytes.len())
@@ -209,7 +225,10 @@ impl VerifyingKey {
                 },
             });
         }
-        Ok(Self { algorithm, bytes: bytes.to_vec() })
+        Ok(Self {
+            algorithm,
+            bytes: bytes.to_vec(),
+        })
     }
 
     /// Reads a DER SubjectPublicKeyInfo.
@@ -219,19 +238,27 @@ impl VerifyingKey {
             detail: e.to_string(),
         })?;
         let algorithm = algorithm_of(&spki.algorithm)?;
-        let bytes = spki.subject_public_key.as_bytes().ok_or_else(|| KeyError::Malformed {
-            what: "SubjectPublicKeyInfo",
-            detail: "public key bit string has unused bits".into(),
-        })?;
+        let bytes = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| KeyError::Malformed {
+                what: "SubjectPublicKeyInfo",
+                detail: "public key bit string has unused bits".into(),
+            })?;
         Self::from_bytes(algorithm, bytes)
     }
 
     /// Reads a PEM `PUBLIC KEY` block.
     pub fn from_spki_pem(pem: &str) -> Result<Self, KeyError> {
-        let (label, der) = der::Document::from_pem(pem)
-            .map_err(|e| KeyError::Malformed { what: "PEM", detail: e.to_string() })?;
+        let (label, der) = der::Document::from_pem(pem).map_err(|e| KeyError::Malformed {
+            what: "PEM",
+            detail: e.to_string(),
+        })?;
         if label != "PUBLIC KEY" {
-            return Err(KeyError::PemLabel { expected: "PUBLIC KEY", found: label.to_owned() });
+            return Err(KeyError::PemLabel {
+                expected: "PUBLIC KEY",
+                found: label.to_owned(),
+            });
         }
         Self::from_spki_der(der.as_bytes())
     }
@@ -240,15 +267,22 @@ impl VerifyingKey {
     pub fn to_spki_der(&self) -> Vec<u8> {
         let curve = P256;
         let algorithm = match self.algorithm {
-            SignatureAlgorithm::EcdsaP256Sha256 => {
-                AlgorithmIdentifierRef { oid: EC_PUBLIC_KEY, parameters: Some(AnyRef::from(&curve)) }
-            }
-            SignatureAlgorithm::Ed25519 => AlgorithmIdentifierRef { oid: ED25519, parameters: None },
+            SignatureAlgorithm::EcdsaP256Sha256 => AlgorithmIdentifierRef {
+                oid: EC_PUBLIC_KEY,
+                parameters: Some(AnyRef::from(&curve)),
+            },
+            SignatureAlgorithm::Ed25519 => AlgorithmIdentifierRef {
+                oid: ED25519,
+                parameters: None,
+            },
         };
-        let encoded = BitStringRef::from_bytes(&self.bytes)
-            .and_then(|subject_public_key| {
-                SubjectPublicKeyInfoRef { algorithm, subject_public_key }.to_der()
-            });
+        let encoded = BitStringRef::from_bytes(&self.bytes).and_then(|subject_public_key| {
+            SubjectPublicKeyInfoRef {
+                algorithm,
+                subject_public_key,
+            }
+            .to_der()
+        });
         // Encoding a 32- or 65-byte key cannot exceed any DER limit.
         encoded.unwrap_or_default()
     }
@@ -323,11 +357,15 @@ fn algorithm_of(alg: &AlgorithmIdentifierRef<'_>) -> Result<SignatureAlgorithm, 
                 detail: "an EC key must name its curve".into(),
             })?;
         if curve != P256 {
-            return Err(KeyError::UnsupportedAlgorithm { oid: format!("EC curve {curve}") });
+            return Err(KeyError::UnsupportedAlgorithm {
+                oid: format!("EC curve {curve}"),
+            });
         }
         return Ok(SignatureAlgorithm::EcdsaP256Sha256);
     }
-    Err(KeyError::UnsupportedAlgorithm { oid: alg.oid.to_string() })
+    Err(KeyError::UnsupportedAlgorithm {
+        oid: alg.oid.to_string(),
+    })
 }
 
 /// Anything that can sign with a private key: a [`SigningKey`] in memory, and later a
@@ -373,7 +411,10 @@ pub struct SigningKey {
 
 impl SigningKey {
     /// Generates a new key.
-    pub fn generate(algorithm: SignatureAlgorithm, rng: &dyn SecureRandom) -> Result<Self, KeyError> {
+    pub fn generate(
+        algorithm: SignatureAlgorithm,
+        rng: &dyn SecureRandom,
+    ) -> Result<Self, KeyError> {
         let document = match algorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => ring_sig::EcdsaKeyPair::generate_pkcs8(
                 &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -387,19 +428,29 @@ impl SigningKey {
 
     /// Reads an unencrypted PKCS#8 `PrivateKeyInfo` (v1 or v2) in DER.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
-        let info = PrivateKeyInfoRef::from_der(der)
-            .map_err(|e| KeyError::Malformed { what: "PKCS#8", detail: e.to_string() })?;
-        let rejected = |e: ring::error::KeyRejected| KeyError::Rejected { reason: e.to_string() };
+        let info = PrivateKeyInfoRef::from_der(der).map_err(|e| KeyError::Malformed {
+            what: "PKCS#8",
+            detail: e.to_string(),
+        })?;
+        let rejected = |e: ring::error::KeyRejected| KeyError::Rejected {
+            reason: e.to_string(),
+        };
         let rng = SystemRandom::new();
         let pair = match algorithm_of(&info.algorithm)? {
             SignatureAlgorithm::EcdsaP256Sha256 => KeyPair::Ecdsa(
-                ring_sig::EcdsaKeyPair::from_pkcs8(&ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
-                    .map_err(rejected)?,
+                ring_sig::EcdsaKeyPair::from_pkcs8(
+                    &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    der,
+                    &rng,
+                )
+                .map_err(rejected)?,
             ),
             SignatureAlgorithm::Ed25519 => {
                 // OpenSSL writes v1 (no public key); ring's generator writes v2 (with
                 // one, which this call then checks).
-                KeyPair::Ed25519(ring_sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(rejected)?)
+                KeyPair::Ed25519(
+                    ring_sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(rejected)?,
+                )
             }
         };
         let (algorithm, public) = match &pair {
@@ -419,7 +470,12 @@ impl SigningKey {
             }
             _ => Zeroizing::new(der.to_vec()),
         };
-        Ok(Self { pair, public, pkcs8, rng })
+        Ok(Self {
+            pair,
+            public,
+            pkcs8,
+            rng,
+        })
     }
 
     /// Reads an encrypted PKCS#8 `EncryptedPrivateKeyInfo` (PBES2 with PBKDF2 or
@@ -431,10 +487,12 @@ impl SigningKey {
             detail: e.to_string(),
         })?;
         let plain = info.decrypt(passphrase.as_bytes()).map_err(|e| match e {
-            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => KeyError::Decrypt,
-            pkcs8::Error::EncryptedPrivateKey(other) => {
-                KeyError::UnsupportedEncryption { detail: other.to_string() }
+            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
+                KeyError::Decrypt
             }
+            pkcs8::Error::EncryptedPrivateKey(other) => KeyError::UnsupportedEncryption {
+                detail: other.to_string(),
+            },
             // The plaintext did not decode: a wrong passphrase that happened to leave
             // valid padding, or a damaged file.
             _ => KeyError::Decrypt,
@@ -448,11 +506,15 @@ impl SigningKey {
     /// Reads a PEM `PRIVATE KEY` block, or an `ENCRYPTED PRIVATE KEY` block with the
     /// passphrase. Any other label is refused with the label named.
     pub fn from_pkcs8_pem(pem: &str, passphrase: Option<&Passphrase>) -> Result<Self, KeyError> {
-        let (label, document) = SecretDocument::from_pem(pem)
-            .map_err(|e| KeyError::Malformed { what: "PEM", detail: e.to_string() })?;
+        let (label, document) = SecretDocument::from_pem(pem).map_err(|e| KeyError::Malformed {
+            what: "PEM",
+            detail: e.to_string(),
+        })?;
         match (label, passphrase) {
             ("PRIVATE KEY", _) => Self::from_pkcs8_der(document.as_bytes()),
-            ("ENCRYPTED PRIVATE KEY", Some(pass)) => Self::from_encrypted_pkcs8_der(document.as_bytes(), pass),
+            ("ENCRYPTED PRIVATE KEY", Some(pass)) => {
+                Self::from_encrypted_pkcs8_der(document.as_bytes(), pass)
+            }
             ("ENCRYPTED PRIVATE KEY", None) => Err(KeyError::PassphraseRequired),
             (other, _) => Err(KeyError::PemLabel {
                 expected: "PRIVATE KEY or ENCRYPTED PRIVATE KEY (convert others with `openssl pkcs8 -topk8`)",
@@ -464,7 +526,8 @@ impl SigningKey {
     /// Whether a PEM text holds an encrypted private key (so a caller knows to ask for
     /// a passphrase before reading it).
     pub fn pem_is_encrypted(pem: &str) -> bool {
-        pem.trim_start().starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        pem.trim_start()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
     }
 
     /// The public key.
@@ -480,34 +543,53 @@ impl SigningKey {
     /// The unencrypted PKCS#8 as a PEM `PRIVATE KEY` block. Wiped when dropped.
     pub fn secret_pkcs8_pem(&self) -> Zeroizing<String> {
         Zeroizing::new(
-            der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &self.pkcs8).unwrap_or_default(),
+            der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &self.pkcs8)
+                .unwrap_or_default(),
         )
     }
 
     /// The key encrypted under `passphrase` as PKCS#8 `EncryptedPrivateKeyInfo` DER:
     /// PBES2 with PBKDF2-HMAC-SHA256 ([`PBKDF2_ROUNDS`] rounds, 16-byte salt) and
     /// AES-256-CBC, which OpenSSL reads with `openssl pkey -passin`.
-    pub fn to_encrypted_pkcs8_der(&self, passphrase: &Passphrase, rng: &dyn SecureRandom) -> Result<Vec<u8>, KeyError> {
+    pub fn to_encrypted_pkcs8_der(
+        &self,
+        passphrase: &Passphrase,
+        rng: &dyn SecureRandom,
+    ) -> Result<Vec<u8>, KeyError> {
         let mut salt = [0u8; 16];
         let mut iv = [0u8; 16];
         rng.fill(&mut salt).map_err(|_| KeyError::Random)?;
         rng.fill(&mut iv).map_err(|_| KeyError::Random)?;
         let params = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(PBKDF2_ROUNDS, &salt, iv)
-            .map_err(|e| KeyError::UnsupportedEncryption { detail: e.to_string() })?;
-        let info = PrivateKeyInfoRef::from_der(&self.pkcs8)
-            .map_err(|e| KeyError::Malformed { what: "PKCS#8", detail: e.to_string() })?;
+            .map_err(|e| KeyError::UnsupportedEncryption {
+                detail: e.to_string(),
+            })?;
+        let info = PrivateKeyInfoRef::from_der(&self.pkcs8).map_err(|e| KeyError::Malformed {
+            what: "PKCS#8",
+            detail: e.to_string(),
+        })?;
         let encrypted = info
             .encrypt_with_params(params, passphrase.as_bytes())
-            .map_err(|e| KeyError::UnsupportedEncryption { detail: e.to_string() })?;
+            .map_err(|e| KeyError::UnsupportedEncryption {
+                detail: e.to_string(),
+            })?;
         Ok(encrypted.as_bytes().to_vec())
     }
 
     /// The key encrypted as by [`SigningKey::to_encrypted_pkcs8_der`], in a PEM
     /// `ENCRYPTED PRIVATE KEY` block.
-    pub fn to_encrypted_pkcs8_pem(&self, passphrase: &Passphrase, rng: &dyn SecureRandom) -> Result<String, KeyError> {
+    pub fn to_encrypted_pkcs8_pem(
+        &self,
+        passphrase: &Passphrase,
+        rng: &dyn SecureRandom,
+    ) -> Result<String, KeyError> {
         let der = self.to_encrypted_pkcs8_der(passphrase, rng)?;
-        der::pem::encode_string("ENCRYPTED PRIVATE KEY", der::pem::LineEnding::LF, &der)
-            .map_err(|e| KeyError::Malformed { what: "PEM", detail: e.to_string() })
+        der::pem::encode_string("ENCRYPTED PRIVATE KEY", der::pem::LineEnding::LF, &der).map_err(
+            |e| KeyError::Malformed {
+                what: "PEM",
+                detail: e.to_string(),
+            },
+        )
     }
 }
 
@@ -522,10 +604,17 @@ impl Signer for SigningKey {
 
     fn sign(&self, message: &[u8]) -> Result<Signature, KeyError> {
         let bytes = match &self.pair {
-            KeyPair::Ecdsa(p) => p.sign(&self.rng, message).map_err(|_| KeyError::Sign)?.as_ref().to_vec(),
+            KeyPair::Ecdsa(p) => p
+                .sign(&self.rng, message)
+                .map_err(|_| KeyError::Sign)?
+                .as_ref()
+                .to_vec(),
             KeyPair::Ed25519(p) => p.sign(message).as_ref().to_vec(),
         };
-        Ok(Signature { algorithm: self.public.algorithm, bytes })
+        Ok(Signature {
+            algorithm: self.public.algorithm,
+            bytes,
+        })
     }
 }
 
@@ -548,12 +637,18 @@ mod tests {
 
     #[test]
     fn sign_verify_both_algorithms_and_forms() {
-        for alg in [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::Ed25519] {
+        for alg in [
+            SignatureAlgorithm::EcdsaP256Sha256,
+            SignatureAlgorithm::Ed25519,
+        ] {
             let k = key(alg);
             let sig = k.sign(b"msg").unwrap();
             assert_eq!(sig.as_bytes().len(), 64);
             k.verifying_key().verify(b"msg", &sig).unwrap();
-            assert_eq!(k.verifying_key().verify(b"msh", &sig), Err(KeyError::BadSignature));
+            assert_eq!(
+                k.verifying_key().verify(b"msh", &sig),
+                Err(KeyError::BadSignature)
+            );
             let der = sig.to_der().unwrap();
             k.verifying_key().verify_der(b"msg", &der).unwrap();
             assert_eq!(Signature::from_der(alg, &der).unwrap(), sig);
@@ -569,17 +664,26 @@ mod tests {
         let ec = key(SignatureAlgorithm::EcdsaP256Sha256);
         let ed = key(SignatureAlgorithm::Ed25519);
         let sig = ed.sign(b"m").unwrap();
-        assert_eq!(ec.verifying_key().verify(b"m", &sig), Err(KeyError::BadSignature));
+        assert_eq!(
+            ec.verifying_key().verify(b"m", &sig),
+            Err(KeyError::BadSignature)
+        );
     }
 
     #[test]
     fn pkcs8_and_spki_round_trip() {
-        for alg in [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::Ed25519] {
+        for alg in [
+            SignatureAlgorithm::EcdsaP256Sha256,
+            SignatureAlgorithm::Ed25519,
+        ] {
             let k = key(alg);
             let again = SigningKey::from_pkcs8_pem(&k.secret_pkcs8_pem(), None).unwrap();
             assert_eq!(again.verifying_key(), k.verifying_key());
             let spki = k.verifying_key().to_spki_pem();
-            assert_eq!(&VerifyingKey::from_spki_pem(&spki).unwrap(), k.verifying_key());
+            assert_eq!(
+                &VerifyingKey::from_spki_pem(&spki).unwrap(),
+                k.verifying_key()
+            );
         }
     }
 
@@ -587,9 +691,14 @@ mod tests {
     fn encrypted_pkcs8_needs_the_right_passphrase() {
         let rng = SystemRandom::new();
         let k = key(SignatureAlgorithm::EcdsaP256Sha256);
-        let pem = k.to_encrypted_pkcs8_pem(&Passphrase::new("right".into()), &rng).unwrap();
+        let pem = k
+            .to_encrypted_pkcs8_pem(&Passphrase::new("right".into()), &rng)
+            .unwrap();
         assert!(SigningKey::pem_is_encrypted(&pem));
-        assert_eq!(SigningKey::from_pkcs8_pem(&pem, None).unwrap_err(), KeyError::PassphraseRequired);
+        assert_eq!(
+            SigningKey::from_pkcs8_pem(&pem, None).unwrap_err(),
+            KeyError::PassphraseRequired
+        );
         assert_eq!(
             SigningKey::from_pkcs8_pem(&pem, Some(&Passphrase::new("wrong".into()))).unwrap_err(),
             KeyError::Decrypt
@@ -598,15 +707,27 @@ mod tests {
 
     #[test]
     fn bad_input_gets_named_errors() {
-        assert!(matches!(SigningKey::from_pkcs8_der(b"\x30\x03\x02\x01"), Err(KeyError::Malformed { .. })));
+        assert!(matches!(
+            SigningKey::from_pkcs8_der(b"\x30\x03\x02\x01"),
+            Err(KeyError::Malformed { .. })
+        ));
         let cert = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
-        assert!(matches!(SigningKey::from_pkcs8_pem(cert, None), Err(KeyError::PemLabel { .. })));
-        assert!(matches!(VerifyingKey::from_spki_pem(cert), Err(KeyError::PemLabel { .. })));
+        assert!(matches!(
+            SigningKey::from_pkcs8_pem(cert, None),
+            Err(KeyError::PemLabel { .. })
+        ));
+        assert!(matches!(
+            VerifyingKey::from_spki_pem(cert),
+            Err(KeyError::PemLabel { .. })
+        ));
         assert!(matches!(
             VerifyingKey::from_bytes(SignatureAlgorithm::EcdsaP256Sha256, &[2; 33]),
             Err(KeyError::Malformed { .. })
         ));
-        assert!(matches!(Signature::from_der(SignatureAlgorithm::EcdsaP256Sha256, b"\x30"), Err(KeyError::Malformed { .. })));
+        assert!(matches!(
+            Signature::from_der(SignatureAlgorithm::EcdsaP256Sha256, b"\x30"),
+            Err(KeyError::Malformed { .. })
+        ));
     }
 
     #[test]
@@ -617,13 +738,21 @@ mod tests {
         assert!(shown.contains("[secret elided]"));
         // No run of 8 secret bytes, in hex, appears in the output.
         let hex: String = pkcs8.iter().map(|b| format!("{b:02x}")).collect();
-        let public: String = k.verifying_key().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let public: String = k
+            .verifying_key()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         for window in hex.as_bytes().chunks(16) {
             let w = std::str::from_utf8(window).unwrap();
             if !public.contains(w) && w.len() == 16 {
                 assert!(!shown.contains(w));
             }
         }
-        assert_eq!(format!("{:?}", Passphrase::new("hunter2".into())), "Passphrase([secret elided])");
+        assert_eq!(
+            format!("{:?}", Passphrase::new("hunter2".into())),
+            "Passphrase([secret elided])"
+        );
     }
 }

@@ -8,24 +8,34 @@ use serde_json::{Value, json};
 use super::support::{python, run, workspace_root};
 
 fn script() -> String {
-    workspace_root().join("identity-core/tests/interop/jwcrypto_interop.py").display().to_string()
+    workspace_root()
+        .join("identity-core/tests/interop/jwcrypto_interop.py")
+        .display()
+        .to_string()
 }
 
 fn now() -> i64 {
     // The interop script reads the real clock, so these tests must too.
-    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
     i64::try_from(since_epoch.as_secs()).unwrap()
 }
 
 #[test]
 fn our_tokens_verify_in_jwcrypto() {
-    for alg in [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::Ed25519] {
+    for alg in [
+        SignatureAlgorithm::EcdsaP256Sha256,
+        SignatureAlgorithm::Ed25519,
+    ] {
         let key = SigningKey::generate(alg, &SystemRandom::new()).unwrap();
         let jwk = Jwk::new(key.verifying_key().clone()).with_thumbprint_kid();
         let now = now();
         let claims = json!({"iss": "https://id.gov.vn", "sub": "079203001234", "aud": "portal",
                             "iat": now, "exp": now + 300, "name": "Trần Thị Bình"});
-        let header = JwsHeader::new(JwsAlgorithm::for_key(alg)).with_kid(jwk.kid.clone()).with_typ("JWT");
+        let header = JwsHeader::new(JwsAlgorithm::for_key(alg))
+            .with_kid(jwk.kid.clone())
+            .with_typ("JWT");
         let token = jose::sign_jwt(&header, &claims, &key).unwrap();
 
         let dir = tempfile::tempdir().unwrap();
@@ -33,7 +43,11 @@ fn our_tokens_verify_in_jwcrypto() {
         let token_path = dir.path().join("token.jwt");
         std::fs::write(&jwk_path, serde_json::to_string(&jwk).unwrap()).unwrap();
         std::fs::write(&token_path, &token).unwrap();
-        let out = run(python().arg(script()).arg("verify").arg(&jwk_path).arg(&token_path));
+        let out = run(python()
+            .arg(script())
+            .arg("verify")
+            .arg(&jwk_path)
+            .arg(&token_path));
         let out: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(out["claims"], claims, "{alg}");
         assert_eq!(out["header"]["kid"], json!(jwk.kid), "{alg}");
@@ -41,33 +55,71 @@ fn our_tokens_verify_in_jwcrypto() {
 
         // A token whose payload was swapped must fail there too.
         let parts: Vec<&str> = token.split('.').collect();
-        let other = jose::sign_jwt(&header, &json!({"sub": "someone else", "exp": now + 300}), &key).unwrap();
-        let forged = format!("{}.{}.{}", parts[0], other.split('.').nth(1).unwrap(), parts[2]);
+        let other = jose::sign_jwt(
+            &header,
+            &json!({"sub": "someone else", "exp": now + 300}),
+            &key,
+        )
+        .unwrap();
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            other.split('.').nth(1).unwrap(),
+            parts[2]
+        );
         std::fs::write(&token_path, &forged).unwrap();
-        let status = python().arg(script()).arg("verify").arg(&jwk_path).arg(&token_path).output().unwrap();
-        assert!(!status.status.success(), "jwcrypto accepted a forged {alg} token");
+        let status = python()
+            .arg(script())
+            .arg("verify")
+            .arg(&jwk_path)
+            .arg(&token_path)
+            .output()
+            .unwrap();
+        assert!(
+            !status.status.success(),
+            "jwcrypto accepted a forged {alg} token"
+        );
     }
 }
 
 #[test]
 fn jwcrypto_tokens_verify_here() {
     for kty in ["EC", "OKP"] {
-        let out: Value = serde_json::from_str(&run(python().arg(script()).arg("sign").arg(kty))).unwrap();
+        let out: Value =
+            serde_json::from_str(&run(python().arg(script()).arg("sign").arg(kty))).unwrap();
         let jwk: Jwk = serde_json::from_value(out["jwk"].clone()).unwrap();
         assert_eq!(json!(jwk.thumbprint()), out["thumbprint"], "{kty}");
-        let set = JwkSet { keys: vec![jwk.with_thumbprint_kid()] };
+        let set = JwkSet {
+            keys: vec![jwk.with_thumbprint_kid()],
+        };
         let token = out["token"].as_str().unwrap();
         let rules = Validation::new(now(), &[JwsAlgorithm::Es256, JwsAlgorithm::EdDsa])
             .issuer("https://python.example")
             .audience("rust");
-        let verified = UnverifiedJwt::decode(token).unwrap().verify_with_set(&set, &rules).unwrap();
-        assert_eq!(&Value::Object(verified.claims().clone()), &out["claims"], "{kty}");
+        let verified = UnverifiedJwt::decode(token)
+            .unwrap()
+            .verify_with_set(&set, &rules)
+            .unwrap();
+        assert_eq!(
+            &Value::Object(verified.claims().clone()),
+            &out["claims"],
+            "{kty}"
+        );
         assert_eq!(verified.subject(), Some("079203001234"));
 
         // And a flipped bit in the signature fails.
         let (rest, sig) = token.rsplit_once('.').unwrap();
-        let flipped = if sig.starts_with('A') { sig.replacen('A', "B", 1) } else { format!("A{}", &sig[1..]) };
+        let flipped = if sig.starts_with('A') {
+            sig.replacen('A', "B", 1)
+        } else {
+            format!("A{}", &sig[1..])
+        };
         let forged = format!("{rest}.{flipped}");
-        assert!(UnverifiedJwt::decode(&forged).unwrap().verify_with_set(&set, &rules).is_err());
+        assert!(
+            UnverifiedJwt::decode(&forged)
+                .unwrap()
+                .verify_with_set(&set, &rules)
+                .is_err()
+        );
     }
 }

@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
-use identity_core::keys::{Passphrase, SignatureAlgorithm, Signer, SigningKey, SystemRandom, VerifyingKey};
 use identity_core::KeyError;
+use identity_core::keys::{
+    Passphrase, SignatureAlgorithm, Signer, SigningKey, SystemRandom, VerifyingKey,
+};
 
 use super::support::{openssl, run};
 
@@ -27,7 +29,10 @@ fn openssl_public(key_path: &str, passphrase: Option<&str>) -> VerifyingKey {
 
 fn both() -> [(SignatureAlgorithm, &'static [&'static str]); 2] {
     [
-        (SignatureAlgorithm::EcdsaP256Sha256, &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+        (
+            SignatureAlgorithm::EcdsaP256Sha256,
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        ),
         (SignatureAlgorithm::Ed25519, &["-algorithm", "ED25519"]),
     ]
 }
@@ -39,21 +44,38 @@ fn our_keys_load_in_openssl() {
     for (alg, _) in both() {
         let key = SigningKey::generate(alg, &rng).unwrap();
         let plain = write(dir.path(), "plain.pem", key.secret_pkcs8_pem().as_bytes());
-        assert_eq!(&openssl_public(&plain, None), key.verifying_key(), "{alg} plain");
+        assert_eq!(
+            &openssl_public(&plain, None),
+            key.verifying_key(),
+            "{alg} plain"
+        );
         let plain_der = write(dir.path(), "plain.der", key.secret_pkcs8_der().as_slice());
         let mut cmd = openssl(&["pkey", "-inform", "DER", "-in", &plain_der, "-pubout"]);
-        assert_eq!(&VerifyingKey::from_spki_pem(&run(&mut cmd)).unwrap(), key.verifying_key());
+        assert_eq!(
+            &VerifyingKey::from_spki_pem(&run(&mut cmd)).unwrap(),
+            key.verifying_key()
+        );
 
         let pass = Passphrase::new(PASS.into());
-        let encrypted = write(dir.path(), "enc.pem", key.to_encrypted_pkcs8_pem(&pass, &rng).unwrap());
-        assert_eq!(&openssl_public(&encrypted, Some(PASS)), key.verifying_key(), "{alg} encrypted");
+        let encrypted = write(
+            dir.path(),
+            "enc.pem",
+            key.to_encrypted_pkcs8_pem(&pass, &rng).unwrap(),
+        );
+        assert_eq!(
+            &openssl_public(&encrypted, Some(PASS)),
+            key.verifying_key(),
+            "{alg} encrypted"
+        );
         // OpenSSL describes what we wrote: PBES2, PBKDF2 with SHA-256, AES-256-CBC.
         let asn1 = run(&mut openssl(&["asn1parse", "-in", &encrypted]));
         for part in ["PBES2", "PBKDF2", "hmacWithSHA256", "aes-256-cbc"] {
             assert!(asn1.contains(part), "{part} missing from\n{asn1}");
         }
         // And refuses it with the wrong passphrase.
-        let wrong = openssl(&["pkey", "-in", &encrypted, "-passin", "pass:wrong", "-noout"]).output().unwrap();
+        let wrong = openssl(&["pkey", "-in", &encrypted, "-passin", "pass:wrong", "-noout"])
+            .output()
+            .unwrap();
         assert!(!wrong.status.success());
 
         // Our public key file reads the same in OpenSSL.
@@ -73,30 +95,56 @@ fn openssl_keys_load_here() {
         let mut cmd = openssl(&["genpkey"]);
         cmd.args(genpkey).args(["-out", &plain]);
         run(&mut cmd);
-        let key = SigningKey::from_pkcs8_pem(&std::fs::read_to_string(&plain).unwrap(), None).unwrap();
+        let key =
+            SigningKey::from_pkcs8_pem(&std::fs::read_to_string(&plain).unwrap(), None).unwrap();
         assert_eq!(key.algorithm(), alg);
         assert_eq!(key.verifying_key(), &openssl_public(&plain, None), "{alg}");
 
         // Encrypted the way `genpkey -aes256` does (PBKDF2), and with scrypt.
         let encrypted = dir.path().join("enc.pem").display().to_string();
         let mut cmd = openssl(&["genpkey"]);
-        cmd.args(genpkey).args(["-aes256", "-pass", &format!("pass:{PASS}"), "-out", &encrypted]);
+        cmd.args(genpkey).args([
+            "-aes256",
+            "-pass",
+            &format!("pass:{PASS}"),
+            "-out",
+            &encrypted,
+        ]);
         run(&mut cmd);
         let pem = std::fs::read_to_string(&encrypted).unwrap();
         assert!(SigningKey::pem_is_encrypted(&pem));
-        assert_eq!(SigningKey::from_pkcs8_pem(&pem, None).unwrap_err(), KeyError::PassphraseRequired);
+        assert_eq!(
+            SigningKey::from_pkcs8_pem(&pem, None).unwrap_err(),
+            KeyError::PassphraseRequired
+        );
         let wrong = SigningKey::from_pkcs8_pem(&pem, Some(&Passphrase::new("wrong".into())));
         assert_eq!(wrong.unwrap_err(), KeyError::Decrypt);
         let key = SigningKey::from_pkcs8_pem(&pem, Some(&Passphrase::new(PASS.into()))).unwrap();
-        assert_eq!(key.verifying_key(), &openssl_public(&encrypted, Some(PASS)), "{alg} encrypted");
+        assert_eq!(
+            key.verifying_key(),
+            &openssl_public(&encrypted, Some(PASS)),
+            "{alg} encrypted"
+        );
 
         let scrypt = dir.path().join("scrypt.pem").display().to_string();
         run(&mut openssl(&[
-            "pkcs8", "-topk8", "-in", &plain, "-scrypt", "-passout", &format!("pass:{PASS}"), "-out", &scrypt,
+            "pkcs8",
+            "-topk8",
+            "-in",
+            &plain,
+            "-scrypt",
+            "-passout",
+            &format!("pass:{PASS}"),
+            "-out",
+            &scrypt,
         ]));
         let pem = std::fs::read_to_string(&scrypt).unwrap();
         let key = SigningKey::from_pkcs8_pem(&pem, Some(&Passphrase::new(PASS.into()))).unwrap();
-        assert_eq!(key.verifying_key(), &openssl_public(&plain, None), "{alg} scrypt");
+        assert_eq!(
+            key.verifying_key(),
+            &openssl_public(&plain, None),
+            "{alg} scrypt"
+        );
     }
 }
 
@@ -113,15 +161,20 @@ fn signatures_cross_both_ways() {
         run(&mut cmd);
         let sig_path = dir.path().join("sig.bin").display().to_string();
         match alg {
-            SignatureAlgorithm::EcdsaP256Sha256 => {
-                run(&mut openssl(&["dgst", "-sha256", "-sign", &key_path, "-out", &sig_path, &msg]))
-            }
-            _ => run(&mut openssl(&["pkeyutl", "-sign", "-rawin", "-inkey", &key_path, "-in", &msg, "-out", &sig_path])),
+            SignatureAlgorithm::EcdsaP256Sha256 => run(&mut openssl(&[
+                "dgst", "-sha256", "-sign", &key_path, "-out", &sig_path, &msg,
+            ])),
+            _ => run(&mut openssl(&[
+                "pkeyutl", "-sign", "-rawin", "-inkey", &key_path, "-in", &msg, "-out", &sig_path,
+            ])),
         };
         let sig = std::fs::read(&sig_path).unwrap();
         let public = openssl_public(&key_path, None);
         public.verify_der(message, &sig).unwrap();
-        assert!(public.verify_der(b"another message", &sig).is_err(), "{alg}");
+        assert!(
+            public.verify_der(b"another message", &sig).is_err(),
+            "{alg}"
+        );
 
         // We sign, OpenSSL verifies (DER for ECDSA).
         let ours = SigningKey::generate(alg, &SystemRandom::new()).unwrap();
@@ -130,15 +183,27 @@ fn signatures_cross_both_ways() {
         let pub_path = write(dir.path(), "ours.pub", ours.verifying_key().to_spki_pem());
         let verify = |input: &str| {
             let mut cmd = match alg {
-                SignatureAlgorithm::EcdsaP256Sha256 => {
-                    openssl(&["dgst", "-sha256", "-verify", &pub_path, "-signature", &sig_path, input])
-                }
-                _ => openssl(&["pkeyutl", "-verify", "-pubin", "-inkey", &pub_path, "-rawin", "-in", input, "-sigfile", &sig_path]),
+                SignatureAlgorithm::EcdsaP256Sha256 => openssl(&[
+                    "dgst",
+                    "-sha256",
+                    "-verify",
+                    &pub_path,
+                    "-signature",
+                    &sig_path,
+                    input,
+                ]),
+                _ => openssl(&[
+                    "pkeyutl", "-verify", "-pubin", "-inkey", &pub_path, "-rawin", "-in", input,
+                    "-sigfile", &sig_path,
+                ]),
             };
             cmd.output().unwrap().status.success()
         };
         assert!(verify(&msg), "OpenSSL refused our {alg} signature");
         let other = write(dir.path(), "other.txt", b"Quyet dinh so 43");
-        assert!(!verify(&other), "OpenSSL accepted our {alg} signature on another message");
+        assert!(
+            !verify(&other),
+            "OpenSSL accepted our {alg} signature on another message"
+        );
     }
 }

@@ -10,7 +10,9 @@ pub(crate) fn workspace_root() -> PathBuf {
 
 /// Runs `cmd`, failing the test with its stderr if it does not succeed; returns stdout.
 pub(crate) fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}):\n{}{}",
@@ -44,6 +46,8 @@ pub(crate) fn python() -> Command {
 
 /// A file under `tests/data/`.
 pub(crate) fn data(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,0 +1,123 @@
+//! `signer jws sign|verify`: compact JWS over a file's bytes.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use identity_core::jose::{self, Jwk, JwkSet, JwsAlgorithm, JwsHeader, UnverifiedJws, VerifiedJws};
+use identity_core::{JoseError, Signer as _, VerifyingKey};
+use serde_json::json;
+
+use super::Outcome;
+use crate::cli::{JwsSignArgs, JwsVerifyArgs};
+use crate::io::{self, Access};
+use crate::report;
+
+const ALGORITHMS: [JwsAlgorithm; 2] = [JwsAlgorithm::Es256, JwsAlgorithm::EdDsa];
+
+pub(crate) fn sign(args: &JwsSignArgs, json_output: bool) -> Result<Outcome> {
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| append_extension(&args.input, "jws"));
+    if !args.force && out.exists() {
+        bail!(
+            "{} already exists: choose another path or pass --force",
+            out.display()
+        );
+    }
+    let key = io::read_signing_key(&args.key, &args.passphrase)?;
+    let payload = io::read(&args.input)?;
+    let jwk = Jwk::new(key.verifying_key().clone()).with_thumbprint_kid();
+    let mut header =
+        JwsHeader::new(JwsAlgorithm::for_key(key.algorithm())).with_kid(jwk.kid.clone());
+    header.typ = args.typ.clone();
+    let token = jose::sign_compact(&header, &payload, &key).context("signing")?;
+    io::write_atomic(&out, token.as_bytes(), Access::Public, args.force)?;
+    report::done(
+        json_output,
+        &format!(
+            "signed {} with key {}: {}",
+            args.input.display(),
+            jwk.kid.as_deref().unwrap_or(""),
+            out.display()
+        ),
+        json!({"input": args.input, "output": out, "kid": jwk.kid, "alg": header.alg.as_str()}),
+    );
+    Ok(Outcome::Valid)
+}
+
+/// The keys a JWS may be checked against, read from PEM, a JWK or a JWK Set.
+pub(crate) enum PublicKeys {
+    One(VerifyingKey),
+    Set(JwkSet),
+}
+
+impl PublicKeys {
+    pub(crate) fn read(path: &Path) -> Result<Self> {
+        let text = io::read_text(path)?;
+        let context = || format!("reading the public key {}", path.display());
+        if text.trim_start().starts_with("-----BEGIN") {
+            return Ok(Self::One(
+                VerifyingKey::from_spki_pem(&text).with_context(context)?,
+            ));
+        }
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is neither a PEM public key nor JSON", path.display()))?;
+        if value.get("keys").is_some() {
+            Ok(Self::Set(JwkSet::try_from(value).with_context(context)?))
+        } else {
+            Ok(Self::One(
+                Jwk::try_from(value).with_context(context)?.key().clone(),
+            ))
+        }
+    }
+
+    pub(crate) fn verify(&self, token: &str) -> Result<VerifiedJws, JoseError> {
+        let jws = UnverifiedJws::decode(token)?;
+        match self {
+            Self::One(key) => jws.verify(key, &ALGORITHMS),
+            Self::Set(set) => jws.verify_with_set(set, &ALGORITHMS),
+        }
+    }
+}
+
+pub(crate) fn verify(args: &JwsVerifyArgs, json_output: bool) -> Result<Outcome> {
+    let keys = PublicKeys::read(&args.public)?;
+    let token = io::read_text(&args.input)?;
+    match keys.verify(token.trim()) {
+        Ok(verified) => {
+            if let Some(path) = &args.payload_out {
+                io::write_atomic(path, &verified.payload, Access::Public, args.force)?;
+            }
+            report::verification(
+                json_output,
+                true,
+                &format!(
+                    "{} signed with {} by key {}",
+                    args.input.display(),
+                    verified.header.alg,
+                    verified.header.kid.as_deref().unwrap_or("(no kid)")
+                ),
+                json!({"alg": verified.header.alg.as_str(), "kid": verified.header.kid, "payload_bytes": verified.payload.len()}),
+            );
+            Ok(Outcome::Valid)
+        }
+        Err(reason) => {
+            report::verification(
+                json_output,
+                false,
+                &format!("{}: {reason}", args.input.display()),
+                json!({}),
+            );
+            Ok(Outcome::Invalid)
+        }
+    }
+}
+
+/// `a/b.txt` + `jws` → `a/b.txt.jws`.
+fn append_extension(path: &Path, extension: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".");
+    s.push(extension);
+    PathBuf::from(s)
+}

@@ -1,0 +1,88 @@
+//! `signer keygen`: a new key pair on disk.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use identity_core::keys::{SignatureAlgorithm, SigningKey, SystemRandom};
+use serde_json::json;
+
+use super::Outcome;
+use crate::cli::{Algorithm, KeygenArgs};
+use crate::io::{self, Access};
+use crate::report;
+
+pub(crate) fn algorithm(a: Algorithm) -> SignatureAlgorithm {
+    match a {
+        Algorithm::P256 => SignatureAlgorithm::EcdsaP256Sha256,
+        Algorithm::Ed25519 => SignatureAlgorithm::Ed25519,
+    }
+}
+
+pub(crate) fn run(args: &KeygenArgs, json_output: bool) -> Result<Outcome> {
+    let public_out = args
+        .public_out
+        .clone()
+        .unwrap_or_else(|| default_public_path(&args.out));
+    // Check both destinations before making anything, so a refusal leaves no file.
+    for path in [&args.out, &public_out] {
+        if !args.force && path.exists() {
+            anyhow::bail!(
+                "{} already exists: choose another path or pass --force",
+                path.display()
+            );
+        }
+    }
+    let rng = SystemRandom::new();
+    let key =
+        SigningKey::generate(algorithm(args.algorithm), &rng).context("generating the key")?;
+    let private_pem = if args.unencrypted {
+        key.secret_pkcs8_pem()
+    } else {
+        let pass = io::passphrase(&args.passphrase, "Passphrase for the new key: ", true)?;
+        zeroize::Zeroizing::new(
+            key.to_encrypted_pkcs8_pem(&pass, &rng)
+                .context("encrypting the key")?,
+        )
+    };
+    io::write_atomic(
+        &args.out,
+        private_pem.as_bytes(),
+        Access::Private,
+        args.force,
+    )?;
+    io::write_atomic(
+        &public_out,
+        key.verifying_key().to_spki_pem().as_bytes(),
+        Access::Public,
+        args.force,
+    )?;
+    let jwk = identity_core::jose::Jwk::new(key.verifying_key().clone()).with_thumbprint_kid();
+    report::done(
+        json_output,
+        &format!(
+            "wrote {} key {} ({}) and its public key {}; key id {}",
+            key.verifying_key().algorithm(),
+            args.out.display(),
+            if args.unencrypted {
+                "unencrypted"
+            } else {
+                "encrypted"
+            },
+            public_out.display(),
+            jwk.kid.as_deref().unwrap_or_default()
+        ),
+        json!({
+            "private_key": args.out,
+            "public_key": public_out,
+            "encrypted": !args.unencrypted,
+            "algorithm": key.verifying_key().algorithm().name(),
+            "kid": jwk.kid,
+        }),
+    );
+    Ok(Outcome::Valid)
+}
+
+/// `key.pem` → `key.pub.pem`.
+fn default_public_path(private: &std::path::Path) -> PathBuf {
+    private.with_extension("pub.pem")
+}

@@ -1,0 +1,119 @@
+//! Files, prompts and passphrases: everything `signer` reads or writes.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use identity_core::keys::{Passphrase, SigningKey};
+
+use crate::cli::PassphraseArgs;
+
+/// The environment variable a passphrase may come from.
+pub(crate) const PASSPHRASE_ENV: &str = "SIGNER_PASSPHRASE";
+
+/// Reads a whole file.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Reads a whole file as UTF-8 text.
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    String::from_utf8(read(path)?).with_context(|| format!("{} is not UTF-8 text", path.display()))
+}
+
+/// Who may read a file we write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Owner only (0600): private keys.
+    Private,
+    /// Everyone may read (0644): public keys, signatures.
+    Public,
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced,
+/// then renamed over `path`. Nothing is left half-written; without `force` an existing
+/// file is never replaced.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], access: Access, force: bool) -> Result<()> {
+    if !force && path.exists() {
+        bail!(
+            "{} already exists: choose another path or pass --force",
+            path.display()
+        );
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // tempfile creates the file with mode 0600, so a private key is never readable
+    // by others, not even for a moment.
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    if access == Access::Public {
+        set_mode(tmp.path(), 0o644)?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("syncing {}", path.display()))?;
+    let persisted = if force {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    persisted
+        .map_err(|e| e.error)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("setting permissions of {}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
+}
+
+/// Gets a passphrase: from `--passphrase-file`, else `SIGNER_PASSPHRASE`, else a
+/// prompt on the terminal that does not echo (twice when `confirm`).
+pub(crate) fn passphrase(args: &PassphraseArgs, prompt: &str, confirm: bool) -> Result<Passphrase> {
+    let text = if let Some(path) = &args.passphrase_file {
+        let text = read_text(path)?;
+        text.lines().next().unwrap_or_default().to_owned()
+    } else if let Ok(text) = std::env::var(PASSPHRASE_ENV) {
+        text
+    } else {
+        let first = rpassword::prompt_password(prompt).with_context(|| {
+            format!("no terminal to ask for a passphrase: set {PASSPHRASE_ENV} or pass --passphrase-file")
+        })?;
+        if confirm {
+            let second = rpassword::prompt_password("Repeat the passphrase: ")
+                .context("reading the passphrase again")?;
+            if first != second {
+                bail!("the two passphrases differ");
+            }
+        }
+        first
+    };
+    if text.is_empty() {
+        bail!("the passphrase is empty");
+    }
+    Ok(Passphrase::new(text))
+}
+
+/// Reads a private key file, asking for its passphrase only if it is encrypted.
+pub(crate) fn read_signing_key(path: &Path, args: &PassphraseArgs) -> Result<SigningKey> {
+    let pem = read_text(path)?;
+    let key = if SigningKey::pem_is_encrypted(&pem) {
+        let pass = passphrase(args, &format!("Passphrase for {}: ", path.display()), false)?;
+        SigningKey::from_pkcs8_pem(&pem, Some(&pass))
+    } else {
+        SigningKey::from_pkcs8_pem(&pem, None)
+    };
+    key.with_context(|| format!("reading the private key {}", path.display()))
+}

@@ -302,6 +302,14 @@ pub enum ClaimsError {
         /// The issuer in the token.
         found: String,
     },
+    /// The header's `typ` is not the one the caller requires.
+    #[error("token type {found:?} is not the expected {expected:?}")]
+    Type {
+        /// The type required.
+        expected: String,
+        /// The `typ` in the header, if any.
+        found: Option<String>,
+    },
     /// `aud` does not contain any of the expected audiences.
     #[error("audience {found:?} does not include any of {expected:?}")]
     Audience {

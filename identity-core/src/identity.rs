@@ -1019,7 +1019,25 @@ mod tests {
             let mut b = s.into_bytes();
             b[pos] = b'0' + (b[pos] - b'0' + delta) % 10;
             let changed = String::from_utf8(b).unwrap();
-            prop_assert!(changed.parse::<EnterpriseCode>().is_err());
+            let result = changed.parse::<EnterpriseCode>();
+            if changed.starts_with("00") {
+                prop_assert!(matches!(result, Err(IdentifierError::Province { .. })), "{changed}");
+            } else if changed[2..9].bytes().all(|c| c == b'0') {
+                prop_assert_eq!(result, Err(IdentifierError::ZeroSerial));
+            } else {
+                prop_assert!(matches!(result, Err(IdentifierError::Checksum { .. })), "{changed}");
+            }
+        }
+
+        #[test]
+        fn calendar_dates_round_trip(y in 1u16..10_000, m in 1u8..13, d in 1u8..32) {
+            if let Ok(date) = CalendarDate::new(y, m, d) {
+                prop_assert_eq!(date.to_string().parse::<CalendarDate>(), Ok(date));
+                let json = serde_json::to_string(&date).unwrap();
+                prop_assert_eq!(serde_json::from_str::<CalendarDate>(&json).unwrap(), date);
+            } else {
+                prop_assert!(d > 28);
+            }
         }
 
         #[test]

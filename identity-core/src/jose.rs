@@ -238,10 +238,25 @@ pub struct UnverifiedJws<'a> {
 /// A JWS whose signature verified with a key the caller trusts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedJws {
+    header: JwsHeader,
+    payload: Vec<u8>,
+}
+
+impl VerifiedJws {
     /// The protected header.
-    pub header: JwsHeader,
+    pub fn header(&self) -> &JwsHeader {
+        &self.header
+    }
+
     /// The payload.
-    pub payload: Vec<u8>,
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The payload, by value.
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
 }
 
 impl<'a> UnverifiedJws<'a> {
@@ -377,6 +392,7 @@ pub struct Validation {
     audiences: Vec<String>,
     required: Vec<String>,
     max_age: Option<u64>,
+    typ: Option<String>,
 }
 
 impl Validation {
@@ -392,6 +408,7 @@ impl Validation {
             audiences: Vec::new(),
             required: vec!["exp".into()],
             max_age: None,
+            typ: None,
         }
     }
 
@@ -423,10 +440,31 @@ impl Validation {
         self
     }
 
-    /// Stops requiring `exp` (for long-lived assertions checked some other way).
-    pub fn expiry_optional(mut self) -> Self {
-        self.required.retain(|c| c != "exp");
+    /// Requires the header's `typ` to be `typ` (RFC 8725 §3.11 explicit typing), compared
+    /// without regard to case and with an optional `application/` prefix, so that a
+    /// token of one kind (`at+jwt`, `logout+jwt`) is never taken for another.
+    pub fn typ(mut self, typ: impl Into<String>) -> Self {
+        self.typ = Some(typ.into());
         self
+    }
+
+    fn check_typ(&self, header: &JwsHeader) -> Result<(), ClaimsError> {
+        let Some(expected) = &self.typ else {
+            return Ok(());
+        };
+        let bare = |t: &str| {
+            let t = t.to_ascii_lowercase();
+            t.strip_prefix("application/")
+                .map(str::to_owned)
+                .unwrap_or(t)
+        };
+        match &header.typ {
+            Some(found) if bare(found) == bare(expected) => Ok(()),
+            found => Err(ClaimsError::Type {
+                expected: expected.clone(),
+                found: found.clone(),
+            }),
+        }
     }
 
     /// Refuses tokens whose `iat` is more than `seconds` before `now` (requires `iat`).
@@ -443,17 +481,17 @@ impl Validation {
         }
         let (now, leeway) = (self.now, self.leeway);
         let slack = i64::try_from(leeway).unwrap_or(i64::MAX);
-        if let Some(exp) = numeric_date(claims, "exp")?
+        if let Some(exp) = numeric_date(claims, "exp", Round::Down)?
             && now >= exp.saturating_add(slack)
         {
             return Err(ClaimsError::Expired { exp, now, leeway });
         }
-        if let Some(nbf) = numeric_date(claims, "nbf")?
+        if let Some(nbf) = numeric_date(claims, "nbf", Round::Up)?
             && now.saturating_add(slack) < nbf
         {
             return Err(ClaimsError::NotYetValid { nbf, now, leeway });
         }
-        if let Some(iat) = numeric_date(claims, "iat")? {
+        if let Some(iat) = numeric_date(claims, "iat", Round::Up)? {
             if iat > now.saturating_add(slack) {
                 return Err(ClaimsError::IssuedInFuture { iat, now, leeway });
             }
@@ -500,8 +538,25 @@ impl Validation {
     }
 }
 
+/// Which way a fractional NumericDate is rounded: always towards refusing the token.
+#[derive(Clone, Copy)]
+enum Round {
+    /// For `exp`: an earlier expiry.
+    Down,
+    /// For `nbf` and `iat`: a later start.
+    Up,
+}
+
 /// Reads a NumericDate claim: a JSON number of seconds, possibly fractional.
-fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, ClaimsError> {
+fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &str,
+    round: Round,
+) -> Result<Option<i64>, ClaimsError> {
+    let whole = |f: f64| match round {
+        Round::Down => f.floor(),
+        Round::Up => f.ceil(),
+    };
     match claims.get(name) {
         None => Ok(None),
         Some(Value::Number(n)) => n
@@ -509,7 +564,7 @@ fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, 
             .or_else(|| {
                 n.as_f64()
                     .filter(|f| f.is_finite() && f.abs() < 1e15)
-                    .map(|f| f.floor() as i64)
+                    .map(|f| whole(f) as i64)
             })
             .map(Some)
             .ok_or_else(|| ClaimsError::Malformed {
@@ -588,6 +643,7 @@ impl VerifiedClaims {
             }
             .into());
         };
+        rules.check_typ(&jws.header)?;
         rules.check(&claims)?;
         Ok(Self {
             header: jws.header,
@@ -622,7 +678,9 @@ impl VerifiedClaims {
 
     /// `exp`, when present (validation has checked its type).
     pub fn expires_at(&self) -> Option<i64> {
-        numeric_date(&self.claims, "exp").ok().flatten()
+        numeric_date(&self.claims, "exp", Round::Down)
+            .ok()
+            .flatten()
     }
 
     /// The claims as a caller's own type.
@@ -876,6 +934,18 @@ impl<'de> Deserialize<'de> for JwkSet {
     }
 }
 
+/// Knobs that weaken validation, for the rare caller that needs them.
+pub mod dangerous {
+    use super::Validation;
+
+    /// Stops requiring `exp`. Only for long-lived assertions whose lifetime is checked
+    /// some other way: a token without expiry is valid forever once leaked.
+    pub fn allow_missing_expiry(mut rules: Validation) -> Validation {
+        rules.required.retain(|c| c != "exp");
+        rules
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1041,7 +1111,7 @@ mod tests {
             check(
                 &k,
                 json!({"aud": "b"}),
-                &aud_rules.clone().expiry_optional()
+                &dangerous::allow_missing_expiry(aud_rules.clone())
             )
             .is_ok()
         );
@@ -1064,6 +1134,47 @@ mod tests {
     }
 
     #[test]
+    fn explicit_typing_and_fractional_dates() {
+        let k = key(SignatureAlgorithm::EcdsaP256Sha256);
+        let algs = [JwsAlgorithm::Es256];
+        let claims = json!({"exp": NOW + 60});
+        // token() writes typ JWT.
+        assert!(check(&k, claims.clone(), &Validation::new(NOW, &algs).typ("jwt")).is_ok());
+        assert!(
+            check(
+                &k,
+                claims.clone(),
+                &Validation::new(NOW, &algs).typ("application/JWT")
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            check(
+                &k,
+                claims.clone(),
+                &Validation::new(NOW, &algs).typ("at+jwt")
+            )
+            .unwrap_err(),
+            Error::Claims(ClaimsError::Type {
+                expected: "at+jwt".into(),
+                found: Some("JWT".into())
+            })
+        );
+        // A fractional nbf half a second ahead is not yet valid with no leeway.
+        let rules = Validation::new(NOW, &algs).leeway(0);
+        let early = json!({"exp": NOW + 60, "nbf": NOW as f64 + 0.5});
+        assert!(matches!(
+            check(&k, early, &rules),
+            Err(Error::Claims(ClaimsError::NotYetValid { .. }))
+        ));
+        let late = json!({"exp": NOW as f64 + 0.5});
+        assert!(matches!(
+            check(&k, late, &rules),
+            Err(Error::Claims(ClaimsError::Expired { .. }))
+        ));
+    }
+
+    #[test]
     fn jwk_set_selects_by_kid() {
         let a = key(SignatureAlgorithm::EcdsaP256Sha256);
         let b = key(SignatureAlgorithm::EcdsaP256Sha256);
@@ -1081,7 +1192,7 @@ mod tests {
             .unwrap()
             .verify_with_set(&set, &[JwsAlgorithm::Es256])
             .unwrap();
-        assert_eq!(v.payload, b"hello");
+        assert_eq!(v.payload(), b"hello");
         // Signed by b but naming a's kid: refused.
         let header = JwsHeader::new(JwsAlgorithm::Es256).with_kid(set.keys[0].kid.clone());
         let t = sign_compact(&header, b"hello", &b).unwrap();
@@ -1118,6 +1229,62 @@ mod tests {
         // Unknown key types are skipped in a set, not fatal.
         let set = JwkSet::from_json(r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#).unwrap();
         assert!(set.keys.is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn jws_round_trips(payload in proptest::collection::vec(proptest::num::u8::ANY, 0..512), ed in proptest::bool::ANY) {
+            let alg = if ed { SignatureAlgorithm::Ed25519 } else { SignatureAlgorithm::EcdsaP256Sha256 };
+            let k = key(alg);
+            let header = JwsHeader::new(JwsAlgorithm::for_key(alg)).with_kid(Some("k1".to_owned()));
+            let token = sign_compact(&header, &payload, &k).unwrap();
+            let v = UnverifiedJws::decode(&token).unwrap().verify(k.verifying_key(), &[JwsAlgorithm::for_key(alg)]).unwrap();
+            proptest::prop_assert_eq!(v.header(), &header);
+            proptest::prop_assert_eq!(v.into_payload(), payload);
+        }
+
+        #[test]
+        fn jwk_round_trips(ed in proptest::bool::ANY, kid in proptest::option::of("[ -~]{0,40}")) {
+            let alg = if ed { SignatureAlgorithm::Ed25519 } else { SignatureAlgorithm::EcdsaP256Sha256 };
+            let mut jwk = Jwk::new(key(alg).verifying_key().clone());
+            jwk.kid = kid;
+            let json = serde_json::to_string(&jwk).unwrap();
+            proptest::prop_assert_eq!(serde_json::from_str::<Jwk>(&json).unwrap(), jwk);
+        }
+
+        #[test]
+        fn structured_garbage_is_refused_not_panicked_on(
+            alg in proptest::sample::select(vec![json!("ES256"), json!("EdDSA"), json!("none"), json!("HS256"), json!(1), json!(null)]),
+            crit in proptest::option::of(proptest::sample::select(vec![json!(["b64"]), json!([]), json!("x")])),
+            kid in proptest::option::of(proptest::sample::select(vec![json!("k"), json!(7)])),
+            payload in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            signature in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+            kty in proptest::sample::select(vec!["EC", "OKP", "RSA", ""]),
+            crv in proptest::sample::select(vec!["P-256", "Ed25519", "X25519", "P-384"]),
+            x_len in 0usize..40,
+            y_len in 0usize..40,
+            private in proptest::bool::ANY,
+        ) {
+            let mut header = json!({"alg": alg});
+            if let Some(c) = crit { header["crit"] = c; }
+            if let Some(k) = kid { header["kid"] = k; }
+            let token = format!("{}.{}.{}", b64(header.to_string().as_bytes()), b64(&payload), b64(&signature));
+            let verdict = UnverifiedJws::decode(&token).and_then(|jws| {
+                let key = VerifyingKey::from_bytes(SignatureAlgorithm::Ed25519, &[9; 32]).unwrap();
+                jws.verify(&key, &[JwsAlgorithm::Es256, JwsAlgorithm::EdDsa])
+            });
+            // Random bytes never make a valid signature.
+            proptest::prop_assert!(verdict.is_err());
+
+            let mut jwk = json!({"kty": kty, "crv": crv, "x": b64(&vec![4; x_len]), "y": b64(&vec![5; y_len])});
+            if private { jwk["d"] = json!(b64(&[1; 32])); }
+            let parsed = Jwk::try_from(jwk.clone());
+            let well_formed = !private
+                && ((kty == "EC" && crv == "P-256" && x_len == 32 && y_len == 32)
+                    || (kty == "OKP" && crv == "Ed25519" && x_len == 32));
+            proptest::prop_assert_eq!(parsed.is_ok(), well_formed, "{}", jwk);
+            let _ = JwkSet::from_json(&json!({"keys": [jwk]}).to_string());
+        }
     }
 
     #[test]

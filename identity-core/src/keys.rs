@@ -6,8 +6,14 @@
 //!
 //! Secrets: the PKCS#8 bytes a `SigningKey` holds are zeroized on drop, exports of
 //! them come back as [`Zeroizing`] values named `secret_*`, and `Debug` never shows
-//! them. ring keeps its own expanded copy of the private key inside its key pair
-//! types, which it does not zeroize; that copy never leaves ring.
+//! them. Two copies are ring's and outside our reach without `unsafe` (which the
+//! workspace forbids): the expanded private key inside ring's key pair types, and the
+//! PKCS#8 document ring's generator returns, which is dropped as soon as it is read.
+//! Neither is zeroized by ring; neither is ever exposed.
+//!
+//! Randomness: ring's [`SecureRandom`] is a sealed trait, so the only source a caller
+//! can pass is ring's [`SystemRandom`] (the operating system's generator). Functions
+//! that need randomness still take it as an argument, so the dependency is visible.
 
 use std::fmt;
 
@@ -728,6 +734,29 @@ mod tests {
             Signature::from_der(SignatureAlgorithm::EcdsaP256Sha256, b"\x30"),
             Err(KeyError::Malformed { .. })
         ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn der_signatures_round_trip(fixed in proptest::collection::vec(proptest::num::u8::ANY, 64)) {
+            // Any r and s (leading zeros included) survive fixed -> DER -> fixed.
+            let alg = SignatureAlgorithm::EcdsaP256Sha256;
+            let sig = Signature::from_fixed(alg, fixed).unwrap();
+            let der = sig.to_der().unwrap();
+            proptest::prop_assert_eq!(Signature::from_der(alg, &der).unwrap(), sig);
+        }
+
+        #[test]
+        fn spki_round_trips(ed in proptest::bool::ANY, bytes in proptest::collection::vec(proptest::num::u8::ANY, 64)) {
+            let (alg, raw) = if ed {
+                (SignatureAlgorithm::Ed25519, bytes[..32].to_vec())
+            } else {
+                (SignatureAlgorithm::EcdsaP256Sha256, [&[4u8][..], &bytes].concat())
+            };
+            let key = VerifyingKey::from_bytes(alg, &raw).unwrap();
+            proptest::prop_assert_eq!(&VerifyingKey::from_spki_der(&key.to_spki_der()).unwrap(), &key);
+            proptest::prop_assert_eq!(&VerifyingKey::from_spki_pem(&key.to_spki_pem()).unwrap(), &key);
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! let payload = serde_json::to_vec(&citizen).expect("a citizen serialises");
 //! let jws = jose::sign_compact(&JwsHeader::new(JwsAlgorithm::Es256), &payload, &key)?;
 //! let verified = UnverifiedJws::decode(&jws)?.verify(key.verifying_key(), &[JwsAlgorithm::Es256])?;
-//! assert_eq!(verified.payload, payload);
+//! assert_eq!(verified.payload(), payload);
 //! # Ok::<(), identity_core::Error>(())
 //! ```
 

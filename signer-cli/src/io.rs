@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use identity_core::keys::{Passphrase, SigningKey};
+use zeroize::Zeroizing;
 
 use crate::cli::PassphraseArgs;
 
@@ -79,21 +80,35 @@ fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// Reads a file that may hold a secret (a passphrase, an unencrypted key) into memory
+/// that is wiped when dropped.
+pub(crate) fn read_secret_text(path: &Path) -> Result<Zeroizing<String>> {
+    let bytes = Zeroizing::new(read(path)?);
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
 /// Gets a passphrase: from `--passphrase-file`, else `SIGNER_PASSPHRASE`, else a
-/// prompt on the terminal that does not echo (twice when `confirm`).
+/// prompt on the terminal that does not echo (twice when `confirm`). Every copy we
+/// make is wiped when dropped.
 pub(crate) fn passphrase(args: &PassphraseArgs, prompt: &str, confirm: bool) -> Result<Passphrase> {
-    let text = if let Some(path) = &args.passphrase_file {
-        let text = read_text(path)?;
-        text.lines().next().unwrap_or_default().to_owned()
-    } else if let Ok(text) = std::env::var(PASSPHRASE_ENV) {
+    let mut text = if let Some(path) = &args.passphrase_file {
+        let mut text = read_secret_text(path)?;
+        let first_line = text.find(['\n', '\r']).unwrap_or(text.len());
+        text.truncate(first_line);
         text
+    } else if let Ok(text) = std::env::var(PASSPHRASE_ENV) {
+        Zeroizing::new(text)
     } else {
-        let first = rpassword::prompt_password(prompt).with_context(|| {
+        let first = Zeroizing::new(rpassword::prompt_password(prompt).with_context(|| {
             format!("no terminal to ask for a passphrase: set {PASSPHRASE_ENV} or pass --passphrase-file")
-        })?;
+        })?);
         if confirm {
-            let second = rpassword::prompt_password("Repeat the passphrase: ")
-                .context("reading the passphrase again")?;
+            let second = Zeroizing::new(
+                rpassword::prompt_password("Repeat the passphrase: ")
+                    .context("reading the passphrase again")?,
+            );
             if first != second {
                 bail!("the two passphrases differ");
             }
@@ -103,12 +118,13 @@ pub(crate) fn passphrase(args: &PassphraseArgs, prompt: &str, confirm: bool) -> 
     if text.is_empty() {
         bail!("the passphrase is empty");
     }
-    Ok(Passphrase::new(text))
+    // Move the buffer (not a copy) into the Passphrase, which wipes it on drop.
+    Ok(Passphrase::new(std::mem::take(&mut *text)))
 }
 
 /// Reads a private key file, asking for its passphrase only if it is encrypted.
 pub(crate) fn read_signing_key(path: &Path, args: &PassphraseArgs) -> Result<SigningKey> {
-    let pem = read_text(path)?;
+    let pem = read_secret_text(path)?;
     let key = if SigningKey::pem_is_encrypted(&pem) {
         let pass = passphrase(args, &format!("Passphrase for {}: ", path.display()), false)?;
         SigningKey::from_pkcs8_pem(&pem, Some(&pass))

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::cmd::Outcome;
+
 /// Prints a finished step: `message` for people, `data` for machines.
 pub(crate) fn done(json_output: bool, message: &str, data: Value) {
     if json_output {
@@ -11,19 +13,23 @@ pub(crate) fn done(json_output: bool, message: &str, data: Value) {
     }
 }
 
-/// Prints the outcome of a verification.
-pub(crate) fn verification(json_output: bool, valid: bool, detail: &str, data: Value) {
+/// Prints the outcome of a verification: `VALID`, `INVALID` or `INDETERMINATE`.
+pub(crate) fn verification(json_output: bool, outcome: Outcome, detail: &str, data: Value) {
+    let word = match outcome {
+        Outcome::Valid => "VALID",
+        Outcome::Invalid => "INVALID",
+        Outcome::Indeterminate => "INDETERMINATE",
+    };
     if json_output {
         let mut data = data;
         if let Value::Object(m) = &mut data {
-            m.insert("valid".into(), valid.into());
+            m.insert("valid".into(), (outcome == Outcome::Valid).into());
+            m.insert("outcome".into(), word.into());
             m.insert("detail".into(), detail.into());
         }
         println!("{data}");
-    } else if valid {
-        println!("VALID: {detail}");
     } else {
-        println!("INVALID: {detail}");
+        println!("{word}: {detail}");
     }
 }
 

@@ -144,6 +144,34 @@ fn keygen_sign_verify_and_tamper() {
 }
 
 #[test]
+fn no_matching_key_is_indeterminate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for key in ["a.pem", "b.pem"] {
+        let o = signer(d, &["keygen", "--unencrypted", "--out", key]);
+        assert_eq!(code(&o), 0, "{}", text(&o));
+    }
+    std::fs::write(d.join("doc.txt"), "x").unwrap();
+    let o = signer(d, &["jws", "sign", "--key", "a.pem", "doc.txt"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    // A JWK Set holding only b's key: a's kid is not there, so nothing can be said.
+    let o = signer(d, &["--json", "pubkey", "--key", "b.pem"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let b: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let set = serde_json::json!({"keys": [b["jwk"]]});
+    std::fs::write(d.join("b.jwks"), set.to_string()).unwrap();
+    let o = signer(d, &["jws", "verify", "--public", "b.jwks", "doc.txt.jws"]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).starts_with("INDETERMINATE"), "{}", text(&o));
+    // With b's PEM key (no kid to go by) the signature is simply invalid.
+    let o = signer(
+        d,
+        &["jws", "verify", "--public", "b.pub.pem", "doc.txt.jws"],
+    );
+    assert_eq!(code(&o), 1, "{}", text(&o));
+}
+
+#[test]
 fn bad_input_is_a_clear_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -171,6 +199,22 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     assert!(text(&o).contains("already exists"), "{}", text(&o));
     assert_eq!(std::fs::read_to_string(d.join("k.pem")).unwrap(), "keep me");
     assert!(!d.join("k.pub.pem").exists());
+
+    // The private and public key may not be the same file.
+    let o = signer(
+        d,
+        &[
+            "keygen",
+            "--out",
+            "same.pem",
+            "--public-out",
+            "same.pem",
+            "--force",
+        ],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(text(&o).contains("must differ"), "{}", text(&o));
+    assert!(!d.join("same.pem").exists());
 
     // The wrong passphrase says so.
     let o = signer(d, &["keygen", "--out", "real.pem"]);

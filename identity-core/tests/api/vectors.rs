@@ -18,7 +18,7 @@ fn rfc7515_a3_es256_verifies_with_its_published_key() {
         .verify(key.key(), &[JwsAlgorithm::Es256])
         .unwrap();
     assert_eq!(
-        verified.payload,
+        verified.payload(),
         b"{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}"
     );
 
@@ -63,7 +63,7 @@ fn rfc8037_a4_eddsa_verifies_and_its_twin_fails() {
         .unwrap()
         .verify(key.key(), &[JwsAlgorithm::EdDsa])
         .unwrap();
-    assert_eq!(verified.payload, b"Example of Ed25519 signing");
+    assert_eq!(verified.payload(), b"Example of Ed25519 signing");
     let bad = data("rfc8037-a4-eddsa-tampered.jws");
     let r = UnverifiedJws::decode(bad.trim())
         .unwrap()

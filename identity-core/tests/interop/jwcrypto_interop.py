@@ -2,16 +2,16 @@
 
 Usage:
   jwcrypto_interop.py verify JWK_FILE TOKEN_FILE
-      verifies the token with the public JWK; prints {"claims": ..., "thumbprint": ...}
-      and exits 0, or prints the error and exits 1.
-  jwcrypto_interop.py sign KTY
-      makes a fresh key (KTY "EC" for P-256 or "OKP" for Ed25519), signs a JWT and
-      prints {"token": ..., "jwk": <public JWK>, "thumbprint": ..., "claims": ...}.
+      verifies the token's signature with the public JWK (claims are the Rust side's
+      to judge, at the test's fixed time); prints {"claims", "header", "thumbprint"}
+      and exits 0, or prints the exception's class and message and exits 1.
+  jwcrypto_interop.py sign KTY NOW
+      makes a fresh key (KTY "EC" for P-256 or "OKP" for Ed25519), signs a JWT issued
+      at NOW (seconds since the epoch) and prints {"token", "jwk", "thumbprint", "claims"}.
 """
 
 import json
 import sys
-import time
 
 from jwcrypto import jwk, jwt
 
@@ -23,7 +23,7 @@ def verify(jwk_path, token_path):
         token = f.read().strip()
     alg = {"EC": "ES256", "OKP": "EdDSA"}[key["kty"]]
     try:
-        checked = jwt.JWT(jwt=token, key=key, algs=[alg], check_claims={})
+        checked = jwt.JWT(jwt=token, key=key, algs=[alg], check_claims=False)
     except Exception as e:  # noqa: BLE001 - report any failure to the Rust side
         print(f"{type(e).__name__}: {e}")
         sys.exit(1)
@@ -34,12 +34,11 @@ def verify(jwk_path, token_path):
     }))
 
 
-def sign(kty):
+def sign(kty, now):
     if kty == "EC":
         key, alg = jwk.JWK.generate(kty="EC", crv="P-256"), "ES256"
     else:
         key, alg = jwk.JWK.generate(kty="OKP", crv="Ed25519"), "EdDSA"
-    now = int(time.time())
     claims = {"iss": "https://python.example", "sub": "079203001234", "aud": "rust",
               "iat": now, "exp": now + 300, "name": "Nguyễn Văn An"}
     token = jwt.JWT(header={"alg": alg, "kid": key.thumbprint(), "typ": "JWT"}, claims=claims)
@@ -56,6 +55,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "verify":
         verify(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "sign":
-        sign(sys.argv[2])
+        sign(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit(f"unknown command {sys.argv[1]}")

@@ -112,15 +112,16 @@ pub(crate) fn run(json_output: bool) -> Result<Outcome> {
         ),
     );
 
-    report::verification(
-        json_output,
-        refused_ok,
-        "demo complete: key made, decision signed and verified, forgery refused",
-        json!({"jwk": jwk, "token": token}),
-    );
-    Ok(if refused_ok {
+    let outcome = if refused_ok {
         Outcome::Valid
     } else {
         Outcome::Invalid
-    })
+    };
+    report::verification(
+        json_output,
+        outcome,
+        "demo complete: key made, decision signed and verified, forgery refused",
+        json!({"jwk": jwk, "token": token}),
+    );
+    Ok(outcome)
 }

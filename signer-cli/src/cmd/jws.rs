@@ -41,7 +41,12 @@ pub(crate) fn sign(args: &JwsSignArgs, json_output: bool) -> Result<Outcome> {
             jwk.kid.as_deref().unwrap_or(""),
             out.display()
         ),
-        json!({"input": args.input, "output": out, "kid": jwk.kid, "alg": header.alg.as_str()}),
+        json!({
+            "input": args.input.display().to_string(),
+            "output": out.display().to_string(),
+            "kid": jwk.kid,
+            "alg": header.alg.as_str(),
+        }),
     );
     Ok(Outcome::Valid)
 }
@@ -63,13 +68,15 @@ impl PublicKeys {
         }
         let value: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is neither a PEM public key nor JSON", path.display()))?;
-        if value.get("keys").is_some() {
-            Ok(Self::Set(JwkSet::try_from(value).with_context(context)?))
+        let set = if value.get("keys").is_some() {
+            JwkSet::try_from(value).with_context(context)?
         } else {
-            Ok(Self::One(
-                Jwk::try_from(value).with_context(context)?.key().clone(),
-            ))
-        }
+            // A single JWK goes through the set, so its `alg` and `use` still apply.
+            JwkSet {
+                keys: vec![Jwk::try_from(value).with_context(context)?],
+            }
+        };
+        Ok(Self::Set(set))
     }
 
     pub(crate) fn verify(&self, token: &str) -> Result<VerifiedJws, JoseError> {
@@ -84,32 +91,40 @@ impl PublicKeys {
 pub(crate) fn verify(args: &JwsVerifyArgs, json_output: bool) -> Result<Outcome> {
     let keys = PublicKeys::read(&args.public)?;
     let token = io::read_text(&args.input)?;
+    let input = args.input.display();
     match keys.verify(token.trim()) {
         Ok(verified) => {
             if let Some(path) = &args.payload_out {
-                io::write_atomic(path, &verified.payload, Access::Public, args.force)?;
+                io::write_atomic(path, verified.payload(), Access::Public, args.force)?;
             }
+            let header = verified.header();
             report::verification(
                 json_output,
-                true,
+                Outcome::Valid,
                 &format!(
-                    "{} signed with {} by key {}",
-                    args.input.display(),
-                    verified.header.alg,
-                    verified.header.kid.as_deref().unwrap_or("(no kid)")
+                    "{input} signed with {} by key {}",
+                    header.alg,
+                    header.kid.as_deref().unwrap_or("(no kid)")
                 ),
-                json!({"alg": verified.header.alg.as_str(), "kid": verified.header.kid, "payload_bytes": verified.payload.len()}),
+                json!({"alg": header.alg.as_str(), "kid": header.kid, "payload_bytes": verified.payload().len()}),
             );
             Ok(Outcome::Valid)
         }
         Err(reason) => {
+            // Without the right key nothing can be said of the signature either way.
+            let outcome = match reason {
+                JoseError::UnknownKey { .. } | JoseError::KeyMismatch { .. } => {
+                    Outcome::Indeterminate
+                }
+                _ => Outcome::Invalid,
+            };
             report::verification(
                 json_output,
-                false,
-                &format!("{}: {reason}", args.input.display()),
+                outcome,
+                &format!("{input}: {reason}"),
                 json!({}),
             );
-            Ok(Outcome::Invalid)
+            Ok(outcome)
         }
     }
 }

@@ -23,6 +23,12 @@ pub(crate) fn run(args: &KeygenArgs, json_output: bool) -> Result<Outcome> {
         .public_out
         .clone()
         .unwrap_or_else(|| default_public_path(&args.out));
+    if public_out == args.out {
+        anyhow::bail!(
+            "--public-out must differ from --out ({})",
+            args.out.display()
+        );
+    }
     // Check both destinations before making anything, so a refusal leaves no file.
     for path in [&args.out, &public_out] {
         if !args.force && path.exists() {
@@ -72,8 +78,8 @@ pub(crate) fn run(args: &KeygenArgs, json_output: bool) -> Result<Outcome> {
             jwk.kid.as_deref().unwrap_or_default()
         ),
         json!({
-            "private_key": args.out,
-            "public_key": public_out,
+            "private_key": args.out.display().to_string(),
+            "public_key": public_out.display().to_string(),
             "encrypted": !args.unencrypted,
             "algorithm": key.verifying_key().algorithm().name(),
             "kid": jwk.kid,

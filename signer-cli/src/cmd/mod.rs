@@ -18,6 +18,8 @@ pub(crate) enum Outcome {
     Valid,
     /// The signature (or document) is invalid.
     Invalid,
+    /// The check could not be completed: no key to check against, for example.
+    Indeterminate,
 }
 
 impl Outcome {
@@ -25,6 +27,7 @@ impl Outcome {
         match self {
             Self::Valid => ExitCode::SUCCESS,
             Self::Invalid => ExitCode::from(1),
+            Self::Indeterminate => ExitCode::from(2),
         }
     }
 }

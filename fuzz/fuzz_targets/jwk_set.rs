@@ -4,6 +4,7 @@ libfuzzer_sys::fuzz_target!(|json: &str| {
         for jwk in &set.keys {
             let _ = jwk.thumbprint();
         }
-        let _ = identity_core::jose::JwkSet::from_json(&set.to_json()).expect("our own output reads back");
+        let _ = identity_core::jose::JwkSet::from_json(&set.to_json())
+            .expect("our own output reads back");
     }
 });

@@ -21,6 +21,50 @@ pub enum Error {
     /// A JWT's claims do not satisfy the caller's requirements.
     #[error(transparent)]
     Claims(#[from] ClaimsError),
+    /// A certificate or CRL could not be read.
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
+}
+
+/// Why a certificate or CRL could not be read. (Why one is not valid is a
+/// [`crate::report::ValidationReport`], not an error.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The DER is malformed.
+    #[error("malformed {what}: {detail}")]
+    Malformed {
+        /// What was being read: "certificate", "CRL".
+        what: &'static str,
+        /// What the parser said.
+        detail: String,
+    },
+    /// The PEM text is malformed or holds no block of the expected kind.
+    #[error("{what} PEM: {detail}")]
+    Pem {
+        /// What was being read.
+        what: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The input is empty.
+    #[error("no {what} found: the input is empty")]
+    Empty {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// A certification request's signature does not verify with its own key: the
+    /// requester has not shown it holds the private key.
+    #[error(
+        "the certification request's signature does not verify with its public key (no proof of possession)"
+    )]
+    ProofOfPossession,
+    /// The key, or the algorithm that signed, is too weak or not supported.
+    #[error("key or algorithm not accepted: {detail}")]
+    WeakKey {
+        /// Which key or algorithm, and the rule.
+        detail: String,
+    },
 }
 
 /// Why a national identifier, a date or an identity record was refused.

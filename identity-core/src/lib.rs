@@ -25,9 +25,13 @@ mod error;
 mod identity;
 pub mod jose;
 pub mod keys;
+pub mod report;
+pub mod x509;
 
 // The public interface
-pub use error::{ClaimsError, Error, IdentifierError, IdentifierKind, JoseError, KeyError};
+pub use error::{
+    CertificateError, ClaimsError, Error, IdentifierError, IdentifierKind, JoseError, KeyError,
+};
 pub use identity::{
     AssuranceLevel, Business, CalendarDate, Citizen, EnterpriseCode, Official, PersonalNumber,
     Province, Sex,

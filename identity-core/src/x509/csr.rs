@@ -1,0 +1,85 @@
+//! PKCS#10 certification requests (RFC 2986): read, and the proof of possession
+//! checked.
+
+use x509_parser::prelude::{FromDer, X509CertificationRequest};
+
+use super::input_blocks;
+use super::name::Name;
+use super::signature::{self, PublicKeyInfo, SigAlg, SigError};
+use crate::error::CertificateError;
+
+/// A certification request whose signature (the requester's proof that it holds the
+/// private key) has been verified, and whose key is strong enough to certify: ECDSA
+/// P-256 or P-384, Ed25519, or RSA of 2048 to 4096 bits.
+#[derive(Debug, Clone)]
+pub struct CertificationRequest {
+    der: Vec<u8>,
+    subject: Name,
+    public_key: PublicKeyInfo,
+}
+
+impl CertificationRequest {
+    /// Reads a DER request and checks its signature and key.
+    pub fn from_der(der: &[u8]) -> Result<Self, CertificateError> {
+        let malformed = |detail: String| CertificateError::Malformed {
+            what: "certification request",
+            detail,
+        };
+        let (rest, csr) =
+            X509CertificationRequest::from_der(der).map_err(|e| malformed(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(malformed(format!("{} bytes after the request", rest.len())));
+        }
+        let info = &csr.certification_request_info;
+        let public_key = PublicKeyInfo::from_parsed(&info.subject_pki);
+        if let Some(problem) = public_key.strength_problem() {
+            return Err(CertificateError::WeakKey { detail: problem });
+        }
+        let alg = SigAlg::from_parsed(&csr.signature_algorithm);
+        match signature::verify(&public_key, &alg, info.raw, &csr.signature_value.data) {
+            Ok(()) => {}
+            Err(SigError::Invalid) => return Err(CertificateError::ProofOfPossession),
+            Err(SigError::Unsupported(why)) => {
+                return Err(CertificateError::WeakKey { detail: why });
+            }
+        }
+        Ok(Self {
+            der: der.to_vec(),
+            subject: Name::from_parsed(&info.subject),
+            public_key,
+        })
+    }
+
+    /// Reads a request given as DER or as a PEM `CERTIFICATE REQUEST` block.
+    pub fn from_pem_or_der(input: &[u8]) -> Result<Self, CertificateError> {
+        let blocks = input_blocks(input, "CERTIFICATE REQUEST", "certification request")?;
+        match blocks.as_slice() {
+            [der] => Self::from_der(der),
+            _ => Err(CertificateError::Pem {
+                what: "certification request",
+                detail: format!("{} requests found where one was expected", blocks.len()),
+            }),
+        }
+    }
+
+    /// The DER encoding.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The subject the requester asked for (a CA builds its own from a verified
+    /// identity instead).
+    pub fn subject(&self) -> &Name {
+        &self.subject
+    }
+
+    /// The DER SubjectPublicKeyInfo to certify.
+    pub fn public_key_der(&self) -> &[u8] {
+        &self.public_key.der
+    }
+
+    /// The key's kind and size: `ECDSA P-256`, `RSA-3072`, ….
+    pub fn public_key_description(&self) -> String {
+        self.public_key.kind.describe()
+    }
+}

@@ -1,0 +1,911 @@
+//! Path building and RFC 5280 §6.1 path validation, with revocation from CRLs.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+use super::cert::{Certificate, DistributionPoint, key_usage};
+use super::crl::{ALL_REASONS, Crl, cmp_numbers, reason_name};
+use super::name::{ConstraintState, GeneralName, constrained_names};
+use super::policy::{ANY_POLICY, PolicyTree};
+use super::signature::{self, SigError};
+use super::{Purpose, ValidationParams, rfc3339};
+use crate::report::{Indication, PathElement, RevocationStatus, SubIndication, ValidationReport};
+
+/// Most certificates in a path, anchor included.
+const MAX_PATH_LEN: usize = 10;
+/// Most signature verifications one validation may spend building paths.
+const MAX_SIGNATURE_CHECKS: usize = 200;
+/// How deep the validation of a separate CRL signer's certificate may nest.
+const MAX_NESTING: usize = 2;
+
+/// A failed check: the verdict and what to tell the user.
+#[derive(Debug, Clone)]
+struct Failure {
+    indication: Indication,
+    sub: SubIndication,
+    message: String,
+}
+
+impl Failure {
+    fn indeterminate(sub: SubIndication, message: String) -> Self {
+        Self {
+            indication: Indication::Indeterminate,
+            sub,
+            message,
+        }
+    }
+
+    fn failed(sub: SubIndication, message: String) -> Self {
+        Self {
+            indication: Indication::TotalFailed,
+            sub,
+            message,
+        }
+    }
+
+    fn constraint(message: String) -> Self {
+        Self::indeterminate(SubIndication::ChainConstraintsFailure, message)
+    }
+}
+
+/// Validates `leaf` at `params.time`, building a path through `intermediates` (in any
+/// order) to one of `anchors`. The report says TOTAL-PASSED with the path used, or
+/// why no path passed, with the most promising candidate path.
+pub fn validate(
+    leaf: &Certificate,
+    intermediates: &[Certificate],
+    anchors: &[Certificate],
+    params: &ValidationParams<'_>,
+) -> ValidationReport {
+    let ctx = Context {
+        intermediates,
+        anchors,
+        params,
+        signature_checks: RefCell::new(0),
+        verified: RefCell::new(HashMap::new()),
+        signers_in_question: Vec::new(),
+    };
+    let (path, result) = ctx.best_path(leaf, params.purpose, 0);
+    let (indication, sub_indication, message, policies) = match result {
+        Ok(done) => (Indication::TotalPassed, None, done.message, done.policies),
+        Err(f) => (f.indication, Some(f.sub), f.message, Vec::new()),
+    };
+    ValidationReport {
+        indication,
+        sub_indication,
+        message,
+        validation_time: rfc3339(params.time),
+        path: path.elements,
+        policies,
+    }
+}
+
+/// A path that passed.
+#[derive(Debug, Clone)]
+struct Passed {
+    message: String,
+    policies: Vec<String>,
+}
+
+/// A candidate path, leaf first, ending with the anchor.
+#[derive(Debug, Clone, Default)]
+struct Evidence {
+    elements: Vec<PathElement>,
+}
+
+/// A signature from an issuer over a child: (child certificate hash, issuer key DER).
+type SignatureEdge = (Vec<u8>, Vec<u8>);
+
+struct Context<'a> {
+    intermediates: &'a [Certificate],
+    anchors: &'a [Certificate],
+    params: &'a ValidationParams<'a>,
+    signature_checks: RefCell<usize>,
+    /// (child DER hash, issuer key DER) → whether the signature verified.
+    verified: RefCell<HashMap<SignatureEdge, Result<(), SigError>>>,
+    /// CRL signers' certificates whose validation is under way further up (DER): a
+    /// CRL one of them signed counts as its own, without validating it again.
+    signers_in_question: Vec<Vec<u8>>,
+}
+
+fn element(cert: &Certificate, anchor: bool, revocation: RevocationStatus) -> PathElement {
+    let (not_before, not_after) = cert.validity_text();
+    PathElement {
+        subject: cert.subject.to_string(),
+        issuer: cert.issuer.to_string(),
+        serial: cert.serial_hex(),
+        not_before,
+        not_after,
+        sha256: cert.sha256_hex(),
+        trust_anchor: anchor,
+        revocation,
+    }
+}
+
+impl<'a> Context<'a> {
+    /// Whether `issuer`'s key verifies `cert`'s signature (cached, counted).
+    fn signed_by(&self, cert: &Certificate, issuer: &Certificate) -> Result<(), SigError> {
+        let key = (
+            cert.sha256_hex().into_bytes(),
+            issuer.public_key.der.clone(),
+        );
+        if let Some(r) = self.verified.borrow().get(&key) {
+            return r.clone();
+        }
+        {
+            let mut n = self.signature_checks.borrow_mut();
+            if *n >= MAX_SIGNATURE_CHECKS {
+                return Err(SigError::Unsupported(
+                    "too many candidate paths (search limit reached)".into(),
+                ));
+            }
+            *n += 1;
+        }
+        let r = signature::verify(
+            &issuer.public_key,
+            &cert.signature_algorithm,
+            &cert.tbs,
+            &cert.signature,
+        );
+        self.verified.borrow_mut().insert(key, r.clone());
+        r
+    }
+
+    /// Candidate issuers of `cert` from a set, those whose key identifier matches
+    /// first.
+    fn candidates<'c>(cert: &Certificate, set: &'c [Certificate]) -> Vec<&'c Certificate> {
+        let mut found: Vec<&Certificate> =
+            set.iter().filter(|c| c.subject == cert.issuer).collect();
+        let aki = cert.extensions.authority_key_id.as_ref();
+        found.sort_by_key(|c| match (aki, c.extensions.subject_key_id.as_ref()) {
+            (Some(a), Some(s)) if a == s => 0,
+            (Some(_), Some(_)) => 2,
+            _ => 1,
+        });
+        found
+    }
+
+    /// Searches paths from `leaf` and returns the first that passes, or the most
+    /// informative failure.
+    fn best_path(
+        &self,
+        leaf: &Certificate,
+        purpose: Purpose,
+        nesting: usize,
+    ) -> (Evidence, Result<Passed, Failure>) {
+        let mut best: Option<(Evidence, Failure, u8)> = None;
+        let mut chain = vec![leaf];
+        if let Some(done) = self.search(&mut chain, purpose, nesting, &mut best) {
+            return done;
+        }
+        match best {
+            Some((evidence, failure, _)) => (evidence, Err(failure)),
+            None => (
+                Evidence {
+                    elements: vec![element(leaf, false, RevocationStatus::NotChecked)],
+                },
+                Err(Failure::indeterminate(
+                    SubIndication::NoCertificateChainFound,
+                    format!(
+                        "no path from {} to a trust anchor: no certificate given is named {}",
+                        leaf.summary(),
+                        chain
+                            .last()
+                            .map(|c| c.issuer.to_string())
+                            .unwrap_or_default()
+                    ),
+                )),
+            ),
+        }
+    }
+
+    /// Depth-first search. `best` keeps the failure to report, ranked: a complete path
+    /// that failed (2) beats a signature that did not verify (1).
+    fn search(
+        &self,
+        chain: &mut Vec<&'a Certificate>,
+        purpose: Purpose,
+        nesting: usize,
+        best: &mut Option<(Evidence, Failure, u8)>,
+    ) -> Option<(Evidence, Result<Passed, Failure>)> {
+        let last = *chain.last()?;
+        let mut remember = |evidence: Evidence, failure: Failure, rank: u8| {
+            if best.as_ref().is_none_or(|(_, _, r)| rank > *r) {
+                *best = Some((evidence, failure, rank));
+            }
+        };
+        let partial = |chain: &[&Certificate], issuer: &Certificate, anchor: bool| Evidence {
+            elements: chain
+                .iter()
+                .map(|c| element(c, false, RevocationStatus::NotChecked))
+                .chain(std::iter::once(element(
+                    issuer,
+                    anchor,
+                    RevocationStatus::NotChecked,
+                )))
+                .collect(),
+        };
+        for anchor in Self::candidates(last, self.anchors) {
+            match self.signed_by(last, anchor) {
+                Ok(()) => {
+                    let (evidence, result) = self.check_path(chain, anchor, purpose, nesting);
+                    match result {
+                        Ok(passed) => return Some((evidence, Ok(passed))),
+                        Err(f) => remember(evidence, f, 2),
+                    }
+                }
+                Err(e) => remember(
+                    partial(chain, anchor, true),
+                    signature_failure(last, anchor, e),
+                    1,
+                ),
+            }
+        }
+        if chain.len() + 1 >= MAX_PATH_LEN {
+            return None;
+        }
+        for issuer in Self::candidates(last, self.intermediates) {
+            if chain.iter().any(|c| c.der() == issuer.der()) {
+                continue;
+            }
+            match self.signed_by(last, issuer) {
+                Ok(()) => {
+                    chain.push(issuer);
+                    let found = self.search(chain, purpose, nesting, best);
+                    chain.pop();
+                    if found.is_some() {
+                        return found;
+                    }
+                }
+                Err(e) => {
+                    let failure = signature_failure(last, issuer, e);
+                    if best.as_ref().is_none_or(|(_, _, r)| 1 > *r) {
+                        *best = Some((partial(chain, issuer, false), failure, 1));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Validates one complete path (`chain` leaf first, then `anchor`).
+    fn check_path(
+        &self,
+        chain: &[&Certificate],
+        anchor: &Certificate,
+        purpose: Purpose,
+        nesting: usize,
+    ) -> (Evidence, Result<Passed, Failure>) {
+        let mut statuses = vec![RevocationStatus::NotChecked; chain.len()];
+        let result = self.check_structure(chain, purpose).and_then(|policies| {
+            if self.params.checks_revocation() {
+                self.check_revocation(chain, anchor, nesting, &mut statuses)?;
+            }
+            Ok(Passed {
+                message: format!(
+                    "{} is valid{}{}",
+                    chain.first().map(|c| c.summary()).unwrap_or_default(),
+                    if purpose == Purpose::Any {
+                        String::new()
+                    } else {
+                        format!(" for {purpose}")
+                    },
+                    if self.params.checks_revocation() {
+                        " and not revoked"
+                    } else {
+                        ", revocation not checked"
+                    }
+                ),
+                policies,
+            })
+        });
+        let elements = chain
+            .iter()
+            .zip(statuses)
+            .map(|(c, s)| element(c, false, s))
+            .chain(std::iter::once(element(
+                anchor,
+                true,
+                RevocationStatus::NotChecked,
+            )))
+            .collect();
+        (Evidence { elements }, result)
+    }
+
+    /// RFC 5280 §6.1.2 to §6.1.5 over the path, then the purpose. Returns the valid
+    /// policies.
+    fn check_structure(
+        &self,
+        chain: &[&Certificate],
+        purpose: Purpose,
+    ) -> Result<Vec<String>, Failure> {
+        let params = self.params;
+        let certs: Vec<&Certificate> = chain.iter().rev().copied().collect();
+        let n = certs.len();
+        let initial = |inhibit: bool| if inhibit { 0 } else { n + 1 };
+        let mut explicit_policy = initial(params.policy.explicit_policy);
+        let mut inhibit_any = initial(params.policy.inhibit_any_policy);
+        let mut policy_mapping = initial(params.policy.inhibit_policy_mapping);
+        let mut max_path_length = n;
+        let mut tree = PolicyTree::new();
+        let mut constraints = ConstraintState::default();
+        let too_large = |_| {
+            Failure::indeterminate(
+                SubIndication::CertificateChainGeneralFailure,
+                "the certificate policies of the path are too complex to process".into(),
+            )
+        };
+
+        for (index, cert) in certs.iter().enumerate() {
+            let i = index + 1;
+            let last = i == n;
+            let who = || cert.summary();
+            if let Some(defect) = &cert.extensions.defect {
+                return Err(Failure::failed(
+                    SubIndication::FormatFailure,
+                    format!("{}: {defect}", who()),
+                ));
+            }
+            if params.time < cert.not_before {
+                return Err(Failure::indeterminate(
+                    SubIndication::NotYetValid,
+                    format!("{} is not valid before {}", who(), rfc3339(cert.not_before)),
+                ));
+            }
+            if params.time > cert.not_after {
+                return Err(Failure::indeterminate(
+                    SubIndication::OutOfBoundsNoPoe,
+                    format!("{} expired at {}", who(), rfc3339(cert.not_after)),
+                ));
+            }
+            // (b), (c): name constraints, except for self-issued intermediates.
+            if last || !cert.is_self_issued() {
+                let names = constrained_names(&cert.subject, &cert.extensions.subject_alt_names);
+                constraints.check(&names).map_err(|why| {
+                    Failure::constraint(format!("{} breaks a name constraint: {why}", who()))
+                })?;
+            }
+            // (d), (e), (f): policies.
+            match &cert.extensions.policies {
+                Some(policies) => {
+                    let any_allowed = inhibit_any > 0 || (!last && cert.is_self_issued());
+                    tree.process(i, policies, any_allowed).map_err(too_large)?;
+                }
+                None => tree.make_null(),
+            }
+            if explicit_policy == 0 && tree.is_null() {
+                return Err(Failure::constraint(format!(
+                    "no certificate policy acceptable to the path is asserted by {}",
+                    who()
+                )));
+            }
+            if last {
+                break;
+            }
+            // §6.1.4: preparation for the next certificate.
+            let ext = &cert.extensions;
+            if let Some(mappings) = &ext.policy_mappings {
+                if mappings
+                    .iter()
+                    .any(|(a, b)| a == ANY_POLICY || b == ANY_POLICY)
+                {
+                    return Err(Failure::constraint(format!(
+                        "{} maps anyPolicy, which is forbidden",
+                        who()
+                    )));
+                }
+                tree.map(i, mappings, policy_mapping > 0)
+                    .map_err(too_large)?;
+            }
+            if let Some(nc) = &ext.name_constraints {
+                constraints.add(nc);
+            }
+            if !cert.is_self_issued() {
+                explicit_policy = explicit_policy.saturating_sub(1);
+                policy_mapping = policy_mapping.saturating_sub(1);
+                inhibit_any = inhibit_any.saturating_sub(1);
+            }
+            if let Some((require, inhibit_mapping)) = ext.policy_constraints {
+                if let Some(r) = require {
+                    explicit_policy = explicit_policy.min(r as usize);
+                }
+                if let Some(m) = inhibit_mapping {
+                    policy_mapping = policy_mapping.min(m as usize);
+                }
+            }
+            if let Some(skip) = ext.inhibit_any_policy {
+                inhibit_any = inhibit_any.min(skip as usize);
+            }
+            // (k)
+            if cert.version < 2 {
+                return Err(Failure::constraint(format!(
+                    "{} is a version {} certificate, which cannot be a CA",
+                    who(),
+                    cert.version + 1
+                )));
+            }
+            match ext.basic_constraints {
+                Some((true, path_len)) => {
+                    // (l)
+                    if !cert.is_self_issued() {
+                        if max_path_length == 0 {
+                            return Err(Failure::constraint(format!(
+                                "{} is beyond the path length a CA above it allows",
+                                chain
+                                    .get(n - i - 1)
+                                    .map(|c| c.summary())
+                                    .unwrap_or_else(who)
+                            )));
+                        }
+                        max_path_length -= 1;
+                    }
+                    // (m)
+                    if let Some(p) = path_len {
+                        max_path_length = max_path_length.min(p as usize);
+                    }
+                }
+                _ => {
+                    return Err(Failure::constraint(format!(
+                        "{} issued a certificate but is not a CA (basicConstraints cA is not set)",
+                        who()
+                    )));
+                }
+            }
+            // (n)
+            if ext
+                .key_usage
+                .is_some_and(|ku| ku & key_usage::KEY_CERT_SIGN == 0)
+            {
+                return Err(Failure::constraint(format!(
+                    "{} issued a certificate but its key usage lacks keyCertSign",
+                    who()
+                )));
+            }
+            // (o)
+            if let Some(oid) = ext.unknown_critical.first() {
+                return Err(Failure::constraint(format!(
+                    "{} has an unsupported critical extension {oid}",
+                    who()
+                )));
+            }
+            if let Some(eku) = &ext.ext_key_usage
+                && let Some(needed) = purpose.eku_oid()
+                && !eku.contains(needed)
+                && !eku.contains("2.5.29.37.0")
+            {
+                return Err(Failure::constraint(format!(
+                    "{} may only issue for other extended key usages than {purpose}",
+                    who()
+                )));
+            }
+        }
+
+        // §6.1.5: wrap-up with the end-entity certificate.
+        let leaf = certs
+            .last()
+            .copied()
+            .ok_or_else(|| Failure::constraint("empty path".into()))?;
+        explicit_policy = explicit_policy.saturating_sub(1);
+        if let Some((Some(0), _)) = leaf.extensions.policy_constraints {
+            explicit_policy = 0;
+        }
+        if let Some(oid) = leaf.extensions.unknown_critical.first() {
+            return Err(Failure::constraint(format!(
+                "{} has an unsupported critical extension {oid}",
+                leaf.summary()
+            )));
+        }
+        let valid = tree
+            .intersect(n, &params.policy.initial_policy_set)
+            .map_err(too_large)?;
+        if explicit_policy == 0 && valid.as_ref().is_none_or(BTreeSet::is_empty) {
+            return Err(Failure::constraint(format!(
+                "the path of {} is valid for none of the certificate policies required",
+                leaf.summary()
+            )));
+        }
+        self.check_purpose(leaf, purpose)?;
+        Ok(valid.map(|v| v.into_iter().collect()).unwrap_or_default())
+    }
+
+    /// Extended key usage, key usage, and the name a TLS server must carry.
+    fn check_purpose(&self, leaf: &Certificate, purpose: Purpose) -> Result<(), Failure> {
+        let who = leaf.summary();
+        if let (Some(needed), Some(eku)) = (purpose.eku_oid(), &leaf.extensions.ext_key_usage)
+            && !eku.contains(needed)
+            && !eku.contains("2.5.29.37.0")
+        {
+            return Err(Failure::constraint(format!(
+                "{who} is not for {purpose}: its extended key usage lacks {needed}"
+            )));
+        }
+        let signing = key_usage::DIGITAL_SIGNATURE | key_usage::NON_REPUDIATION;
+        let needed_ku = match purpose {
+            Purpose::Any => None,
+            Purpose::DocumentSigning
+            | Purpose::EmailProtection
+            | Purpose::TimeStamping
+            | Purpose::OcspSigning => Some(signing),
+            Purpose::CodeSigning | Purpose::ClientAuth => Some(key_usage::DIGITAL_SIGNATURE),
+            // keyEncipherment (bit 2) and keyAgreement (bit 4) serve RSA and ECDH TLS.
+            Purpose::ServerAuth => Some(key_usage::DIGITAL_SIGNATURE | (1 << 2) | (1 << 4)),
+        };
+        if let (Some(needed), Some(ku)) = (needed_ku, leaf.extensions.key_usage)
+            && ku & needed == 0
+        {
+            return Err(Failure::constraint(format!(
+                "{who} is not for {purpose}: its key usage does not allow it"
+            )));
+        }
+        if purpose == Purpose::ServerAuth {
+            let sans = &leaf.extensions.subject_alt_names;
+            if let Some(dns) = &self.params.dns_name {
+                let ok = sans
+                    .iter()
+                    .any(|n| matches!(n, GeneralName::Dns(pattern) if dns_matches(pattern, dns)));
+                if !ok {
+                    return Err(Failure::constraint(format!(
+                        "{who} does not name {dns} in its subjectAltName"
+                    )));
+                }
+            }
+            if let Some(ip) = self.params.ip_address {
+                let bytes: Vec<u8> = match ip {
+                    std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
+                    std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
+                };
+                if !sans
+                    .iter()
+                    .any(|n| matches!(n, GeneralName::Ip(b) if *b == bytes))
+                {
+                    return Err(Failure::constraint(format!(
+                        "{who} does not name {ip} in its subjectAltName"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Revocation of every certificate of the path from the CRLs given.
+    fn check_revocation(
+        &self,
+        chain: &[&Certificate],
+        anchor: &Certificate,
+        nesting: usize,
+        statuses: &mut [RevocationStatus],
+    ) -> Result<(), Failure> {
+        let mut first_problem: Option<Failure> = None;
+        for (index, cert) in chain.iter().enumerate() {
+            let issuer = chain.get(index + 1).copied().unwrap_or(anchor);
+            let status = self.crl_status(cert, issuer, anchor, nesting);
+            let problem = match &status {
+                RevocationStatus::Revoked { time, reason, .. } => Some(Failure::indeterminate(
+                    if index == 0 {
+                        SubIndication::RevokedNoPoe
+                    } else {
+                        SubIndication::RevokedCaNoPoe
+                    },
+                    format!(
+                        "{} was revoked at {time}{}",
+                        cert.summary(),
+                        reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    ),
+                )),
+                RevocationStatus::Unknown { reason } => Some(Failure::indeterminate(
+                    SubIndication::TryLater,
+                    format!(
+                        "the revocation status of {} is unknown: {reason}",
+                        cert.summary()
+                    ),
+                )),
+                _ => None,
+            };
+            statuses[index] = status;
+            if first_problem.is_none() {
+                first_problem = problem;
+            }
+        }
+        // A revocation outranks missing information about another certificate.
+        let revoked = statuses
+            .iter()
+            .position(|s| matches!(s, RevocationStatus::Revoked { .. }));
+        if let Some(index) = revoked
+            && let RevocationStatus::Revoked { time, reason, .. } = &statuses[index]
+        {
+            return Err(Failure::indeterminate(
+                if index == 0 {
+                    SubIndication::RevokedNoPoe
+                } else {
+                    SubIndication::RevokedCaNoPoe
+                },
+                format!(
+                    "{} was revoked at {time}{}",
+                    chain[index].summary(),
+                    reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        first_problem.map_or(Ok(()), Err)
+    }
+
+    /// Whether a CRL is signed by a key entitled to sign CRLs for `issuer`: the
+    /// issuer's own, or a certificate of the same name that validates to `anchor`
+    /// (RFC 5280 §6.3.3 (f)).
+    fn crl_signer_ok(
+        &self,
+        crl: &Crl,
+        issuer: &Certificate,
+        anchor: &Certificate,
+        nesting: usize,
+    ) -> Result<(), String> {
+        let may_sign = |c: &Certificate| {
+            c.extensions
+                .key_usage
+                .is_none_or(|ku| ku & key_usage::CRL_SIGN != 0)
+        };
+        if crl.issuer == issuer.subject {
+            match signature::verify(
+                &issuer.public_key,
+                &crl.signature_algorithm,
+                &crl.tbs,
+                &crl.signature,
+            ) {
+                Ok(()) if may_sign(issuer) => return Ok(()),
+                Ok(()) => {
+                    return Err(format!(
+                        "{} is signed by a key without the cRLSign key usage",
+                        crl.describe()
+                    ));
+                }
+                Err(_) => {}
+            }
+        }
+        if nesting >= MAX_NESTING {
+            return Err(format!(
+                "{} is not signed by its issuer's key",
+                crl.describe()
+            ));
+        }
+        let others = self
+            .intermediates
+            .iter()
+            .chain(self.anchors)
+            .filter(|c| c.subject == crl.issuer && c.der() != issuer.der());
+        for signer in others {
+            if signature::verify(
+                &signer.public_key,
+                &crl.signature_algorithm,
+                &crl.tbs,
+                &crl.signature,
+            )
+            .is_err()
+            {
+                continue;
+            }
+            if !may_sign(signer) {
+                continue;
+            }
+            if self.anchors.iter().any(|a| a.der() == signer.der())
+                || self.signers_in_question.iter().any(|d| d == signer.der())
+            {
+                return Ok(());
+            }
+            // The CRL signer's own certificate must validate to the same anchor.
+            let anchors = std::slice::from_ref(anchor);
+            let mut signers_in_question = self.signers_in_question.clone();
+            signers_in_question.push(signer.der().to_vec());
+            let nested = Context {
+                intermediates: self.intermediates,
+                anchors,
+                params: self.params,
+                signature_checks: RefCell::new(0),
+                verified: RefCell::new(HashMap::new()),
+                signers_in_question,
+            };
+            let (_, result) = nested.best_path(signer, Purpose::Any, nesting + 1);
+            match result {
+                Ok(_) => return Ok(()),
+                Err(f) => {
+                    return Err(format!(
+                        "the certificate that signed {} is not valid: {}",
+                        crl.describe(),
+                        f.message
+                    ));
+                }
+            }
+        }
+        Err(format!(
+            "{} is not signed by a key entitled to sign it",
+            crl.describe()
+        ))
+    }
+
+    /// RFC 5280 §6.3 over the CRLs given.
+    fn crl_status(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        anchor: &Certificate,
+        nesting: usize,
+    ) -> RevocationStatus {
+        let params = self.params;
+        let time = params.time;
+        let implicit = [DistributionPoint::default()];
+        let points: &[DistributionPoint] = if cert.extensions.crl_distribution_points.is_empty() {
+            &implicit
+        } else {
+            &cert.extensions.crl_distribution_points
+        };
+        let mut reasons_mask = 0u16;
+        let mut problems: Vec<String> = Vec::new();
+        let mut sources: Vec<String> = Vec::new();
+        for dp in points {
+            for crl in params.crls.iter().filter(|c| !c.is_delta()) {
+                if reasons_mask == ALL_REASONS {
+                    break;
+                }
+                if let Err(why) = crl.covers(dp, &cert.issuer, cert.is_ca()) {
+                    problems.push(format!("{}: {why}", crl.describe()));
+                    continue;
+                }
+                let interim = crl.reasons_for(dp);
+                if interim & !reasons_mask == 0 {
+                    continue;
+                }
+                if let Some(defect) = &crl.defect {
+                    problems.push(format!("{}: {defect}", crl.describe()));
+                    continue;
+                }
+                if let Some(oid) = crl.unknown_critical.first() {
+                    problems.push(format!(
+                        "{} has an unsupported critical extension {oid}",
+                        crl.describe()
+                    ));
+                    continue;
+                }
+                if let Err(why) = self.crl_signer_ok(crl, issuer, anchor, nesting) {
+                    problems.push(why);
+                    continue;
+                }
+                if crl.this_update > time {
+                    problems.push(format!(
+                        "{} was issued after the validation time",
+                        crl.describe()
+                    ));
+                    continue;
+                }
+                if crl.next_update.is_some_and(|next| next < time) {
+                    problems.push(format!(
+                        "{} is stale: its next update was due at {}",
+                        crl.describe(),
+                        rfc3339(crl.next_update.unwrap_or_default())
+                    ));
+                    continue;
+                }
+                // A delta CRL for this base, when one is given, is consulted first.
+                let delta = self.delta_for(crl, issuer, anchor, nesting);
+                let lists: Vec<&Crl> = delta.iter().copied().chain(std::iter::once(crl)).collect();
+                let mut unusable = None;
+                for list in lists {
+                    let Some(entry) = list.entry(&cert.serial, &cert.issuer) else {
+                        continue;
+                    };
+                    if entry.unknown_critical {
+                        unusable = Some(format!(
+                            "{} lists the certificate with an unsupported critical entry extension",
+                            list.describe()
+                        ));
+                    } else if entry.reason != Some(8) && entry.time <= time {
+                        return RevocationStatus::Revoked {
+                            time: rfc3339(entry.time),
+                            reason: entry.reason.map(|r| reason_name(r).to_owned()),
+                            source: list.describe(),
+                        };
+                    }
+                    // Listed with removeFromCRL (released from hold), or revoked only
+                    // after the validation time: not revoked then. The newest list decides.
+                    break;
+                }
+                if let Some(why) = unusable {
+                    problems.push(why);
+                    continue;
+                }
+                sources.push(crl.describe());
+                reasons_mask |= interim;
+            }
+        }
+        if reasons_mask == ALL_REASONS {
+            return RevocationStatus::Good {
+                source: sources.join(", "),
+            };
+        }
+        let reason = if params.crls.is_empty() {
+            "no CRL was given".to_owned()
+        } else if problems.is_empty() {
+            "no CRL given covers it".to_owned()
+        } else {
+            problems.join("; ")
+        };
+        RevocationStatus::Unknown { reason }
+    }
+
+    /// A usable delta CRL for `base`: same issuer and scope, based on a CRL no newer
+    /// than `base`, fresh, and correctly signed.
+    fn delta_for(
+        &self,
+        base: &Crl,
+        issuer: &Certificate,
+        anchor: &Certificate,
+        nesting: usize,
+    ) -> Option<&'a Crl> {
+        let number = base.number.as_ref()?;
+        self.params.crls.iter().filter(|d| d.is_delta()).find(|d| {
+            d.issuer == base.issuer
+                && d.idp == base.idp
+                && d.delta_base
+                    .as_ref()
+                    .is_some_and(|b| cmp_numbers(b, number).is_le())
+                && d.number
+                    .as_ref()
+                    .is_some_and(|dn| cmp_numbers(dn, number).is_gt())
+                && d.unknown_critical.is_empty()
+                && d.this_update <= self.params.time
+                && d.next_update.is_none_or(|n| n >= self.params.time)
+                && self.crl_signer_ok(d, issuer, anchor, nesting).is_ok()
+        })
+    }
+}
+
+fn signature_failure(cert: &Certificate, issuer: &Certificate, e: SigError) -> Failure {
+    match e {
+        SigError::Invalid => Failure::failed(
+            SubIndication::SigCryptoFailure,
+            format!(
+                "the signature on {} does not verify with the key of {}",
+                cert.summary(),
+                issuer.subject
+            ),
+        ),
+        SigError::Unsupported(why) => Failure::indeterminate(
+            SubIndication::CryptoConstraintsFailureNoPoe,
+            format!(
+                "the signature on {} cannot be checked: {why}",
+                cert.summary()
+            ),
+        ),
+    }
+}
+
+/// A DNS name against a certificate's dNSName: equal (ignoring case and a final
+/// dot), or a `*.` wildcard standing for exactly one left-most label.
+fn dns_matches(pattern: &str, name: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => name.split_once('.').is_some_and(|(label, rest)| {
+            !label.is_empty() && rest == suffix && suffix.contains('.')
+        }),
+        None => pattern == name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_cover_one_label() {
+        assert!(dns_matches("*.gov.vn", "dichvucong.gov.vn"));
+        assert!(!dns_matches("*.gov.vn", "a.b.gov.vn"));
+        assert!(!dns_matches("*.gov.vn", "gov.vn"));
+        assert!(!dns_matches("*.vn", "gov.vn"));
+        assert!(dns_matches("ID.gov.vn.", "id.GOV.vn"));
+    }
+}

@@ -46,6 +46,8 @@ use crate::keys::{Signature, SignatureAlgorithm, Signer, VerifyingKey};
 pub enum JwsAlgorithm {
     /// ECDSA P-256 with SHA-256.
     Es256,
+    /// ECDSA P-384 with SHA-384.
+    Es384,
     /// Ed25519 (RFC 8037).
     EdDsa,
 }
@@ -55,6 +57,7 @@ impl JwsAlgorithm {
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Es256 => "ES256",
+            Self::Es384 => "ES384",
             Self::EdDsa => "EdDSA",
         }
     }
@@ -63,6 +66,7 @@ impl JwsAlgorithm {
     pub fn signature_algorithm(&self) -> SignatureAlgorithm {
         match self {
             Self::Es256 => SignatureAlgorithm::EcdsaP256Sha256,
+            Self::Es384 => SignatureAlgorithm::EcdsaP384Sha384,
             Self::EdDsa => SignatureAlgorithm::Ed25519,
         }
     }
@@ -71,6 +75,7 @@ impl JwsAlgorithm {
     pub fn for_key(algorithm: SignatureAlgorithm) -> Self {
         match algorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => Self::Es256,
+            SignatureAlgorithm::EcdsaP384Sha384 => Self::Es384,
             SignatureAlgorithm::Ed25519 => Self::EdDsa,
         }
     }
@@ -87,6 +92,7 @@ impl FromStr for JwsAlgorithm {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "ES256" => Ok(Self::Es256),
+            "ES384" => Ok(Self::Es384),
             "EdDSA" => Ok(Self::EdDsa),
             "none" => Err(JoseError::Unsecured),
             other => Err(JoseError::AlgorithmNotAllowed {
@@ -733,18 +739,19 @@ impl Jwk {
     /// lexicographic order, without white space.
     pub fn thumbprint(&self) -> String {
         let canonical = match self.key.algorithm() {
-            SignatureAlgorithm::EcdsaP256Sha256 => {
-                let (x, y) = ec_coordinates(&self.key);
-                format!(
-                    r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-                    b64(x),
-                    b64(y)
-                )
-            }
             SignatureAlgorithm::Ed25519 => {
                 format!(
                     r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
                     b64(self.key.as_bytes())
+                )
+            }
+            ec => {
+                let (x, y) = ec_coordinates(&self.key);
+                format!(
+                    r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+                    curve_name(ec),
+                    b64(x),
+                    b64(y)
                 )
             }
         };
@@ -752,7 +759,16 @@ impl Jwk {
     }
 }
 
-/// The x and y halves of an uncompressed P-256 point.
+/// The JWK curve name of an ECDSA key.
+fn curve_name(algorithm: SignatureAlgorithm) -> &'static str {
+    if algorithm == SignatureAlgorithm::EcdsaP384Sha384 {
+        "P-384"
+    } else {
+        "P-256"
+    }
+}
+
+/// The x and y halves of an uncompressed EC point.
 fn ec_coordinates(key: &VerifyingKey) -> (&[u8], &[u8]) {
     let point = key.as_bytes().get(1..).unwrap_or_default();
     point.split_at(point.len() / 2)
@@ -762,17 +778,17 @@ impl From<Jwk> for Value {
     fn from(jwk: Jwk) -> Self {
         let mut m = Map::new();
         match jwk.key.algorithm() {
-            SignatureAlgorithm::EcdsaP256Sha256 => {
-                let (x, y) = ec_coordinates(&jwk.key);
-                m.insert("kty".into(), "EC".into());
-                m.insert("crv".into(), "P-256".into());
-                m.insert("x".into(), b64(x).into());
-                m.insert("y".into(), b64(y).into());
-            }
             SignatureAlgorithm::Ed25519 => {
                 m.insert("kty".into(), "OKP".into());
                 m.insert("crv".into(), "Ed25519".into());
                 m.insert("x".into(), b64(jwk.key.as_bytes()).into());
+            }
+            ec => {
+                let (x, y) = ec_coordinates(&jwk.key);
+                m.insert("kty".into(), "EC".into());
+                m.insert("crv".into(), curve_name(ec).into());
+                m.insert("x".into(), b64(x).into());
+                m.insert("y".into(), b64(y).into());
             }
         }
         if let Some(kid) = jwk.kid {
@@ -802,13 +818,13 @@ impl TryFrom<Value> for Jwk {
                 Some(_) => Err(malformed("JWK", format!("{name} is not a string"))),
             }
         };
-        let coordinate = |name: &str| -> Result<Vec<u8>, JoseError> {
+        let coordinate = |name: &str, len: usize| -> Result<Vec<u8>, JoseError> {
             let v = text(name)?.ok_or_else(|| malformed("JWK", format!("{name} is missing")))?;
             let bytes = b64_decode("JWK", v)?;
-            if bytes.len() != 32 {
+            if bytes.len() != len {
                 return Err(malformed(
                     "JWK",
-                    format!("{name} must be 32 bytes, found {}", bytes.len()),
+                    format!("{name} must be {len} bytes, found {}", bytes.len()),
                 ));
             }
             Ok(bytes)
@@ -826,14 +842,19 @@ impl TryFrom<Value> for Jwk {
             crv: crv.map(str::to_owned),
         };
         let key = match (kty, crv) {
-            ("EC", Some("P-256")) => {
+            ("EC", Some(curve @ ("P-256" | "P-384"))) => {
+                let (alg, len) = if curve == "P-256" {
+                    (SignatureAlgorithm::EcdsaP256Sha256, 32)
+                } else {
+                    (SignatureAlgorithm::EcdsaP384Sha384, 48)
+                };
                 let mut point = vec![4u8];
-                point.extend(coordinate("x")?);
-                point.extend(coordinate("y")?);
-                VerifyingKey::from_bytes(SignatureAlgorithm::EcdsaP256Sha256, &point)
+                point.extend(coordinate("x", len)?);
+                point.extend(coordinate("y", len)?);
+                VerifyingKey::from_bytes(alg, &point)
             }
             ("OKP", Some("Ed25519")) => {
-                VerifyingKey::from_bytes(SignatureAlgorithm::Ed25519, &coordinate("x")?)
+                VerifyingKey::from_bytes(SignatureAlgorithm::Ed25519, &coordinate("x", 32)?)
             }
             _ => return Err(unsupported()),
         }

@@ -33,6 +33,8 @@ pub use ring::rand::{SecureRandom, SystemRandom};
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 /// secp256r1 / prime256v1 (RFC 5480).
 const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+/// secp384r1 (RFC 5480).
+const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 /// id-Ed25519 (RFC 8410).
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
@@ -45,6 +47,8 @@ pub const PBKDF2_ROUNDS: u32 = 600_000;
 pub enum SignatureAlgorithm {
     /// ECDSA over P-256 with SHA-256 (JOSE `ES256`).
     EcdsaP256Sha256,
+    /// ECDSA over P-384 with SHA-384 (JOSE `ES384`): for root CAs.
+    EcdsaP384Sha384,
     /// Ed25519 (JOSE `EdDSA`).
     Ed25519,
 }
@@ -54,8 +58,30 @@ impl SignatureAlgorithm {
     pub fn name(&self) -> &'static str {
         match self {
             Self::EcdsaP256Sha256 => "ECDSA P-256 SHA-256",
+            Self::EcdsaP384Sha384 => "ECDSA P-384 SHA-384",
             Self::Ed25519 => "Ed25519",
         }
+    }
+
+    /// The length of a fixed-size signature (`r ‖ s`, or Ed25519's 64 bytes).
+    pub fn signature_len(&self) -> usize {
+        match self {
+            Self::EcdsaP256Sha256 | Self::Ed25519 => 64,
+            Self::EcdsaP384Sha384 => 96,
+        }
+    }
+
+    /// The length of a public key: an uncompressed point, or Ed25519's 32 bytes.
+    fn public_key_len(&self) -> usize {
+        match self {
+            Self::EcdsaP256Sha256 => 65,
+            Self::EcdsaP384Sha384 => 97,
+            Self::Ed25519 => 32,
+        }
+    }
+
+    fn is_ecdsa(&self) -> bool {
+        matches!(self, Self::EcdsaP256Sha256 | Self::EcdsaP384Sha384)
     }
 }
 
@@ -110,13 +136,18 @@ struct EcdsaSigValue<'a> {
 }
 
 impl Signature {
-    /// Wraps raw signature bytes: `r ‖ s` for ECDSA P-256 (64 bytes), 64 bytes for
-    /// Ed25519. Used by [`Signer`]s whose key lives elsewhere (a token returns `r ‖ s`).
+    /// Wraps raw signature bytes: `r ‖ s` for ECDSA (64 bytes for P-256, 96 for
+    /// P-384), 64 bytes for Ed25519. Used by [`Signer`]s whose key lives elsewhere (a
+    /// token returns `r ‖ s`).
     pub fn from_fixed(algorithm: SignatureAlgorithm, bytes: Vec<u8>) -> Result<Self, KeyError> {
-        if bytes.len() != 64 {
+        if bytes.len() != algorithm.signature_len() {
             return Err(KeyError::Malformed {
                 what: "signature",
-                detail: format!("{algorithm} signatures are 64 bytes, found {}", bytes.len()),
+                detail: format!(
+                    "{algorithm} signatures are {} bytes, found {}",
+                    algorithm.signature_len(),
+                    bytes.len()
+                ),
             });
         }
         Ok(Self { algorithm, bytes })
@@ -125,27 +156,26 @@ impl Signature {
     /// Reads a DER-encoded ECDSA signature (`ECDSA-Sig-Value`); an Ed25519
     /// signature has no DER form and is taken as it is.
     pub fn from_der(algorithm: SignatureAlgorithm, der: &[u8]) -> Result<Self, KeyError> {
-        match algorithm {
-            SignatureAlgorithm::Ed25519 => Self::from_fixed(algorithm, der.to_vec()),
-            SignatureAlgorithm::EcdsaP256Sha256 => {
-                let malformed = |detail: String| KeyError::Malformed {
-                    what: "ECDSA signature",
-                    detail,
-                };
-                let v = EcdsaSigValue::from_der(der).map_err(|e| malformed(e.to_string()))?;
-                let mut bytes = vec![0u8; 64];
-                for (half, int) in bytes.chunks_mut(32).zip([v.r, v.s]) {
-                    let n = int.as_bytes();
-                    let dst = half
-                        .len()
-                        .checked_sub(n.len())
-                        .and_then(|at| half.get_mut(at..))
-                        .ok_or_else(|| malformed("integer longer than 32 bytes".into()))?;
-                    dst.copy_from_slice(n);
-                }
-                Ok(Self { algorithm, bytes })
-            }
+        if !algorithm.is_ecdsa() {
+            return Self::from_fixed(algorithm, der.to_vec());
         }
+        let malformed = |detail: String| KeyError::Malformed {
+            what: "ECDSA signature",
+            detail,
+        };
+        let v = EcdsaSigValue::from_der(der).map_err(|e| malformed(e.to_string()))?;
+        let len = algorithm.signature_len();
+        let mut bytes = vec![0u8; len];
+        for (half, int) in bytes.chunks_mut(len / 2).zip([v.r, v.s]) {
+            let n = int.as_bytes();
+            let dst = half
+                .len()
+                .checked_sub(n.len())
+                .and_then(|at| half.get_mut(at..))
+                .ok_or_else(|| malformed(format!("integer longer than {} bytes", len / 2)))?;
+            dst.copy_from_slice(n);
+        }
+        Ok(Self { algorithm, bytes })
     }
 
     /// The algorithm that made the signature.
@@ -161,19 +191,17 @@ impl Signature {
     /// The form X.509 and CMS carry: a DER `ECDSA-Sig-Value` for ECDSA, the plain
     /// 64 bytes for Ed25519.
     pub fn to_der(&self) -> Result<Vec<u8>, KeyError> {
-        match self.algorithm {
-            SignatureAlgorithm::Ed25519 => Ok(self.bytes.clone()),
-            SignatureAlgorithm::EcdsaP256Sha256 => {
-                let (r, s) = self.bytes.split_at(self.bytes.len() / 2);
-                let int = |b| UintRef::new(b).map_err(|_| KeyError::Sign);
-                EcdsaSigValue {
-                    r: int(r)?,
-                    s: int(s)?,
-                }
-                .to_der()
-                .map_err(|_| KeyError::Sign)
-            }
+        if !self.algorithm.is_ecdsa() {
+            return Ok(self.bytes.clone());
         }
+        let (r, s) = self.bytes.split_at(self.bytes.len() / 2);
+        let int = |b| UintRef::new(b).map_err(|_| KeyError::Sign);
+        EcdsaSigValue {
+            r: int(r)?,
+            s: int(s)?,
+        }
+        .to_der()
+        .map_err(|_| KeyError::Sign)
     }
 }
 
@@ -202,33 +230,29 @@ impl fmt::Debug for Signature {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct VerifyingKey {
     algorithm: SignatureAlgorithm,
-    /// SEC1 uncompressed point for ECDSA (65 bytes), the 32 bytes for Ed25519.
+    /// SEC1 uncompressed point for ECDSA (65 or 97 bytes), the 32 bytes for Ed25519.
     bytes: Vec<u8>,
 }
 
 impl VerifyingKey {
     /// Makes a key from its raw public bytes: an uncompressed SEC1 point (`04 ‖ x ‖ y`)
-    /// for P-256, 32 bytes for Ed25519. The length and form are checked here; that a
-    /// point lies on the curve is checked by every verification.
+    /// for P-256 and P-384, 32 bytes for Ed25519. The length and form are checked here;
+    /// that a point lies on the curve is checked by every verification.
     pub fn from_bytes(algorithm: SignatureAlgorithm, bytes: &[u8]) -> Result<Self, KeyError> {
-        let ok = match algorithm {
-            SignatureAlgorithm::EcdsaP256Sha256 => bytes.len() == 65 && bytes.first() == Some(&4),
-            SignatureAlgorithm::Ed25519 => bytes.len() == 32,
-        };
+        let len = algorithm.public_key_len();
+        let ok = bytes.len() == len && (!algorithm.is_ecdsa() || bytes.first() == Some(&4));
         if !ok {
+            let form = if algorithm.is_ecdsa() {
+                "uncompressed points"
+            } else {
+                "keys"
+            };
             return Err(KeyError::Malformed {
                 what: "public key",
-                detail: match algorithm {
-                    SignatureAlgorithm::EcdsaP256Sha256 => {
-                        format!(
-                            "P-256 keys are 65-byte uncompressed points, found {} bytes",
-                            bytes.len()
-                        )
-                    }
-                    SignatureAlgorithm::Ed25519 => {
-                        format!("Ed25519 keys are 32 bytes, found {}", bytes.len())
-                    }
-                },
+                detail: format!(
+                    "{algorithm} public keys are {len}-byte {form}, found {} bytes",
+                    bytes.len()
+                ),
             });
         }
         Ok(Self {
@@ -271,11 +295,15 @@ impl VerifyingKey {
 
     /// The DER SubjectPublicKeyInfo.
     pub fn to_spki_der(&self) -> Vec<u8> {
-        let curve = P256;
+        let (p256, p384) = (P256, P384);
         let algorithm = match self.algorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => AlgorithmIdentifierRef {
                 oid: EC_PUBLIC_KEY,
-                parameters: Some(AnyRef::from(&curve)),
+                parameters: Some(AnyRef::from(&p256)),
+            },
+            SignatureAlgorithm::EcdsaP384Sha384 => AlgorithmIdentifierRef {
+                oid: EC_PUBLIC_KEY,
+                parameters: Some(AnyRef::from(&p384)),
             },
             SignatureAlgorithm::Ed25519 => AlgorithmIdentifierRef {
                 oid: ED25519,
@@ -317,6 +345,7 @@ impl VerifyingKey {
         }
         let alg: &dyn ring_sig::VerificationAlgorithm = match self.algorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => &ring_sig::ECDSA_P256_SHA256_FIXED,
+            SignatureAlgorithm::EcdsaP384Sha384 => &ring_sig::ECDSA_P384_SHA384_FIXED,
             SignatureAlgorithm::Ed25519 => &ring_sig::ED25519,
         };
         ring_sig::UnparsedPublicKey::new(alg, &self.bytes)
@@ -328,6 +357,7 @@ impl VerifyingKey {
     pub fn verify_der(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
         let alg: &dyn ring_sig::VerificationAlgorithm = match self.algorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => &ring_sig::ECDSA_P256_SHA256_ASN1,
+            SignatureAlgorithm::EcdsaP384Sha384 => &ring_sig::ECDSA_P384_SHA384_ASN1,
             SignatureAlgorithm::Ed25519 => &ring_sig::ED25519,
         };
         ring_sig::UnparsedPublicKey::new(alg, &self.bytes)
@@ -362,12 +392,13 @@ fn algorithm_of(alg: &AlgorithmIdentifierRef<'_>) -> Result<SignatureAlgorithm, 
                 what: "algorithm identifier",
                 detail: "an EC key must name its curve".into(),
             })?;
-        if curve != P256 {
-            return Err(KeyError::UnsupportedAlgorithm {
-                oid: format!("EC curve {curve}"),
-            });
-        }
-        return Ok(SignatureAlgorithm::EcdsaP256Sha256);
+        return match curve {
+            P256 => Ok(SignatureAlgorithm::EcdsaP256Sha256),
+            P384 => Ok(SignatureAlgorithm::EcdsaP384Sha384),
+            other => Err(KeyError::UnsupportedAlgorithm {
+                oid: format!("EC curve {other}"),
+            }),
+        };
     }
     Err(KeyError::UnsupportedAlgorithm {
         oid: alg.oid.to_string(),
@@ -386,7 +417,7 @@ pub trait Signer {
 }
 
 enum KeyPair {
-    Ecdsa(ring_sig::EcdsaKeyPair),
+    Ecdsa(SignatureAlgorithm, ring_sig::EcdsaKeyPair),
     Ed25519(ring_sig::Ed25519KeyPair),
 }
 
@@ -426,6 +457,10 @@ impl SigningKey {
                 &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
                 rng,
             ),
+            SignatureAlgorithm::EcdsaP384Sha384 => ring_sig::EcdsaKeyPair::generate_pkcs8(
+                &ring_sig::ECDSA_P384_SHA384_FIXED_SIGNING,
+                rng,
+            ),
             SignatureAlgorithm::Ed25519 => ring_sig::Ed25519KeyPair::generate_pkcs8(rng),
         }
         .map_err(|_| KeyError::Random)?;
@@ -443,14 +478,17 @@ impl SigningKey {
         };
         let rng = SystemRandom::new();
         let pair = match algorithm_of(&info.algorithm)? {
-            SignatureAlgorithm::EcdsaP256Sha256 => KeyPair::Ecdsa(
-                ring_sig::EcdsaKeyPair::from_pkcs8(
-                    &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    der,
-                    &rng,
+            alg @ (SignatureAlgorithm::EcdsaP256Sha256 | SignatureAlgorithm::EcdsaP384Sha384) => {
+                let signing = if alg == SignatureAlgorithm::EcdsaP256Sha256 {
+                    &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING
+                } else {
+                    &ring_sig::ECDSA_P384_SHA384_FIXED_SIGNING
+                };
+                KeyPair::Ecdsa(
+                    alg,
+                    ring_sig::EcdsaKeyPair::from_pkcs8(signing, der, &rng).map_err(rejected)?,
                 )
-                .map_err(rejected)?,
-            ),
+            }
             SignatureAlgorithm::Ed25519 => {
                 // OpenSSL writes v1 (no public key); ring's generator writes v2 (with
                 // one, which this call then checks).
@@ -460,7 +498,7 @@ impl SigningKey {
             }
         };
         let (algorithm, public) = match &pair {
-            KeyPair::Ecdsa(p) => (SignatureAlgorithm::EcdsaP256Sha256, p.public_key().as_ref()),
+            KeyPair::Ecdsa(alg, p) => (*alg, p.public_key().as_ref()),
             KeyPair::Ed25519(p) => (SignatureAlgorithm::Ed25519, p.public_key().as_ref()),
         };
         let public = VerifyingKey::from_bytes(algorithm, public)?;
@@ -610,7 +648,7 @@ impl Signer for SigningKey {
 
     fn sign(&self, message: &[u8]) -> Result<Signature, KeyError> {
         let bytes = match &self.pair {
-            KeyPair::Ecdsa(p) => p
+            KeyPair::Ecdsa(_, p) => p
                 .sign(&self.rng, message)
                 .map_err(|_| KeyError::Sign)?
                 .as_ref()
@@ -645,11 +683,12 @@ mod tests {
     fn sign_verify_both_algorithms_and_forms() {
         for alg in [
             SignatureAlgorithm::EcdsaP256Sha256,
+            SignatureAlgorithm::EcdsaP384Sha384,
             SignatureAlgorithm::Ed25519,
         ] {
             let k = key(alg);
             let sig = k.sign(b"msg").unwrap();
-            assert_eq!(sig.as_bytes().len(), 64);
+            assert_eq!(sig.as_bytes().len(), alg.signature_len());
             k.verifying_key().verify(b"msg", &sig).unwrap();
             assert_eq!(
                 k.verifying_key().verify(b"msh", &sig),
@@ -680,6 +719,7 @@ mod tests {
     fn pkcs8_and_spki_round_trip() {
         for alg in [
             SignatureAlgorithm::EcdsaP256Sha256,
+            SignatureAlgorithm::EcdsaP384Sha384,
             SignatureAlgorithm::Ed25519,
         ] {
             let k = key(alg);

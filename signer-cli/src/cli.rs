@@ -38,6 +38,8 @@ pub(crate) enum Command {
 pub(crate) enum Algorithm {
     /// ECDSA P-256 with SHA-256 (JOSE ES256): the default, what our CA certifies.
     P256,
+    /// ECDSA P-384 with SHA-384 (JOSE ES384).
+    P384,
     /// Ed25519 (JOSE EdDSA).
     Ed25519,
 }

@@ -5,7 +5,7 @@ use x509_parser::prelude::{FromDer, X509CertificationRequest};
 
 use super::input_blocks;
 use super::name::Name;
-use super::signature::{self, PublicKeyInfo, SigAlg, SigError};
+use super::signature::{self, PublicKeyInfo, PublicKeyKind, SigAlg, SigError};
 use crate::error::CertificateError;
 
 /// A certification request whose signature (the requester's proof that it holds the
@@ -81,5 +81,15 @@ impl CertificationRequest {
     /// The key's kind and size: `ECDSA P-256`, `RSA-3072`, ….
     pub fn public_key_description(&self) -> String {
         self.public_key.kind.describe()
+    }
+
+    /// The key's kind.
+    pub fn public_key_kind(&self) -> &PublicKeyKind {
+        &self.public_key.kind
+    }
+
+    /// The subjectPublicKey bits: the EC point, the Ed25519 key or the DER RSAPublicKey.
+    pub fn public_key_bits(&self) -> &[u8] {
+        &self.public_key.bytes
     }
 }

@@ -44,6 +44,7 @@ pub use crl::Crl;
 pub use csr::CertificationRequest;
 pub use name::Name;
 pub use path::validate;
+pub use signature::PublicKeyKind;
 
 use crate::error::CertificateError;
 

@@ -37,19 +37,26 @@ impl Hash {
 
 /// The kind of a subject public key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum KeyKind {
+#[non_exhaustive]
+pub enum PublicKeyKind {
+    /// ECDSA on P-256.
     EcP256,
+    /// ECDSA on P-384.
     EcP384,
+    /// Ed25519.
     Ed25519,
+    /// RSA.
     Rsa {
+        /// The modulus size.
         bits: usize,
     },
     /// Anything else, by algorithm OID (and curve, for EC keys).
     Other(String),
 }
 
-impl KeyKind {
-    pub(crate) fn describe(&self) -> String {
+impl PublicKeyKind {
+    /// `ECDSA P-256`, `RSA-2048`, ….
+    pub fn describe(&self) -> String {
         match self {
             Self::EcP256 => "ECDSA P-256".into(),
             Self::EcP384 => "ECDSA P-384".into(),
@@ -63,7 +70,7 @@ impl KeyKind {
 /// A subject public key, ready for ring.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PublicKeyInfo {
-    pub(crate) kind: KeyKind,
+    pub(crate) kind: PublicKeyKind,
     /// The subjectPublicKey bits: an EC point, an Ed25519 key, or an RSAPublicKey.
     pub(crate) bytes: Vec<u8>,
     /// The whole SubjectPublicKeyInfo DER.
@@ -83,20 +90,20 @@ impl PublicKeyInfo {
                     .map(|o| o.to_id_string())
                     .unwrap_or_default();
                 match curve.as_str() {
-                    "1.2.840.10045.3.1.7" => KeyKind::EcP256,
-                    "1.3.132.0.34" => KeyKind::EcP384,
-                    other => KeyKind::Other(format!("EC curve {other}")),
+                    "1.2.840.10045.3.1.7" => PublicKeyKind::EcP256,
+                    "1.3.132.0.34" => PublicKeyKind::EcP384,
+                    other => PublicKeyKind::Other(format!("EC curve {other}")),
                 }
             }
-            "1.3.101.112" => KeyKind::Ed25519,
+            "1.3.101.112" => PublicKeyKind::Ed25519,
             "1.2.840.113549.1.1.1" => match spki.parsed() {
-                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => KeyKind::Rsa {
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => PublicKeyKind::Rsa {
                     bits: rsa.key_size(),
                 },
-                _ => KeyKind::Other("malformed RSA key".into()),
+                _ => PublicKeyKind::Other("malformed RSA key".into()),
             },
-            "1.2.840.10040.4.1" => KeyKind::Other("DSA".into()),
-            other => KeyKind::Other(other.to_owned()),
+            "1.2.840.10040.4.1" => PublicKeyKind::Other("DSA".into()),
+            other => PublicKeyKind::Other(other.to_owned()),
         };
         Self {
             kind,
@@ -109,12 +116,12 @@ impl PublicKeyInfo {
     /// better, Ed25519.
     pub(crate) fn strength_problem(&self) -> Option<String> {
         match &self.kind {
-            KeyKind::EcP256 | KeyKind::EcP384 | KeyKind::Ed25519 => None,
-            KeyKind::Rsa { bits } if (RSA_MIN_BITS..=RSA_MAX_BITS).contains(bits) => None,
-            KeyKind::Rsa { bits } => Some(format!(
+            PublicKeyKind::EcP256 | PublicKeyKind::EcP384 | PublicKeyKind::Ed25519 => None,
+            PublicKeyKind::Rsa { bits } if (RSA_MIN_BITS..=RSA_MAX_BITS).contains(bits) => None,
+            PublicKeyKind::Rsa { bits } => Some(format!(
                 "RSA-{bits} is outside the accepted {RSA_MIN_BITS} to {RSA_MAX_BITS} bits"
             )),
-            KeyKind::Other(what) => Some(format!("{what} keys are not supported")),
+            PublicKeyKind::Other(what) => Some(format!("{what} keys are not supported")),
         }
     }
 }
@@ -195,32 +202,38 @@ pub(crate) fn verify(
     use Hash::{Sha256, Sha384, Sha512};
     let ring_alg: &dyn ring_sig::VerificationAlgorithm = match (&key.kind, alg) {
         (_, SigAlg::Unsupported(why)) => return Err(SigError::Unsupported(why.clone())),
-        (KeyKind::Other(what), _) => {
+        (PublicKeyKind::Other(what), _) => {
             return Err(SigError::Unsupported(format!(
                 "{what} keys are not supported"
             )));
         }
-        (KeyKind::Rsa { bits }, _) if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(bits) => {
+        (PublicKeyKind::Rsa { bits }, _) if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(bits) => {
             return Err(SigError::Unsupported(format!(
                 "RSA-{bits} keys are outside the accepted {RSA_MIN_BITS} to {RSA_MAX_BITS} bits"
             )));
         }
-        (KeyKind::EcP256, SigAlg::Ecdsa(Sha256)) => &ring_sig::ECDSA_P256_SHA256_ASN1,
-        (KeyKind::EcP256, SigAlg::Ecdsa(Sha384)) => &ring_sig::ECDSA_P256_SHA384_ASN1,
-        (KeyKind::EcP384, SigAlg::Ecdsa(Sha256)) => &ring_sig::ECDSA_P384_SHA256_ASN1,
-        (KeyKind::EcP384, SigAlg::Ecdsa(Sha384)) => &ring_sig::ECDSA_P384_SHA384_ASN1,
-        (KeyKind::EcP256 | KeyKind::EcP384, SigAlg::Ecdsa(Sha512)) => {
+        (PublicKeyKind::EcP256, SigAlg::Ecdsa(Sha256)) => &ring_sig::ECDSA_P256_SHA256_ASN1,
+        (PublicKeyKind::EcP256, SigAlg::Ecdsa(Sha384)) => &ring_sig::ECDSA_P256_SHA384_ASN1,
+        (PublicKeyKind::EcP384, SigAlg::Ecdsa(Sha256)) => &ring_sig::ECDSA_P384_SHA256_ASN1,
+        (PublicKeyKind::EcP384, SigAlg::Ecdsa(Sha384)) => &ring_sig::ECDSA_P384_SHA384_ASN1,
+        (PublicKeyKind::EcP256 | PublicKeyKind::EcP384, SigAlg::Ecdsa(Sha512)) => {
             return Err(SigError::Unsupported(
                 "ECDSA with SHA-512 is not supported".into(),
             ));
         }
-        (KeyKind::Ed25519, SigAlg::Ed25519) => &ring_sig::ED25519,
-        (KeyKind::Rsa { .. }, SigAlg::RsaPkcs1(Sha256)) => &ring_sig::RSA_PKCS1_2048_8192_SHA256,
-        (KeyKind::Rsa { .. }, SigAlg::RsaPkcs1(Sha384)) => &ring_sig::RSA_PKCS1_2048_8192_SHA384,
-        (KeyKind::Rsa { .. }, SigAlg::RsaPkcs1(Sha512)) => &ring_sig::RSA_PKCS1_2048_8192_SHA512,
-        (KeyKind::Rsa { .. }, SigAlg::RsaPss(Sha256)) => &ring_sig::RSA_PSS_2048_8192_SHA256,
-        (KeyKind::Rsa { .. }, SigAlg::RsaPss(Sha384)) => &ring_sig::RSA_PSS_2048_8192_SHA384,
-        (KeyKind::Rsa { .. }, SigAlg::RsaPss(Sha512)) => &ring_sig::RSA_PSS_2048_8192_SHA512,
+        (PublicKeyKind::Ed25519, SigAlg::Ed25519) => &ring_sig::ED25519,
+        (PublicKeyKind::Rsa { .. }, SigAlg::RsaPkcs1(Sha256)) => {
+            &ring_sig::RSA_PKCS1_2048_8192_SHA256
+        }
+        (PublicKeyKind::Rsa { .. }, SigAlg::RsaPkcs1(Sha384)) => {
+            &ring_sig::RSA_PKCS1_2048_8192_SHA384
+        }
+        (PublicKeyKind::Rsa { .. }, SigAlg::RsaPkcs1(Sha512)) => {
+            &ring_sig::RSA_PKCS1_2048_8192_SHA512
+        }
+        (PublicKeyKind::Rsa { .. }, SigAlg::RsaPss(Sha256)) => &ring_sig::RSA_PSS_2048_8192_SHA256,
+        (PublicKeyKind::Rsa { .. }, SigAlg::RsaPss(Sha384)) => &ring_sig::RSA_PSS_2048_8192_SHA384,
+        (PublicKeyKind::Rsa { .. }, SigAlg::RsaPss(Sha512)) => &ring_sig::RSA_PSS_2048_8192_SHA512,
         // A key of one kind with an algorithm of another can never verify.
         _ => return Err(SigError::Invalid),
     };

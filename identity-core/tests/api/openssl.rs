@@ -27,11 +27,15 @@ fn openssl_public(key_path: &str, passphrase: Option<&str>) -> VerifyingKey {
     VerifyingKey::from_spki_pem(&run(&mut cmd)).unwrap()
 }
 
-fn both() -> [(SignatureAlgorithm, &'static [&'static str]); 2] {
+fn both() -> [(SignatureAlgorithm, &'static [&'static str]); 3] {
     [
         (
             SignatureAlgorithm::EcdsaP256Sha256,
             &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        ),
+        (
+            SignatureAlgorithm::EcdsaP384Sha384,
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
         ),
         (SignatureAlgorithm::Ed25519, &["-algorithm", "ED25519"]),
     ]
@@ -160,12 +164,17 @@ fn signatures_cross_both_ways() {
         cmd.args(genpkey).args(["-out", &key_path]);
         run(&mut cmd);
         let sig_path = dir.path().join("sig.bin").display().to_string();
+        let digest = if alg == SignatureAlgorithm::EcdsaP384Sha384 {
+            "-sha384"
+        } else {
+            "-sha256"
+        };
         match alg {
-            SignatureAlgorithm::EcdsaP256Sha256 => run(&mut openssl(&[
-                "dgst", "-sha256", "-sign", &key_path, "-out", &sig_path, &msg,
+            SignatureAlgorithm::Ed25519 => run(&mut openssl(&[
+                "pkeyutl", "-sign", "-rawin", "-inkey", &key_path, "-in", &msg, "-out", &sig_path,
             ])),
             _ => run(&mut openssl(&[
-                "pkeyutl", "-sign", "-rawin", "-inkey", &key_path, "-in", &msg, "-out", &sig_path,
+                "dgst", digest, "-sign", &key_path, "-out", &sig_path, &msg,
             ])),
         };
         let sig = std::fs::read(&sig_path).unwrap();
@@ -183,18 +192,18 @@ fn signatures_cross_both_ways() {
         let pub_path = write(dir.path(), "ours.pub", ours.verifying_key().to_spki_pem());
         let verify = |input: &str| {
             let mut cmd = match alg {
-                SignatureAlgorithm::EcdsaP256Sha256 => openssl(&[
+                SignatureAlgorithm::Ed25519 => openssl(&[
+                    "pkeyutl", "-verify", "-pubin", "-inkey", &pub_path, "-rawin", "-in", input,
+                    "-sigfile", &sig_path,
+                ]),
+                _ => openssl(&[
                     "dgst",
-                    "-sha256",
+                    digest,
                     "-verify",
                     &pub_path,
                     "-signature",
                     &sig_path,
                     input,
-                ]),
-                _ => openssl(&[
-                    "pkeyutl", "-verify", "-pubin", "-inkey", &pub_path, "-rawin", "-in", input,
-                    "-sigfile", &sig_path,
                 ]),
             };
             cmd.output().unwrap().status.success()

@@ -12,7 +12,11 @@ use crate::cli::{JwsSignArgs, JwsVerifyArgs};
 use crate::io::{self, Access};
 use crate::report;
 
-const ALGORITHMS: [JwsAlgorithm; 2] = [JwsAlgorithm::Es256, JwsAlgorithm::EdDsa];
+const ALGORITHMS: [JwsAlgorithm; 3] = [
+    JwsAlgorithm::Es256,
+    JwsAlgorithm::Es384,
+    JwsAlgorithm::EdDsa,
+];
 
 pub(crate) fn sign(args: &JwsSignArgs, json_output: bool) -> Result<Outcome> {
     let out = args

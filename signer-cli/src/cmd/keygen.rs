@@ -14,6 +14,7 @@ use crate::report;
 pub(crate) fn algorithm(a: Algorithm) -> SignatureAlgorithm {
     match a {
         Algorithm::P256 => SignatureAlgorithm::EcdsaP256Sha256,
+        Algorithm::P384 => SignatureAlgorithm::EcdsaP384Sha384,
         Algorithm::Ed25519 => SignatureAlgorithm::Ed25519,
     }
 }

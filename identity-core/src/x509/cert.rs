@@ -6,7 +6,7 @@ use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::name::{GeneralName, Name, NameConstraints};
-use super::signature::{PublicKeyInfo, SigAlg};
+use super::signature::{PublicKeyInfo, SigAlg, SigError, VerifiedKeys};
 use super::{hex, input_blocks, rfc3339};
 use crate::error::CertificateError;
 
@@ -116,6 +116,9 @@ pub(crate) struct Extensions {
 }
 
 /// A certificate: its DER and what was read from it.
+///
+/// It remembers which keys its signature verified with, so a validator that keeps
+/// intermediates loaded verifies each of their signatures once.
 #[derive(Debug, Clone)]
 pub struct Certificate {
     der: Vec<u8>,
@@ -130,6 +133,7 @@ pub struct Certificate {
     pub(crate) public_key: PublicKeyInfo,
     pub(crate) extensions: Extensions,
     pub(crate) version: u32,
+    verified_with: VerifiedKeys,
 }
 
 const KNOWN_EXTENSIONS: &[&str] = &[
@@ -199,6 +203,7 @@ impl Certificate {
             public_key: PublicKeyInfo::from_parsed(&tbs.subject_pki),
             extensions,
             version: tbs.version().0,
+            verified_with: VerifiedKeys::default(),
         })
     }
 
@@ -258,6 +263,17 @@ impl Certificate {
     /// SHA-256 of the DER, in hexadecimal.
     pub fn sha256_hex(&self) -> String {
         hex(ring::digest::digest(&ring::digest::SHA256, &self.der).as_ref())
+    }
+
+    /// Whether `issuer`'s key verifies this certificate's signature (remembered once
+    /// it has, so a loaded intermediate is checked once, not on every validation).
+    pub(crate) fn signed_by(&self, issuer: &Certificate) -> Result<(), SigError> {
+        self.verified_with.verify(
+            &issuer.public_key,
+            &self.signature_algorithm,
+            &self.tbs,
+            &self.signature,
+        )
     }
 
     /// Whether issuer and subject are the same name (RFC 5280's self-issued).

@@ -8,7 +8,7 @@ use x509_parser::prelude::{CertificateRevocationList, FromDer};
 
 use super::cert::{DistributionPoint, point_name};
 use super::name::{GeneralName, Name};
-use super::signature::SigAlg;
+use super::signature::{PublicKeyInfo, SigAlg, VerifiedKeys};
 use super::{hex, input_blocks};
 use crate::error::CertificateError;
 
@@ -56,6 +56,9 @@ pub(crate) struct IssuingDistributionPoint {
 }
 
 /// A certificate revocation list.
+///
+/// A CRL remembers which keys its signature verified with, so that a validator that
+/// keeps it loaded hashes a large CRL once, not on every validation.
 #[derive(Debug, Clone)]
 pub struct Crl {
     der: Vec<u8>,
@@ -75,6 +78,7 @@ pub struct Crl {
     entries: HashMap<Vec<u8>, Vec<Entry>>,
     pub(crate) unknown_critical: Vec<String>,
     pub(crate) defect: Option<String>,
+    verified_with: VerifiedKeys,
 }
 
 /// The names of a distribution point: its full names, or its relative name appended
@@ -139,6 +143,7 @@ impl Crl {
             entries: HashMap::new(),
             unknown_critical: Vec::new(),
             defect: None,
+            verified_with: VerifiedKeys::default(),
         };
         let mut seen = BTreeSet::new();
         for ext in tbs.extensions() {
@@ -266,6 +271,13 @@ impl Crl {
     /// Whether the CRL lists no certificate.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Whether the CRL's signature verifies with `key` (remembered once it has).
+    pub(crate) fn signed_by(&self, key: &PublicKeyInfo) -> bool {
+        self.verified_with
+            .verify(key, &self.signature_algorithm, &self.tbs, &self.signature)
+            .is_ok()
     }
 
     pub(crate) fn is_delta(&self) -> bool {

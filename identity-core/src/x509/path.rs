@@ -1,13 +1,13 @@
 //! Path building and RFC 5280 §6.1 path validation, with revocation from CRLs.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::cert::{Certificate, DistributionPoint, key_usage};
 use super::crl::{ALL_REASONS, Crl, cmp_numbers, reason_name};
 use super::name::{ConstraintState, GeneralName, constrained_names};
 use super::policy::{ANY_POLICY, PolicyTree};
-use super::signature::{self, SigError};
+use super::signature::SigError;
 use super::{Purpose, ValidationParams, rfc3339};
 use crate::report::{Indication, PathElement, RevocationStatus, SubIndication, ValidationReport};
 
@@ -62,7 +62,6 @@ pub fn validate(
         anchors,
         params,
         signature_checks: RefCell::new(0),
-        verified: RefCell::new(HashMap::new()),
         signers_in_question: Vec::new(),
     };
     let (path, result) = ctx.best_path(leaf, params.purpose, 0);
@@ -93,16 +92,11 @@ struct Evidence {
     elements: Vec<PathElement>,
 }
 
-/// A signature from an issuer over a child: (child certificate hash, issuer key DER).
-type SignatureEdge = (Vec<u8>, Vec<u8>);
-
 struct Context<'a> {
     intermediates: &'a [Certificate],
     anchors: &'a [Certificate],
     params: &'a ValidationParams<'a>,
     signature_checks: RefCell<usize>,
-    /// (child DER hash, issuer key DER) → whether the signature verified.
-    verified: RefCell<HashMap<SignatureEdge, Result<(), SigError>>>,
     /// CRL signers' certificates whose validation is under way further up (DER): a
     /// CRL one of them signed counts as its own, without validating it again.
     signers_in_question: Vec<Vec<u8>>,
@@ -123,15 +117,9 @@ fn element(cert: &Certificate, anchor: bool, revocation: RevocationStatus) -> Pa
 }
 
 impl<'a> Context<'a> {
-    /// Whether `issuer`'s key verifies `cert`'s signature (cached, counted).
+    /// Whether `issuer`'s key verifies `cert`'s signature (counted against the
+    /// search limit).
     fn signed_by(&self, cert: &Certificate, issuer: &Certificate) -> Result<(), SigError> {
-        let key = (
-            cert.sha256_hex().into_bytes(),
-            issuer.public_key.der.clone(),
-        );
-        if let Some(r) = self.verified.borrow().get(&key) {
-            return r.clone();
-        }
         {
             let mut n = self.signature_checks.borrow_mut();
             if *n >= MAX_SIGNATURE_CHECKS {
@@ -141,14 +129,7 @@ impl<'a> Context<'a> {
             }
             *n += 1;
         }
-        let r = signature::verify(
-            &issuer.public_key,
-            &cert.signature_algorithm,
-            &cert.tbs,
-            &cert.signature,
-        );
-        self.verified.borrow_mut().insert(key, r.clone());
-        r
+        cert.signed_by(issuer)
     }
 
     /// Candidate issuers of `cert` from a set, those whose key identifier matches
@@ -650,22 +631,15 @@ impl<'a> Context<'a> {
                 .key_usage
                 .is_none_or(|ku| ku & key_usage::CRL_SIGN != 0)
         };
-        if crl.issuer == issuer.subject {
-            match signature::verify(
-                &issuer.public_key,
-                &crl.signature_algorithm,
-                &crl.tbs,
-                &crl.signature,
-            ) {
-                Ok(()) if may_sign(issuer) => return Ok(()),
-                Ok(()) => {
-                    return Err(format!(
-                        "{} is signed by a key without the cRLSign key usage",
-                        crl.describe()
-                    ));
-                }
-                Err(_) => {}
-            }
+        if crl.issuer == issuer.subject && crl.signed_by(&issuer.public_key) {
+            return if may_sign(issuer) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} is signed by a key without the cRLSign key usage",
+                    crl.describe()
+                ))
+            };
         }
         if nesting >= MAX_NESTING {
             return Err(format!(
@@ -679,14 +653,7 @@ impl<'a> Context<'a> {
             .chain(self.anchors)
             .filter(|c| c.subject == crl.issuer && c.der() != issuer.der());
         for signer in others {
-            if signature::verify(
-                &signer.public_key,
-                &crl.signature_algorithm,
-                &crl.tbs,
-                &crl.signature,
-            )
-            .is_err()
-            {
+            if !crl.signed_by(&signer.public_key) {
                 continue;
             }
             if !may_sign(signer) {
@@ -706,7 +673,6 @@ impl<'a> Context<'a> {
                 anchors,
                 params: self.params,
                 signature_checks: RefCell::new(0),
-                verified: RefCell::new(HashMap::new()),
                 signers_in_question,
             };
             let (_, result) = nested.best_path(signer, Purpose::Any, nesting + 1);

@@ -1,5 +1,7 @@
 //! Signature algorithms of certificates, CRLs and OCSP responses, verified with ring.
 
+use std::sync::Mutex;
+
 use ring::signature as ring_sig;
 use x509_parser::signature_algorithm::SignatureAlgorithm as ParsedSignatureAlgorithm;
 use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo};
@@ -190,6 +192,40 @@ pub(crate) enum SigError {
     Invalid,
     /// The algorithm or key is not supported or too weak; the reason says which.
     Unsupported(String),
+}
+
+/// The keys a signed object (a certificate, a CRL) was found to be signed by.
+/// Signed objects are immutable, so a validator that keeps them loaded (issuing CAs,
+/// CRLs) verifies each signature once rather than on every validation.
+#[derive(Debug, Default)]
+pub(crate) struct VerifiedKeys(Mutex<Vec<Vec<u8>>>);
+
+impl Clone for VerifiedKeys {
+    fn clone(&self) -> Self {
+        Self(Mutex::new(
+            self.0.lock().map(|v| v.clone()).unwrap_or_default(),
+        ))
+    }
+}
+
+impl VerifiedKeys {
+    /// Verifies as [`verify`] does, answering from memory for a key that verified before.
+    pub(crate) fn verify(
+        &self,
+        key: &PublicKeyInfo,
+        alg: &SigAlg,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SigError> {
+        if self.0.lock().is_ok_and(|v| v.contains(&key.der)) {
+            return Ok(());
+        }
+        verify(key, alg, message, signature)?;
+        if let Ok(mut v) = self.0.lock() {
+            v.push(key.der.clone());
+        }
+        Ok(())
+    }
 }
 
 /// Verifies `signature` over `message` with `key` under `alg`.

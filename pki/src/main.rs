@@ -1,0 +1,2 @@
+//! `pki`: the offline root ceremony and CA operations.
+fn main() {}

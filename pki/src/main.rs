@@ -1,2 +1,0 @@
-//! `pki`: the offline root ceremony and CA operations.
-fn main() {}

@@ -146,9 +146,10 @@ impl Profile {
                 Self::OfficialCa,
                 Self::InfrastructureCa,
             ],
-            Self::CitizenCa => &[Self::Citizen],
-            Self::BusinessCa => &[Self::Business],
-            Self::OfficialCa => &[Self::OfficialSigning],
+            // Every issuing CA delegates OCSP to a responder of its own (RFC 6960 §4.2.2.2).
+            Self::CitizenCa => &[Self::Citizen, Self::OcspResponder],
+            Self::BusinessCa => &[Self::Business, Self::OcspResponder],
+            Self::OfficialCa => &[Self::OfficialSigning, Self::OcspResponder],
             Self::InfrastructureCa => &[Self::OcspResponder, Self::TimeStamping, Self::TlsServer],
             _ => &[],
         }

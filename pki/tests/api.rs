@@ -10,5 +10,6 @@
 
 mod api {
     mod hierarchy;
+    mod ocsp;
     mod support;
 }

@@ -31,6 +31,7 @@ mod cert;
 mod crl;
 mod csr;
 mod name;
+mod ocsp;
 mod path;
 mod policy;
 mod signature;
@@ -43,6 +44,11 @@ pub use cert::Certificate;
 pub use crl::Crl;
 pub use csr::CertificationRequest;
 pub use name::Name;
+pub use ocsp::{
+    BasicOcspResponse, CertId, CertStatus, CrlReason, OcspRequest, OcspResponse, OcspResponseInfo,
+    OcspResponseStatus, Request, ResponderId, ResponseBytes, ResponseData, RevokedInfo,
+    SingleResponse, TbsRequest,
+};
 pub use path::validate;
 pub use signature::PublicKeyKind;
 
@@ -159,6 +165,8 @@ pub struct ValidationParams<'a> {
     pub ip_address: Option<IpAddr>,
     /// CRLs to check revocation against (complete and delta).
     pub crls: &'a [Crl],
+    /// OCSP responses to check revocation against (consulted before CRLs).
+    pub ocsp: &'a [OcspResponseInfo],
     /// Whether every certificate of the path must have usable, fresh revocation
     /// information (also implied by giving any CRL).
     pub require_revocation: bool,
@@ -175,14 +183,20 @@ impl ValidationParams<'_> {
             dns_name: None,
             ip_address: None,
             crls: &[],
+            ocsp: &[],
             require_revocation: false,
             policy: PolicyParams::default(),
         }
     }
 
     pub(crate) fn checks_revocation(&self) -> bool {
-        self.require_revocation || !self.crls.is_empty()
+        self.require_revocation || !self.crls.is_empty() || !self.ocsp.is_empty()
     }
+}
+
+/// OCSP nonces and hashes: the module's constants.
+pub mod ocsp_oids {
+    pub use super::ocsp::{BASIC_RESPONSE, NONCE, SHA1, SHA256};
 }
 
 /// Lower-case hexadecimal.

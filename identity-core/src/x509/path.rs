@@ -6,10 +6,18 @@ use std::collections::BTreeSet;
 use super::cert::{Certificate, DistributionPoint, key_usage};
 use super::crl::{ALL_REASONS, Crl, cmp_numbers, reason_name};
 use super::name::{ConstraintState, GeneralName, constrained_names};
+use super::ocsp::{CertStatus, OcspResponseInfo, unix};
 use super::policy::{ANY_POLICY, PolicyTree};
-use super::signature::SigError;
+use super::signature::{self, SigError};
 use super::{Purpose, ValidationParams, rfc3339};
 use crate::report::{Indication, PathElement, RevocationStatus, SubIndication, ValidationReport};
+
+/// How far ahead of the validation time an OCSP response's thisUpdate may be.
+const OCSP_CLOCK_SKEW: i64 = 300;
+/// How old an OCSP response without nextUpdate may be.
+const OCSP_MAX_AGE_WITHOUT_NEXT_UPDATE: i64 = 24 * 3_600;
+/// id-kp-OCSPSigning.
+const OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
 
 /// Most certificates in a path, anchor included.
 const MAX_PATH_LEN: usize = 10;
@@ -559,7 +567,11 @@ impl<'a> Context<'a> {
         let mut first_problem: Option<Failure> = None;
         for (index, cert) in chain.iter().enumerate() {
             let issuer = chain.get(index + 1).copied().unwrap_or(anchor);
-            let status = self.crl_status(cert, issuer, anchor, nesting);
+            let mut problems = Vec::new();
+            let status = match self.ocsp_status(cert, issuer, &mut problems) {
+                Some(status) => status,
+                None => self.crl_status(cert, issuer, anchor, nesting, problems),
+            };
             let problem = match &status {
                 RevocationStatus::Revoked { time, reason, .. } => Some(Failure::indeterminate(
                     if index == 0 {
@@ -700,6 +712,7 @@ impl<'a> Context<'a> {
         issuer: &Certificate,
         anchor: &Certificate,
         nesting: usize,
+        mut problems: Vec<String>,
     ) -> RevocationStatus {
         let params = self.params;
         let time = params.time;
@@ -710,7 +723,6 @@ impl<'a> Context<'a> {
             &cert.extensions.crl_distribution_points
         };
         let mut reasons_mask = 0u16;
-        let mut problems: Vec<String> = Vec::new();
         let mut sources: Vec<String> = Vec::new();
         for dp in points {
             for crl in params.crls.iter().filter(|c| !c.is_delta()) {
@@ -792,14 +804,122 @@ impl<'a> Context<'a> {
                 source: sources.join(", "),
             };
         }
-        let reason = if params.crls.is_empty() {
-            "no CRL was given".to_owned()
+        let reason = if params.crls.is_empty() && params.ocsp.is_empty() {
+            "no CRL or OCSP response was given".to_owned()
         } else if problems.is_empty() {
-            "no CRL given covers it".to_owned()
+            "no CRL or OCSP response given covers it".to_owned()
         } else {
             problems.join("; ")
         };
         RevocationStatus::Unknown { reason }
+    }
+
+    /// RFC 6960: the status from an OCSP response for this certificate, signed by its
+    /// issuer or by a responder the issuer authorised, and fresh at the validation
+    /// time. Problems with responses that name the certificate are collected.
+    fn ocsp_status(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        problems: &mut Vec<String>,
+    ) -> Option<RevocationStatus> {
+        let time = self.params.time;
+        for response in self.params.ocsp {
+            let data = &response.basic.tbs_response_data;
+            let Some(single) = data
+                .responses
+                .iter()
+                .find(|r| r.cert_id.matches(issuer, &cert.serial))
+            else {
+                continue;
+            };
+            let responder = match self.ocsp_responder(response, issuer) {
+                Ok(name) => name,
+                Err(why) => {
+                    problems.push(why);
+                    continue;
+                }
+            };
+            let this_update = unix(&single.this_update);
+            if this_update > time + OCSP_CLOCK_SKEW {
+                problems.push(format!(
+                    "the OCSP response from {responder} was made after the validation time"
+                ));
+                continue;
+            }
+            let stale = match single.next_update.as_ref().map(unix) {
+                Some(next) => next < time,
+                None => time - this_update > OCSP_MAX_AGE_WITHOUT_NEXT_UPDATE,
+            };
+            if stale {
+                problems.push(format!(
+                    "the OCSP response from {responder} is stale (this update {})",
+                    rfc3339(this_update)
+                ));
+                continue;
+            }
+            let source = format!("OCSP from {responder}");
+            match &single.cert_status {
+                CertStatus::Good(_) => return Some(RevocationStatus::Good { source }),
+                CertStatus::Revoked(info) => {
+                    let when = unix(&info.revocation_time);
+                    if when <= time {
+                        return Some(RevocationStatus::Revoked {
+                            time: rfc3339(when),
+                            reason: info
+                                .revocation_reason
+                                .map(|r| reason_name(r as u8).to_owned()),
+                            source,
+                        });
+                    }
+                    return Some(RevocationStatus::Good { source });
+                }
+                CertStatus::Unknown(_) => {
+                    problems.push(format!("{responder} does not know the certificate"))
+                }
+            }
+        }
+        None
+    }
+
+    /// Who signed an OCSP response, if entitled to: the issuer itself, or a responder
+    /// certificate in the response issued by the issuer for id-kp-OCSPSigning and valid
+    /// at the validation time.
+    fn ocsp_responder(
+        &self,
+        response: &OcspResponseInfo,
+        issuer: &Certificate,
+    ) -> Result<String, String> {
+        let signature = response.basic.signature.raw_bytes();
+        let verifies = |key: &Certificate| {
+            signature::verify(
+                &key.public_key,
+                &response.signature_algorithm,
+                &response.tbs,
+                signature,
+            )
+            .is_ok()
+        };
+        if verifies(issuer) {
+            return Ok(issuer.subject.to_string());
+        }
+        for responder in &response.certs {
+            let authorised = responder.issuer == issuer.subject
+                && responder.signed_by(issuer).is_ok()
+                && responder
+                    .extensions
+                    .ext_key_usage
+                    .as_ref()
+                    .is_some_and(|eku| eku.contains(OCSP_SIGNING))
+                && (responder.not_before..=responder.not_after).contains(&self.params.time);
+            if authorised && verifies(responder) {
+                return Ok(responder.subject.to_string());
+            }
+        }
+        Err(format!(
+            "an OCSP response for a certificate of {} is signed neither by it nor by a responder it authorised",
+            issuer.subject
+        ))
     }
 
     /// A usable delta CRL for `base`: same issuer and scope, based on a CRL no newer

@@ -164,6 +164,15 @@ impl SigAlg {
         }
     }
 
+    /// Reads a DER AlgorithmIdentifier.
+    pub(crate) fn from_der(der: &[u8]) -> Self {
+        use x509_parser::prelude::FromDer as _;
+        match AlgorithmIdentifier::from_der(der) {
+            Ok((_, ai)) => Self::from_parsed(&ai),
+            Err(_) => Self::Unsupported("malformed signature algorithm".into()),
+        }
+    }
+
     fn pss(ai: &AlgorithmIdentifier<'_>) -> Self {
         let Ok(ParsedSignatureAlgorithm::RSASSA_PSS(params)) =
             ParsedSignatureAlgorithm::try_from(ai)

@@ -27,6 +27,9 @@ pub(crate) enum Command {
     Revoke(RevokeArgs),
     /// Publish a CRL for one CA of the directory.
     Crl(CrlArgs),
+    /// Answer an OCSP request (DER) from the directory's records, signed by the
+    /// issuing CA's delegated responder.
+    OcspRespond(OcspArgs),
     /// Validate a certificate path (RFC 5280) and print the report.
     Verify(VerifyArgs),
 }
@@ -112,6 +115,20 @@ pub(crate) struct CrlArgs {
     /// Write DER instead of PEM.
     #[arg(long)]
     pub(crate) der: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OcspArgs {
+    #[command(flatten)]
+    pub(crate) dir: DirArg,
+    /// The OCSP request (DER, as `openssl ocsp -reqout` writes).
+    pub(crate) request: PathBuf,
+    /// How long the answers are valid (nextUpdate), in hours.
+    #[arg(long, default_value_t = 24)]
+    pub(crate) hours: u32,
+    /// Where to write the response (DER); default: standard output.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

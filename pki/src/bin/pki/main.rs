@@ -12,7 +12,7 @@ use identity_core::keys::{SignatureAlgorithm, SigningKey, SystemRandom};
 use identity_core::x509::CertificationRequest;
 use pki::{Authority, CaStore, IssueRequest, MemoryStore, Profile, Reason, Subject};
 
-use cli::{Cli, Command, CrlArgs, InitArgs, IssueArgs, RevokeArgs};
+use cli::{Cli, Command, CrlArgs, InitArgs, IssueArgs, OcspArgs, RevokeArgs};
 use dir::{CAS, CaDir, DirConfig};
 
 fn main() -> ExitCode {
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Issue(args) => issue(&args).map(|()| 0),
         Command::Revoke(args) => revoke(&args).map(|()| 0),
         Command::Crl(args) => crl(&args).map(|()| 0),
+        Command::OcspRespond(args) => ocsp_respond(&args),
         Command::Verify(args) => verify::run(&args),
     };
     match result {
@@ -114,14 +115,36 @@ fn init(args: &InitArgs) -> Result<()> {
                 &rng,
                 now,
             )?;
-            write_ca(
-                &ca_dir,
-                *ca,
-                &issued.der,
-                &key,
-                &passphrase,
-                &MemoryStore::new(),
+            // Each issuing CA delegates OCSP to a responder of its own.
+            let mut store = MemoryStore::new();
+            let issuing = Authority::new(&issued.der, *ca, &key, config.ca_config(*ca))?;
+            let ocsp_key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &rng)?;
+            let ocsp_request =
+                CertificationRequest::from_der(&pki::certification_request(&ocsp_key, "ocsp")?)?;
+            let ocsp_subject = Subject::Service {
+                name: format!("{name} OCSP Responder"),
+                organization: config.organization.clone(),
+                dns_names: Vec::new(),
+            };
+            let responder = issuing.issue(
+                IssueRequest {
+                    profile: Profile::OcspResponder,
+                    subject: &ocsp_subject,
+                    request: &ocsp_request,
+                },
+                &mut store,
+                &rng,
+                now,
             )?;
+            write_ca(&ca_dir, *ca, &issued.der, &key, &passphrase, &store)?;
+            let folder = ca_dir.folder(*ca);
+            dir::write_atomic(
+                &folder.join("ocsp-cert.pem"),
+                dir::pem("CERTIFICATE", &responder.der)?.as_bytes(),
+                0o644,
+                false,
+            )?;
+            dir::write_key(&folder.join("ocsp-key.pem"), &ocsp_key, &passphrase)?;
         }
     }
     write_ca(
@@ -284,4 +307,60 @@ fn crl(args: &CrlArgs) -> Result<()> {
         store.revocations()?.len()
     );
     Ok(())
+}
+
+fn ocsp_respond(args: &OcspArgs) -> Result<u8> {
+    let bytes = std::fs::read(&args.request)
+        .with_context(|| format!("reading {}", args.request.display()))?;
+    let query = match pki::OcspQuery::from_der(&bytes) {
+        Ok(q) => q,
+        Err(e) => {
+            dir::output(args.out.as_deref(), &pki::malformed_request_response())?;
+            eprintln!(
+                "error: {} is not an OCSP request ({e}); answered malformedRequest",
+                args.request.display()
+            );
+            return Ok(2);
+        }
+    };
+    let dir = CaDir::open(&args.dir.dir)?;
+    let passphrase = dir::passphrase(false)?;
+    for ca in CAS.iter().skip(1) {
+        let ca_der = dir.certificate(*ca)?;
+        let responder_der = dir::read_pem(&dir.folder(*ca).join("ocsp-cert.pem"), "CERTIFICATE")?;
+        let key = dir.key(*ca, "ocsp-key.pem", &passphrase)?;
+        let responder = pki::Responder::new(&ca_der, &responder_der, &key)?;
+        if !(0..query.requests.len()).any(|i| responder.answers(&query, i)) {
+            continue;
+        }
+        let store = dir.store(*ca)?;
+        let mut statuses = Vec::new();
+        for i in 0..query.requests.len() {
+            let serial = query.serial(i).unwrap_or_default();
+            let status = match (store.issued(&serial)?, store.revocation(&serial)?) {
+                (None, _) => pki::CertState::Unknown,
+                (Some(_), Some(r)) => pki::CertState::Revoked {
+                    time: r.time,
+                    reason: r.reason,
+                },
+                (Some(_), None) => pki::CertState::Good,
+            };
+            statuses.push(status);
+        }
+        let response =
+            responder.respond(&query, &statuses, now()?, i64::from(args.hours) * 3_600)?;
+        dir::output(args.out.as_deref(), &response)?;
+        eprintln!(
+            "answered {} for {} by {}",
+            pki::describe_request(&query),
+            ca.name(),
+            responder.certificate().subject()
+        );
+        return Ok(0);
+    }
+    bail!(
+        "no CA of {} issued the certificates asked about: {}",
+        args.dir.dir.display(),
+        pki::describe_request(&query)
+    )
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use identity_core::x509::{
-    Certificate, Crl, PolicyParams, ValidationParams, parse_rfc3339, validate,
+    Certificate, Crl, OcspResponseInfo, PolicyParams, ValidationParams, parse_rfc3339, validate,
 };
 
 use crate::cli::VerifyArgs;
@@ -43,8 +43,12 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<u8> {
             Crl::parse_all(&read(path)?).with_context(|| format!("reading {}", path.display()))?,
         );
     }
-    if !args.ocsp.is_empty() {
-        bail!("OCSP responses are not accepted yet: give CRLs with --crl");
+    let mut ocsp = Vec::new();
+    for path in &args.ocsp {
+        ocsp.extend(
+            OcspResponseInfo::parse_all(&read(path)?)
+                .with_context(|| format!("reading {}", path.display()))?,
+        );
     }
     let time = match &args.at {
         Some(at) => parse_rfc3339(at).map_err(anyhow::Error::msg)?,
@@ -55,6 +59,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<u8> {
     params.dns_name = args.dns_name.clone();
     params.ip_address = args.ip;
     params.crls = &crls;
+    params.ocsp = &ocsp;
     params.require_revocation = args.require_revocation;
     params.policy = PolicyParams {
         initial_policy_set: args.policies.clone(),

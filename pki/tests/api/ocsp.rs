@@ -1,0 +1,229 @@
+//! The OCSP responder, checked by OpenSSL's client and by identity-core's validator.
+
+use identity_core::keys::{SignatureAlgorithm, SystemRandom};
+use identity_core::report::{Indication, SubIndication};
+use identity_core::x509::{Certificate, Crl, OcspResponseInfo, ValidationParams, validate};
+use pki::{Authority, CertState, IssueRequest, OcspQuery, Profile, Responder};
+
+use super::support::*;
+
+struct Setup {
+    dir: tempfile::TempDir,
+    h: Hierarchy,
+    leaf_der: Vec<u8>,
+    ca_der: Vec<u8>,
+    responder_key: identity_core::keys::SigningKey,
+    responder_der: Vec<u8>,
+}
+
+fn setup() -> Setup {
+    let mut h = Hierarchy::new();
+    let leaf_key = key(SignatureAlgorithm::EcdsaP256Sha256);
+    let (issued, ca_der) = h.leaf(Profile::OfficialSigning, &leaf_key);
+    let responder_key = key(SignatureAlgorithm::EcdsaP256Sha256);
+    let (ca_profile, ca_key, _, store) = h
+        .cas
+        .iter_mut()
+        .find(|(p, ..)| *p == Profile::OfficialCa)
+        .unwrap();
+    let ca = Authority::new(&ca_der, *ca_profile, &*ca_key, config()).unwrap();
+    let subject = subject_for(Profile::OcspResponder);
+    let responder = ca
+        .issue(
+            IssueRequest {
+                profile: Profile::OcspResponder,
+                subject: &subject,
+                request: &request(&responder_key),
+            },
+            store,
+            &SystemRandom::new(),
+            NOW - 60,
+        )
+        .unwrap();
+    Setup {
+        dir: tempfile::tempdir().unwrap(),
+        h,
+        leaf_der: issued.der,
+        ca_der,
+        responder_key,
+        responder_der: responder.der,
+    }
+}
+
+impl Setup {
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    /// An OCSP request made by OpenSSL's client for the leaf.
+    fn openssl_request(&self, nonce: bool) -> Vec<u8> {
+        let leaf = write(
+            self.dir.path(),
+            "leaf.pem",
+            pem("CERTIFICATE", &self.leaf_der),
+        );
+        let ca = write(self.dir.path(), "ca.pem", pem("CERTIFICATE", &self.ca_der));
+        let req = self.path("req.der");
+        let mut args = vec!["ocsp", "-issuer", &ca, "-cert", &leaf];
+        if !nonce {
+            args.push("-no_nonce");
+        }
+        args.extend(["-reqout", &req]);
+        let (ok, out) = openssl(&args);
+        assert!(ok, "{out}");
+        std::fs::read(&req).unwrap()
+    }
+
+    /// OpenSSL's client checks a response against the request (nonce included).
+    fn openssl_check(&self, response: &[u8]) -> (bool, String) {
+        write(self.dir.path(), "resp.der", response);
+        write(
+            self.dir.path(),
+            "root.pem",
+            pem("CERTIFICATE", &self.h.root_der),
+        );
+        openssl(&[
+            "ocsp",
+            "-reqin",
+            &self.path("req.der"),
+            "-respin",
+            &self.path("resp.der"),
+            "-CAfile",
+            &self.path("root.pem"),
+            "-verify_other",
+            &self.path("ca.pem"),
+            "-resp_text",
+        ])
+    }
+
+    fn validate_with(&self, response: &[u8]) -> identity_core::report::ValidationReport {
+        let root =
+            Authority::new(&self.h.root_der, Profile::Root, &self.h.root_key, config()).unwrap();
+        let mut root_store = self.h.root_store.clone();
+        let root_crl = Crl::from_der(&root.crl(&mut root_store, NOW, 86_400).unwrap()).unwrap();
+        let ocsp = [OcspResponseInfo::from_der(response).unwrap()];
+        let crls = [root_crl];
+        let mut params = ValidationParams::new(NOW + 120);
+        params.crls = &crls;
+        params.ocsp = &ocsp;
+        let leaf = Certificate::from_der(&self.leaf_der).unwrap();
+        validate(
+            &leaf,
+            &[Certificate::from_der(&self.ca_der).unwrap()],
+            &[Certificate::from_der(&self.h.root_der).unwrap()],
+            &params,
+        )
+    }
+}
+
+#[test]
+fn good_and_revoked_answers_satisfy_openssl_and_our_validator() {
+    let s = setup();
+    let responder = Responder::new(&s.ca_der, &s.responder_der, &s.responder_key).unwrap();
+    let query = OcspQuery::from_der(&s.openssl_request(true)).unwrap();
+    assert!(query.has_nonce());
+    assert!(responder.answers(&query, 0));
+    let leaf = Certificate::from_der(&s.leaf_der).unwrap();
+    assert_eq!(query.serial(0).unwrap(), leaf.serial_hex());
+
+    let good = responder
+        .respond(&query, &[CertState::Good], NOW + 60, 3_600)
+        .unwrap();
+    let (ok, out) = s.openssl_check(&good);
+    assert!(
+        ok && out.contains("Response verify OK") && out.contains("Cert Status: good"),
+        "{out}"
+    );
+    assert_eq!(
+        OcspResponseInfo::from_der(&good).unwrap().nonce().is_some(),
+        true
+    );
+    let report = s.validate_with(&good);
+    assert_eq!(report.indication, Indication::TotalPassed, "{report}");
+    assert!(
+        matches!(&report.path[0].revocation, identity_core::report::RevocationStatus::Good { source } if source.contains("OCSP"))
+    );
+
+    let revoked = responder
+        .respond(
+            &query,
+            &[CertState::Revoked {
+                time: NOW + 30,
+                reason: 1,
+            }],
+            NOW + 60,
+            3_600,
+        )
+        .unwrap();
+    let (ok, out) = s.openssl_check(&revoked);
+    assert!(
+        ok && out.contains("Cert Status: revoked") && out.contains("keyCompromise"),
+        "{out}"
+    );
+    let report = s.validate_with(&revoked);
+    assert_eq!(
+        report.sub_indication,
+        Some(SubIndication::RevokedNoPoe),
+        "{report}"
+    );
+
+    let unknown = responder
+        .respond(&query, &[CertState::Unknown], NOW + 60, 3_600)
+        .unwrap();
+    let report = s.validate_with(&unknown);
+    assert_eq!(
+        report.sub_indication,
+        Some(SubIndication::TryLater),
+        "{report}"
+    );
+}
+
+#[test]
+fn forged_stale_and_unauthorised_answers_are_not_trusted() {
+    let s = setup();
+    let query = OcspQuery::from_der(&s.openssl_request(false)).unwrap();
+    let responder = Responder::new(&s.ca_der, &s.responder_der, &s.responder_key).unwrap();
+    let mut tampered = responder
+        .respond(&query, &[CertState::Good], NOW + 60, 3_600)
+        .unwrap();
+    let at = tampered.len() - 5;
+    tampered[at] ^= 1;
+    let (ok, out) = s.openssl_check(&tampered);
+    assert!(!ok || !out.contains("Response verify OK"), "{out}");
+    assert_eq!(
+        s.validate_with(&tampered).sub_indication,
+        Some(SubIndication::TryLater)
+    );
+
+    // Valid for an hour from NOW + 60: stale at NOW + 120 + a day.
+    let stale = responder
+        .respond(&query, &[CertState::Good], NOW - 7_200, 3_600)
+        .unwrap();
+    let report = s.validate_with(&stale);
+    assert_eq!(
+        report.sub_indication,
+        Some(SubIndication::TryLater),
+        "{report}"
+    );
+    assert!(report.message.contains("stale"), "{report}");
+
+    // A responder certificate from another CA is not authorised for this one.
+    let mut h2 = Hierarchy::new();
+    let stranger_key = key(SignatureAlgorithm::EcdsaP256Sha256);
+    let (stranger, stranger_ca) = h2.leaf(Profile::OcspResponder, &stranger_key);
+    let foreign = Responder::new(&stranger_ca, &stranger.der, &stranger_key).unwrap();
+    assert!(!foreign.answers(&query, 0));
+    assert!(Responder::new(&s.ca_der, &stranger.der, &stranger_key).is_err());
+    // Even forced to answer "good", a foreign responder's word does not count.
+    let forced = foreign
+        .respond(&query, &[CertState::Good], NOW + 60, 3_600)
+        .unwrap();
+    assert_eq!(
+        s.validate_with(&forced).sub_indication,
+        Some(SubIndication::TryLater)
+    );
+
+    // Malformed requests are refused with a reason.
+    assert!(OcspQuery::from_der(b"\x30\x03\x02\x01\x01").is_err());
+    assert!(!pki::malformed_request_response().is_empty());
+}

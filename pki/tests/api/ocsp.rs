@@ -1,5 +1,6 @@
 //! The OCSP responder, checked by OpenSSL's client and by identity-core's validator.
 
+use der::Decode as _;
 use identity_core::keys::{SignatureAlgorithm, SystemRandom};
 use identity_core::report::{Indication, SubIndication};
 use identity_core::x509::{Certificate, Crl, OcspResponseInfo, ValidationParams, validate};
@@ -134,9 +135,19 @@ fn good_and_revoked_answers_satisfy_openssl_and_our_validator() {
         ok && out.contains("Response verify OK") && out.contains("Cert Status: good"),
         "{out}"
     );
+    // The request's nonce is echoed.
+    let request_nonce = {
+        let req =
+            identity_core::x509::OcspRequest::from_der(&std::fs::read(s.path("req.der")).unwrap())
+                .unwrap();
+        req.tbs_request.request_extensions.unwrap()[0]
+            .extn_value
+            .as_bytes()
+            .to_vec()
+    };
     assert_eq!(
-        OcspResponseInfo::from_der(&good).unwrap().nonce().is_some(),
-        true
+        OcspResponseInfo::from_der(&good).unwrap().nonce().unwrap(),
+        request_nonce[2..]
     );
     let report = s.validate_with(&good);
     assert_eq!(report.indication, Indication::TotalPassed, "{report}");

@@ -83,7 +83,8 @@ impl fmt::Display for SubIndication {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum RevocationStatus {
-    /// Revocation was not checked (the caller did not ask for it).
+    /// Revocation was not checked: the caller did not ask for it, or the path failed
+    /// before revocation was looked at.
     NotChecked,
     /// Not revoked, according to the named sources.
     Good {
@@ -144,8 +145,9 @@ pub struct ValidationReport {
     /// The path used (or the best candidate, when none passed), from the certificate
     /// being validated to the trust anchor.
     pub path: Vec<PathElement>,
-    /// The certificate policies valid for the path (RFC 5280
-    /// authorities-constrained policy set), as dotted OIDs; `2.5.29.32.0` is anyPolicy.
+    /// The certificate policies the path is valid for among those the caller
+    /// accepts (RFC 5280 §6.1.6's user-constrained policy set), as dotted OIDs;
+    /// `2.5.29.32.0` is anyPolicy.
     pub policies: Vec<String>,
 }
 

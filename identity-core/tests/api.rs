@@ -11,6 +11,7 @@
 mod api {
     mod jwcrypto;
     mod openssl;
+    mod openssl_chains;
     mod pkits;
     mod support;
     mod vectors;

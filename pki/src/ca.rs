@@ -396,6 +396,12 @@ impl<'a> Authority<'a> {
             });
         }
         request.subject.validate()?;
+        if !(self.certificate.not_before()..=self.certificate.not_after()).contains(&now) {
+            return Err(Error::ProfileMismatch {
+                profile: self.profile.name(),
+                problem: "CA certificate is not valid now: renew the CA before issuing".into(),
+            });
+        }
         if profile == Profile::TlsServer && request.subject.dns_names().is_empty() {
             return Err(Error::ProfileMismatch {
                 profile: profile.name(),
@@ -489,7 +495,8 @@ impl<'a> Authority<'a> {
             revoked_certs.push(RevokedCertParams {
                 serial_number: SerialNumber::from_slice(&bytes),
                 revocation_time: datetime(r.time)?,
-                reason_code: Some(rcgen_reason(r.reason)),
+                // RFC 5280 §5.3.1: reasonCode unspecified SHOULD be absent.
+                reason_code: (r.reason != 0).then(|| rcgen_reason(r.reason)),
                 invalidity_date: None,
             });
         }

@@ -114,9 +114,14 @@ impl<'a> Responder<'a> {
     pub fn new(ca_der: &[u8], responder_der: &[u8], signer: &'a dyn Signer) -> Result<Self, Error> {
         let ca = Certificate::from_der(ca_der)?;
         let responder = Certificate::from_der(responder_der)?;
-        if responder.issuer() != ca.subject() {
+        if responder.issuer() != ca.subject() || !responder.is_signed_by(&ca) {
             return Err(Error::Signing(
                 "the OCSP responder certificate was not issued by this CA".into(),
+            ));
+        }
+        if !responder.allows_purpose(identity_core::x509::Purpose::OcspSigning) {
+            return Err(Error::Signing(
+                "the responder certificate is not for OCSP signing (id-kp-OCSPSigning)".into(),
             ));
         }
         if responder.public_key_der() != signer.public_key().to_spki_der() {
@@ -150,6 +155,13 @@ impl<'a> Responder<'a> {
         now: i64,
         validity_secs: i64,
     ) -> Result<Vec<u8>, Error> {
+        let responder = &self.responder;
+        if !(responder.not_before()..=responder.not_after()).contains(&now) {
+            return Err(Error::Signing(format!(
+                "the OCSP responder certificate {} is not valid now: issue a new one",
+                responder.serial_hex()
+            )));
+        }
         if statuses.len() != query.requests.len() {
             return Err(Error::OcspRequest(format!(
                 "{} statuses given for {} requests",

@@ -137,7 +137,8 @@ impl Profile {
         self.spec().ca_path_len.is_some()
     }
 
-    /// The end-entity profiles an issuing CA of this profile may issue under.
+    /// The profiles a CA of this profile issues: issuing-CA profiles for the root,
+    /// end-entity profiles (and its own OCSP responder) for an issuing CA.
     pub fn issues(&self) -> &'static [Profile] {
         match self {
             Self::Root => &[

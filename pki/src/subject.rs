@@ -45,6 +45,27 @@ pub enum Subject {
     },
 }
 
+/// A host name of letters, digits and hyphens in labels of 1 to 63 characters, at
+/// least two labels, optionally `*.` before at least two more (no wildcard for a
+/// top-level domain alone), no IP literal.
+fn dns_name_ok(name: &str) -> bool {
+    let host = name.strip_prefix("*.").unwrap_or(name);
+    let labels: Vec<&str> = host.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && !labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
 impl Subject {
     /// The kind of subject, to match against a profile.
     pub fn kind(&self) -> SubjectKind {
@@ -79,7 +100,15 @@ impl Subject {
             } => {
                 text("name", name)?;
                 text("organization", organization)?;
-                dns_names.iter().try_for_each(|d| text("DNS name", d))
+                dns_names.iter().try_for_each(|d| {
+                    if dns_name_ok(d) {
+                        Ok(())
+                    } else {
+                        Err(IdentifierError::Text {
+                            field: "DNS name (letters, digits, hyphens; a wildcard only as *.domain.tld)",
+                        })
+                    }
+                })
             }
             _ => Ok(()),
         }
@@ -135,5 +164,31 @@ impl Subject {
             }
         }
         dn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names_are_host_names() {
+        for ok in ["id.gov.vn", "*.dichvucong.gov.vn", "a-b.example.com"] {
+            assert!(dns_name_ok(ok), "{ok}");
+        }
+        for bad in [
+            "*",
+            "*.vn",
+            "vn",
+            "a..b",
+            "-a.b",
+            "a b.c",
+            "192.0.2.1",
+            "x.*.vn",
+            "a_b.vn",
+            "",
+        ] {
+            assert!(!dns_name_ok(bad), "{bad}");
+        }
     }
 }

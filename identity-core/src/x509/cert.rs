@@ -195,7 +195,7 @@ impl Certificate {
             tbs: tbs.as_ref().to_vec(),
             signature_algorithm: SigAlg::from_parsed(&cert.signature_algorithm),
             signature: cert.signature_value.data.to_vec(),
-            serial: tbs.raw_serial().to_vec(),
+            serial: super::canonical_integer(tbs.raw_serial()),
             issuer: Name::from_parsed(tbs.issuer()),
             subject: Name::from_parsed(tbs.subject()),
             not_before: tbs.validity().not_before.timestamp(),
@@ -274,6 +274,19 @@ impl Certificate {
             &self.tbs,
             &self.signature,
         )
+    }
+
+    /// Whether `issuer`'s key verifies this certificate's signature.
+    pub fn is_signed_by(&self, issuer: &Certificate) -> bool {
+        self.signed_by(issuer).is_ok()
+    }
+
+    /// Whether the extended key usage allows `purpose` (no extension allows all).
+    pub fn allows_purpose(&self, purpose: super::Purpose) -> bool {
+        match (&self.extensions.ext_key_usage, purpose.eku_oid()) {
+            (Some(eku), Some(oid)) => eku.contains(oid) || eku.contains("2.5.29.37.0"),
+            _ => true,
+        }
     }
 
     /// Whether issuer and subject are the same name (RFC 5280's self-issued).

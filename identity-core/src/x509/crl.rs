@@ -223,7 +223,7 @@ impl Crl {
             }
             entry.certificate_issuer = current_issuer.clone();
             out.entries
-                .entry(revoked.raw_serial().to_vec())
+                .entry(super::canonical_integer(revoked.raw_serial()))
                 .or_default()
                 .push(entry);
         }
@@ -287,7 +287,7 @@ impl Crl {
     /// The entry for a certificate of `cert_issuer` with this serial, if listed.
     pub(crate) fn entry(&self, serial: &[u8], cert_issuer: &Name) -> Option<&Entry> {
         self.entries
-            .get(serial)?
+            .get(&super::canonical_integer(serial))?
             .iter()
             .find(|e| match &e.certificate_issuer {
                 Some(issuer) => issuer == cert_issuer,

@@ -4,8 +4,11 @@
 //! intermediates to one of several trust anchors, checks each candidate path in full
 //! (signatures, validity at the caller's time, basic constraints and path length, key
 //! usage, extended key usage, name constraints, certificate policies, critical
-//! extensions, revocation from caller-supplied CRLs) and answers with a
-//! [`ValidationReport`] carrying an ETSI EN 319 102-1 verdict and the path used.
+//! extensions, revocation from caller-supplied CRLs and OCSP responses) and answers
+//! with a [`ValidationReport`] carrying an ETSI EN 319 102-1 verdict and the path used.
+//!
+//! Trust anchors are inputs, as in RFC 5280 §6.1: their own validity period and
+//! extensions (a root's pathLenConstraint, say) are not checked.
 //!
 //! ```
 //! use identity_core::x509::{validate, Certificate, ValidationParams};
@@ -197,6 +200,21 @@ impl ValidationParams<'_> {
 /// OCSP nonces and hashes: the module's constants.
 pub mod ocsp_oids {
     pub use super::ocsp::{BASIC_RESPONSE, NONCE, SHA1, SHA256};
+}
+
+/// A DER INTEGER's content octets without redundant leading octets (0x00 before a
+/// clear top bit, 0xFF before a set one), so that leniently encoded serials compare
+/// equal to their minimal form.
+pub(crate) fn canonical_integer(bytes: &[u8]) -> Vec<u8> {
+    let mut start = 0;
+    while let (Some(&b), Some(&next)) = (bytes.get(start), bytes.get(start + 1)) {
+        let redundant = (b == 0x00 && next & 0x80 == 0) || (b == 0xFF && next & 0x80 != 0);
+        if !redundant {
+            break;
+        }
+        start += 1;
+    }
+    bytes.get(start..).unwrap_or_default().to_vec()
 }
 
 /// Lower-case hexadecimal.

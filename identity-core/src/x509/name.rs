@@ -45,6 +45,20 @@ pub struct Name {
     der: Vec<u8>,
 }
 
+/// Control characters as `\u{..}` escapes, so that a name printed to a terminal
+/// cannot forge lines or colours of the report around it.
+fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// One RDN's attributes, sorted, and the emailAddress values among them.
 fn read_rdn(rdn: &RelativeDistinguishedName<'_>, emails: &mut Vec<String>) -> Vec<Attribute> {
     let mut attrs: Vec<Attribute> = rdn
@@ -74,7 +88,7 @@ impl Name {
     pub(crate) fn from_parsed(name: &X509Name<'_>) -> Self {
         let mut emails = Vec::new();
         let rdns = name.iter().map(|rdn| read_rdn(rdn, &mut emails)).collect();
-        let display = name.to_string();
+        let display = escape_controls(&name.to_string());
         Self {
             rdns,
             emails,
@@ -93,7 +107,7 @@ impl Name {
             .iter()
             .map(|atv| format!("{}={}", atv.attr_type(), atv.as_str().unwrap_or("?")))
             .collect();
-        name.display = format!("{}, {}", self.display, extra.join("+"));
+        name.display = escape_controls(&format!("{}, {}", self.display, extra.join("+")));
         Some(name)
     }
 
@@ -243,8 +257,8 @@ fn dns_within(name: &str, base: &str) -> bool {
 /// A host against a constraint: `.example.com` admits hosts in the domain, a plain
 /// `example.com` that host only (RFC 5280 §4.2.1.10 for rfc822Name and URI).
 fn host_within(host: &str, base: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    let base = base.to_ascii_lowercase();
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let base = base.trim_end_matches('.').to_ascii_lowercase();
     match base.strip_prefix('.') {
         Some(domain) => host.len() > domain.len() && host.ends_with(&format!(".{domain}")),
         None => host == base,

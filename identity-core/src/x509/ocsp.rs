@@ -222,7 +222,8 @@ impl CertId {
         let key_hash = cert_id_hash(alg, &issuer.public_key.bytes);
         name_hash.as_deref() == Some(self.issuer_name_hash.as_bytes())
             && key_hash.as_deref() == Some(self.issuer_key_hash.as_bytes())
-            && self.serial_number.as_bytes() == serial
+            && super::canonical_integer(self.serial_number.as_bytes())
+                == super::canonical_integer(serial)
     }
 
     /// The CertID (SHA-1, as OpenSSL and most clients send) of `cert` issued by

@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use super::cert::{Certificate, DistributionPoint, key_usage};
 use super::crl::{ALL_REASONS, Crl, cmp_numbers, reason_name};
@@ -69,7 +70,7 @@ pub fn validate(
         intermediates,
         anchors,
         params,
-        signature_checks: RefCell::new(0),
+        signature_checks: Rc::new(RefCell::new(0)),
         signers_in_question: Vec::new(),
     };
     let (path, result) = ctx.best_path(leaf, params.purpose, 0);
@@ -104,7 +105,9 @@ struct Context<'a> {
     intermediates: &'a [Certificate],
     anchors: &'a [Certificate],
     params: &'a ValidationParams<'a>,
-    signature_checks: RefCell<usize>,
+    /// Signature verifications spent, shared with nested validations (of CRL
+    /// signers) so the whole validation has one bound.
+    signature_checks: Rc<RefCell<usize>>,
     /// CRL signers' certificates whose validation is under way further up (DER): a
     /// CRL one of them signed counts as its own, without validating it again.
     signers_in_question: Vec<Vec<u8>>,
@@ -128,16 +131,20 @@ impl<'a> Context<'a> {
     /// Whether `issuer`'s key verifies `cert`'s signature (counted against the
     /// search limit).
     fn signed_by(&self, cert: &Certificate, issuer: &Certificate) -> Result<(), SigError> {
-        {
-            let mut n = self.signature_checks.borrow_mut();
-            if *n >= MAX_SIGNATURE_CHECKS {
-                return Err(SigError::Unsupported(
-                    "too many candidate paths (search limit reached)".into(),
-                ));
-            }
-            *n += 1;
-        }
+        self.spend()?;
         cert.signed_by(issuer)
+    }
+
+    /// Counts one signature verification against the validation's bound.
+    fn spend(&self) -> Result<(), SigError> {
+        let mut n = self.signature_checks.borrow_mut();
+        if *n >= MAX_SIGNATURE_CHECKS {
+            return Err(SigError::Unsupported(
+                "too many signatures to check (search limit reached)".into(),
+            ));
+        }
+        *n += 1;
+        Ok(())
     }
 
     /// Candidate issuers of `cert` from a set, those whose key identifier matches
@@ -494,6 +501,25 @@ impl<'a> Context<'a> {
             )));
         }
         self.check_purpose(leaf, purpose)?;
+        // The name asked for, not only the (possibly wildcard) names certified, must
+        // satisfy the name constraints.
+        let mut asked = Vec::new();
+        if let Some(dns) = &params.dns_name {
+            asked.push(GeneralName::Dns(dns.clone()));
+        }
+        if let Some(ip) = params.ip_address {
+            asked.push(GeneralName::Ip(match ip {
+                std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
+                std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
+            }));
+        }
+        if purpose == Purpose::ServerAuth {
+            constraints.check(&asked).map_err(|why| {
+                Failure::constraint(format!(
+                    "the name asked for breaks a name constraint: {why}"
+                ))
+            })?;
+        }
         Ok(valid.map(|v| v.into_iter().collect()).unwrap_or_default())
     }
 
@@ -568,7 +594,15 @@ impl<'a> Context<'a> {
         for (index, cert) in chain.iter().enumerate() {
             let issuer = chain.get(index + 1).copied().unwrap_or(anchor);
             let mut problems = Vec::new();
+            // OCSP and CRLs are both consulted when both are given: a revocation in
+            // either wins over a "good" from the other.
             let status = match self.ocsp_status(cert, issuer, &mut problems) {
+                Some(RevocationStatus::Good { source }) if !self.params.crls.is_empty() => {
+                    match self.crl_status(cert, issuer, anchor, nesting, Vec::new()) {
+                        revoked @ RevocationStatus::Revoked { .. } => revoked,
+                        _ => RevocationStatus::Good { source },
+                    }
+                }
                 Some(status) => status,
                 None => self.crl_status(cert, issuer, anchor, nesting, problems),
             };
@@ -643,6 +677,9 @@ impl<'a> Context<'a> {
                 .key_usage
                 .is_none_or(|ku| ku & key_usage::CRL_SIGN != 0)
         };
+        if self.spend().is_err() {
+            return Err("too many signatures to check (search limit reached)".into());
+        }
         if crl.issuer == issuer.subject && crl.signed_by(&issuer.public_key) {
             return if may_sign(issuer) {
                 Ok(())
@@ -665,13 +702,13 @@ impl<'a> Context<'a> {
             .chain(self.anchors)
             .filter(|c| c.subject == crl.issuer && c.der() != issuer.der());
         for signer in others {
-            if !crl.signed_by(&signer.public_key) {
+            if self.spend().is_err() || !crl.signed_by(&signer.public_key) {
                 continue;
             }
             if !may_sign(signer) {
                 continue;
             }
-            if self.anchors.iter().any(|a| a.der() == signer.der())
+            if signer.der() == anchor.der()
                 || self.signers_in_question.iter().any(|d| d == signer.der())
             {
                 return Ok(());
@@ -684,7 +721,7 @@ impl<'a> Context<'a> {
                 intermediates: self.intermediates,
                 anchors,
                 params: self.params,
-                signature_checks: RefCell::new(0),
+                signature_checks: Rc::clone(&self.signature_checks),
                 signers_in_question,
             };
             let (_, result) = nested.best_path(signer, Purpose::Any, nesting + 1);
@@ -759,13 +796,23 @@ impl<'a> Context<'a> {
                     ));
                     continue;
                 }
-                if crl.next_update.is_some_and(|next| next < time) {
-                    problems.push(format!(
-                        "{} is stale: its next update was due at {}",
-                        crl.describe(),
-                        rfc3339(crl.next_update.unwrap_or_default())
-                    ));
-                    continue;
+                match crl.next_update {
+                    None => {
+                        problems.push(format!(
+                            "{} has no nextUpdate, so its freshness cannot be judged",
+                            crl.describe()
+                        ));
+                        continue;
+                    }
+                    Some(next) if next < time => {
+                        problems.push(format!(
+                            "{} is stale: its next update was due at {}",
+                            crl.describe(),
+                            rfc3339(next)
+                        ));
+                        continue;
+                    }
+                    Some(_) => {}
                 }
                 // A delta CRL for this base, when one is given, is consulted first.
                 let delta = self.delta_for(crl, issuer, anchor, nesting);
@@ -892,13 +939,14 @@ impl<'a> Context<'a> {
     ) -> Result<String, String> {
         let signature = response.basic.signature.raw_bytes();
         let verifies = |key: &Certificate| {
-            signature::verify(
-                &key.public_key,
-                &response.signature_algorithm,
-                &response.tbs,
-                signature,
-            )
-            .is_ok()
+            self.spend().is_ok()
+                && signature::verify(
+                    &key.public_key,
+                    &response.signature_algorithm,
+                    &response.tbs,
+                    signature,
+                )
+                .is_ok()
         };
         if verifies(issuer) {
             return Ok(issuer.subject.to_string());
@@ -911,7 +959,12 @@ impl<'a> Context<'a> {
                     .ext_key_usage
                     .as_ref()
                     .is_some_and(|eku| eku.contains(OCSP_SIGNING))
-                && (responder.not_before..=responder.not_after).contains(&self.params.time);
+                && (responder.not_before..=responder.not_after).contains(&self.params.time)
+                && responder.extensions.defect.is_none()
+                && responder.extensions.unknown_critical.is_empty()
+                // Its own status is not checked: RFC 6960 §4.2.2.2.1 has the CA vouch
+                // for it with id-pkix-ocsp-nocheck, which is required here.
+                && responder.extensions.ocsp_no_check;
             if authorised && verifies(responder) {
                 return Ok(responder.subject.to_string());
             }
@@ -932,19 +985,32 @@ impl<'a> Context<'a> {
         nesting: usize,
     ) -> Option<&'a Crl> {
         let number = base.number.as_ref()?;
-        self.params.crls.iter().filter(|d| d.is_delta()).find(|d| {
-            d.issuer == base.issuer
-                && d.idp == base.idp
-                && d.delta_base
-                    .as_ref()
-                    .is_some_and(|b| cmp_numbers(b, number).is_le())
-                && d.number
-                    .as_ref()
-                    .is_some_and(|dn| cmp_numbers(dn, number).is_gt())
-                && d.unknown_critical.is_empty()
-                && d.this_update <= self.params.time
-                && d.next_update.is_none_or(|n| n >= self.params.time)
-                && self.crl_signer_ok(d, issuer, anchor, nesting).is_ok()
+        let usable = self
+            .params
+            .crls
+            .iter()
+            .filter(|d| d.is_delta())
+            .filter(|d| {
+                d.issuer == base.issuer
+                    && d.defect.is_none()
+                    && d.idp == base.idp
+                    && d.delta_base
+                        .as_ref()
+                        .is_some_and(|b| cmp_numbers(b, number).is_le())
+                    && d.number
+                        .as_ref()
+                        .is_some_and(|dn| cmp_numbers(dn, number).is_gt())
+                    && d.unknown_critical.is_empty()
+                    && d.this_update <= self.params.time
+                    && d.next_update.is_some_and(|n| n >= self.params.time)
+                    && self.crl_signer_ok(d, issuer, anchor, nesting).is_ok()
+            });
+        // The newest delta wins: an older one must not hide a newer revocation.
+        usable.max_by(|a, b| {
+            cmp_numbers(
+                a.number.as_deref().unwrap_or_default(),
+                b.number.as_deref().unwrap_or_default(),
+            )
         })
     }
 }

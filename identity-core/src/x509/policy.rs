@@ -145,11 +145,15 @@ impl PolicyTree {
             return;
         };
         for d in (0..depth).rev() {
-            let childless: Vec<usize> = Self::at_depth(nodes, d)
-                .filter(|&i| !nodes.iter().any(|n| n.alive && n.parent == Some(i)))
+            let with_children: std::collections::HashSet<usize> = nodes
+                .iter()
+                .filter(|n| n.alive)
+                .filter_map(|n| n.parent)
                 .collect();
-            for i in childless {
-                nodes[i].alive = false;
+            for (i, node) in nodes.iter_mut().enumerate() {
+                if node.alive && node.depth == d && !with_children.contains(&i) {
+                    node.alive = false;
+                }
             }
         }
         if !nodes.first().is_some_and(|root| root.alive) {

@@ -98,12 +98,20 @@ impl Setup {
     }
 
     fn validate_with(&self, response: &[u8]) -> identity_core::report::ValidationReport {
+        self.validate_with_crls(response, Vec::new())
+    }
+
+    fn validate_with_crls(
+        &self,
+        response: &[u8],
+        mut crls: Vec<Crl>,
+    ) -> identity_core::report::ValidationReport {
         let root =
             Authority::new(&self.h.root_der, Profile::Root, &self.h.root_key, config()).unwrap();
         let mut root_store = self.h.root_store.clone();
         let root_crl = Crl::from_der(&root.crl(&mut root_store, NOW, 86_400).unwrap()).unwrap();
         let ocsp = [OcspResponseInfo::from_der(response).unwrap()];
-        let crls = [root_crl];
+        crls.push(root_crl);
         let mut params = ValidationParams::new(NOW + 120);
         params.crls = &crls;
         params.ocsp = &ocsp;
@@ -206,10 +214,16 @@ fn forged_stale_and_unauthorised_answers_are_not_trusted() {
         Some(SubIndication::TryLater)
     );
 
-    // Valid for an hour from NOW + 60: stale at NOW + 120 + a day.
+    // Made at NOW - 30 and valid for a minute: stale when validating at NOW + 120.
     let stale = responder
-        .respond(&query, &[CertState::Good], NOW - 7_200, 3_600)
+        .respond(&query, &[CertState::Good], NOW - 30, 60)
         .unwrap();
+    // A responder whose certificate is not valid yet refuses to answer.
+    assert!(
+        responder
+            .respond(&query, &[CertState::Good], NOW - 7_200, 3_600)
+            .is_err()
+    );
     let report = s.validate_with(&stale);
     assert_eq!(
         report.sub_indication,
@@ -237,4 +251,36 @@ fn forged_stale_and_unauthorised_answers_are_not_trusted() {
     // Malformed requests are refused with a reason.
     assert!(OcspQuery::from_der(b"\x30\x03\x02\x01\x01").is_err());
     assert!(!pki::malformed_request_response().is_empty());
+}
+
+#[test]
+fn a_crl_revocation_beats_a_stale_minded_good_answer() {
+    let mut s = setup();
+    let responder = Responder::new(&s.ca_der, &s.responder_der, &s.responder_key).unwrap();
+    let query = OcspQuery::from_der(&s.openssl_request(false)).unwrap();
+    let good = responder
+        .respond(&query, &[CertState::Good], NOW + 60, 86_400)
+        .unwrap();
+    // The CA revoked the certificate after the responder said "good".
+    let leaf = Certificate::from_der(&s.leaf_der).unwrap();
+    let (ca_profile, ca_key, ca_der, store) =
+        s.h.cas
+            .iter_mut()
+            .find(|(p, ..)| *p == Profile::OfficialCa)
+            .unwrap();
+    let ca = Authority::new(ca_der, *ca_profile, &*ca_key, config()).unwrap();
+    ca.revoke(
+        store,
+        &leaf.serial_hex(),
+        "keyCompromise".parse().unwrap(),
+        NOW + 90,
+    )
+    .unwrap();
+    let crl = Crl::from_der(&ca.crl(store, NOW + 100, 86_400).unwrap()).unwrap();
+    let report = s.validate_with_crls(&good, vec![crl]);
+    assert_eq!(
+        report.sub_indication,
+        Some(SubIndication::RevokedNoPoe),
+        "{report}"
+    );
 }

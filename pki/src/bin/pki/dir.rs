@@ -38,7 +38,12 @@ impl DirConfig {
         let base = self.publish_url.as_deref().map(|b| b.trim_end_matches('/'));
         CaConfig {
             crl_url: base.map(|b| format!("{b}/{}.crl", ca.name())),
-            ocsp_url: self.ocsp_url.clone(),
+            // The offline root answers for its CAs by CRL only.
+            ocsp_url: if ca == Profile::Root {
+                None
+            } else {
+                self.ocsp_url.clone()
+            },
             ca_issuers_url: base.map(|b| format!("{b}/{}.crt", ca.name())),
             policy_oids: self.policies.clone(),
         }
@@ -67,6 +72,25 @@ impl CaDir {
             root: root.to_path_buf(),
             config,
         })
+    }
+
+    /// Takes the directory's lock for a command that changes state: a second `pki`
+    /// changing the same directory at once would lose a record.
+    pub(crate) fn lock(&self) -> Result<DirLock> {
+        let path = self.root.join(".lock");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| writeln!(f, "{}", std::process::id()))
+            .with_context(|| {
+                format!(
+                    "{} is locked: another pki command is changing it (if none is, a crashed one left {}: remove it)",
+                    self.root.display(),
+                    path.display()
+                )
+            })?;
+        Ok(DirLock { path })
     }
 
     pub(crate) fn folder(&self, ca: Profile) -> PathBuf {
@@ -102,6 +126,17 @@ impl CaDir {
     pub(crate) fn save_store(&self, ca: Profile, store: &MemoryStore) -> Result<()> {
         let json = serde_json::to_vec_pretty(store)?;
         write_atomic(&self.folder(ca).join("state.json"), &json, 0o600, true)
+    }
+}
+
+/// The directory's lock, released when dropped.
+pub(crate) struct DirLock {
+    path: PathBuf,
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -153,6 +188,10 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32, replace: bool) 
     };
     done.map_err(|e| e.error)
         .with_context(|| format!("writing {}", path.display()))?;
+    // Make the rename itself durable.
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))?;
     Ok(())
 }
 

@@ -225,6 +225,7 @@ fn issue(args: &IssueArgs) -> Result<()> {
     let subject: Subject = serde_json::from_str(&identity_text)
         .with_context(|| format!("reading the identity {}", args.identity.display()))?;
     let dir = CaDir::open(&args.dir.dir)?;
+    let _lock = dir.lock()?;
     let ca_der = dir.certificate(ca)?;
     let passphrase = dir::passphrase(false)?;
     let key = dir.key(ca, "key.pem", &passphrase)?;
@@ -259,6 +260,7 @@ fn revoke(args: &RevokeArgs) -> Result<()> {
     let serial = pki::normalize_serial(&args.serial)
         .with_context(|| format!("{:?} is not a hexadecimal serial number", args.serial))?;
     let dir = CaDir::open(&args.dir.dir)?;
+    let _lock = dir.lock()?;
     for ca in CAS {
         let mut store = dir.store(ca)?;
         if store.issued(&serial)?.is_none() {
@@ -288,6 +290,7 @@ fn revoke(args: &RevokeArgs) -> Result<()> {
 fn crl(args: &CrlArgs) -> Result<()> {
     let ca = ca_named(&args.ca)?;
     let dir = CaDir::open(&args.dir.dir)?;
+    let _lock = dir.lock()?;
     let ca_der = dir.certificate(ca)?;
     let passphrase = dir::passphrase(false)?;
     let key = dir.key(ca, "key.pem", &passphrase)?;

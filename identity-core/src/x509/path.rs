@@ -590,7 +590,6 @@ impl<'a> Context<'a> {
         nesting: usize,
         statuses: &mut [RevocationStatus],
     ) -> Result<(), Failure> {
-        let mut first_problem: Option<Failure> = None;
         for (index, cert) in chain.iter().enumerate() {
             let issuer = chain.get(index + 1).copied().unwrap_or(anchor);
             let mut problems = Vec::new();
@@ -606,43 +605,14 @@ impl<'a> Context<'a> {
                 Some(status) => status,
                 None => self.crl_status(cert, issuer, anchor, nesting, problems),
             };
-            let problem = match &status {
-                RevocationStatus::Revoked { time, reason, .. } => Some(Failure::indeterminate(
-                    if index == 0 {
-                        SubIndication::RevokedNoPoe
-                    } else {
-                        SubIndication::RevokedCaNoPoe
-                    },
-                    format!(
-                        "{} was revoked at {time}{}",
-                        cert.summary(),
-                        reason
-                            .as_deref()
-                            .map(|r| format!(" ({r})"))
-                            .unwrap_or_default()
-                    ),
-                )),
-                RevocationStatus::Unknown { reason } => Some(Failure::indeterminate(
-                    SubIndication::TryLater,
-                    format!(
-                        "the revocation status of {} is unknown: {reason}",
-                        cert.summary()
-                    ),
-                )),
-                _ => None,
-            };
             statuses[index] = status;
-            if first_problem.is_none() {
-                first_problem = problem;
-            }
         }
         // A revocation outranks missing information about another certificate.
-        let revoked = statuses
-            .iter()
-            .position(|s| matches!(s, RevocationStatus::Revoked { .. }));
-        if let Some(index) = revoked
-            && let RevocationStatus::Revoked { time, reason, .. } = &statuses[index]
-        {
+        let revoked = statuses.iter().enumerate().find_map(|(i, s)| match s {
+            RevocationStatus::Revoked { time, reason, .. } => Some((i, time, reason)),
+            _ => None,
+        });
+        if let Some((index, time, reason)) = revoked {
             return Err(Failure::indeterminate(
                 if index == 0 {
                     SubIndication::RevokedNoPoe
@@ -659,7 +629,20 @@ impl<'a> Context<'a> {
                 ),
             ));
         }
-        first_problem.map_or(Ok(()), Err)
+        let unknown = statuses.iter().enumerate().find_map(|(i, s)| match s {
+            RevocationStatus::Unknown { reason } => Some((i, reason)),
+            _ => None,
+        });
+        match unknown {
+            Some((index, reason)) => Err(Failure::indeterminate(
+                SubIndication::TryLater,
+                format!(
+                    "the revocation status of {} is unknown: {reason}",
+                    chain[index].summary()
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Whether a CRL is signed by a key entitled to sign CRLs for `issuer`: the

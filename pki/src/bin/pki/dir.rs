@@ -116,6 +116,13 @@ impl CaDir {
             .with_context(|| format!("reading the key {}", path.display()))
     }
 
+    /// A CA's certificate and key (asking for the passphrase).
+    pub(crate) fn ca_and_key(&self, ca: Profile) -> Result<(Vec<u8>, SigningKey)> {
+        let der = self.certificate(ca)?;
+        let key = self.key(ca, "key.pem", &passphrase(false)?)?;
+        Ok((der, key))
+    }
+
     pub(crate) fn store(&self, ca: Profile) -> Result<MemoryStore> {
         let path = self.folder(ca).join("state.json");
         let text = std::fs::read_to_string(&path)

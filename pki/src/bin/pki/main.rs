@@ -226,9 +226,7 @@ fn issue(args: &IssueArgs) -> Result<()> {
         .with_context(|| format!("reading the identity {}", args.identity.display()))?;
     let dir = CaDir::open(&args.dir.dir)?;
     let _lock = dir.lock()?;
-    let ca_der = dir.certificate(ca)?;
-    let passphrase = dir::passphrase(false)?;
-    let key = dir.key(ca, "key.pem", &passphrase)?;
+    let (ca_der, key) = dir.ca_and_key(ca)?;
     let authority = Authority::new(&ca_der, ca, &key, dir.config.ca_config(ca))?;
     let mut store = dir.store(ca)?;
     let issued = authority.issue(
@@ -266,9 +264,7 @@ fn revoke(args: &RevokeArgs) -> Result<()> {
         if store.issued(&serial)?.is_none() {
             continue;
         }
-        let ca_der = dir.certificate(ca)?;
-        let passphrase = dir::passphrase(false)?;
-        let key = dir.key(ca, "key.pem", &passphrase)?;
+        let (ca_der, key) = dir.ca_and_key(ca)?;
         let authority = Authority::new(&ca_der, ca, &key, dir.config.ca_config(ca))?;
         let record = authority.revoke(&mut store, &serial, reason, now()?)?;
         dir.save_store(ca, &store)?;
@@ -291,9 +287,7 @@ fn crl(args: &CrlArgs) -> Result<()> {
     let ca = ca_named(&args.ca)?;
     let dir = CaDir::open(&args.dir.dir)?;
     let _lock = dir.lock()?;
-    let ca_der = dir.certificate(ca)?;
-    let passphrase = dir::passphrase(false)?;
-    let key = dir.key(ca, "key.pem", &passphrase)?;
+    let (ca_der, key) = dir.ca_and_key(ca)?;
     let authority = Authority::new(&ca_der, ca, &key, dir.config.ca_config(ca))?;
     let mut store = dir.store(ca)?;
     let der = authority.crl(&mut store, now()?, i64::from(args.hours) * 3_600)?;

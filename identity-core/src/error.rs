@@ -24,6 +24,49 @@ pub enum Error {
     /// A certificate or CRL could not be read.
     #[error(transparent)]
     Certificate(#[from] CertificateError),
+    /// A CMS signature could not be made or read.
+    #[error(transparent)]
+    Cms(#[from] CmsError),
+}
+
+/// Why a CMS signature could not be made, or read at all. (Why one is not valid is
+/// in its report.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CmsError {
+    /// The input is not a CMS SignedData.
+    #[error("not a CMS signature: {detail}")]
+    Malformed {
+        /// What the parser said.
+        detail: String,
+    },
+    /// A detached signature was given without its document.
+    #[error("the signature is detached: give the signed document too")]
+    ContentMissing,
+    /// The certificate does not belong to the signing key.
+    #[error("the certificate of {certificate} is not the signing key's: nothing was signed")]
+    KeyMismatch {
+        /// The certificate's subject.
+        certificate: String,
+    },
+    /// The key could not sign.
+    #[error("signing failed: {detail}")]
+    Signing {
+        /// Why.
+        detail: String,
+    },
+    /// The key or algorithm cannot make CMS signatures here.
+    #[error("unsupported: {detail}")]
+    Unsupported {
+        /// What.
+        detail: String,
+    },
+    /// The structure could not be encoded.
+    #[error("encoding failed: {detail}")]
+    Encoding {
+        /// Why.
+        detail: String,
+    },
 }
 
 /// Why a certificate or CRL could not be read. (Why one is not valid is a

@@ -21,6 +21,7 @@
 //! # Ok::<(), identity_core::Error>(())
 //! ```
 
+pub mod cms;
 mod error;
 mod identity;
 pub mod jose;
@@ -30,7 +31,8 @@ pub mod x509;
 
 // The public interface
 pub use error::{
-    CertificateError, ClaimsError, Error, IdentifierError, IdentifierKind, JoseError, KeyError,
+    CertificateError, ClaimsError, CmsError, Error, IdentifierError, IdentifierKind, JoseError,
+    KeyError,
 };
 pub use identity::{
     AssuranceLevel, Business, CalendarDate, Citizen, EnterpriseCode, Official, PersonalNumber,

@@ -47,8 +47,13 @@ impl fmt::Display for Indication {
 pub enum SubIndication {
     /// A certificate, CRL or OCSP response could not be parsed.
     FormatFailure,
-    /// A signature in the path does not verify.
+    /// A signature does not verify.
     SigCryptoFailure,
+    /// The signed document does not match the digest the signature covers.
+    HashFailure,
+    /// The signer's certificate cannot be found, or is not the one the signature
+    /// binds.
+    NoSigningCertificateFound,
     /// The certificate was revoked (used where revocation is final).
     Revoked,
     /// No path leads from the certificate to a trust anchor.

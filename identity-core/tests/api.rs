@@ -9,6 +9,7 @@
 )]
 
 mod api {
+    mod cms_openssl;
     mod jwcrypto;
     mod openssl;
     mod openssl_chains;

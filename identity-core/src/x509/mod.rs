@@ -30,14 +30,14 @@
 //! assert_eq!(report.sub_indication, Some(SubIndication::NoCertificateChainFound));
 //! ```
 
-mod cert;
+pub(crate) mod cert;
 mod crl;
 mod csr;
 mod name;
 mod ocsp;
 mod path;
 mod policy;
-mod signature;
+pub(crate) mod signature;
 
 use std::fmt;
 use std::net::IpAddr;

@@ -41,6 +41,8 @@ pub struct Name {
     rdns: Vec<Vec<Attribute>>,
     /// Emails in emailAddress attributes, as written.
     emails: Vec<String>,
+    /// Every text attribute as written (OID, value), for display.
+    texts: Vec<(String, String)>,
     display: String,
     der: Vec<u8>,
 }
@@ -60,7 +62,11 @@ fn escape_controls(text: &str) -> String {
 }
 
 /// One RDN's attributes, sorted, and the emailAddress values among them.
-fn read_rdn(rdn: &RelativeDistinguishedName<'_>, emails: &mut Vec<String>) -> Vec<Attribute> {
+fn read_rdn(
+    rdn: &RelativeDistinguishedName<'_>,
+    emails: &mut Vec<String>,
+    texts: &mut Vec<(String, String)>,
+) -> Vec<Attribute> {
     let mut attrs: Vec<Attribute> = rdn
         .iter()
         .map(|atv| {
@@ -70,6 +76,7 @@ fn read_rdn(rdn: &RelativeDistinguishedName<'_>, emails: &mut Vec<String>) -> Ve
                     if oid == EMAIL_ADDRESS {
                         emails.push(text.to_owned());
                     }
+                    texts.push((oid.clone(), text.to_owned()));
                     AttributeValue::Text(fold(text))
                 }
                 Err(_) => {
@@ -87,11 +94,16 @@ fn read_rdn(rdn: &RelativeDistinguishedName<'_>, emails: &mut Vec<String>) -> Ve
 impl Name {
     pub(crate) fn from_parsed(name: &X509Name<'_>) -> Self {
         let mut emails = Vec::new();
-        let rdns = name.iter().map(|rdn| read_rdn(rdn, &mut emails)).collect();
+        let mut texts = Vec::new();
+        let rdns = name
+            .iter()
+            .map(|rdn| read_rdn(rdn, &mut emails, &mut texts))
+            .collect();
         let display = escape_controls(&name.to_string());
         Self {
             rdns,
             emails,
+            texts,
             display,
             der: name.as_raw().to_vec(),
         }
@@ -102,13 +114,34 @@ impl Name {
     pub(crate) fn with_relative(&self, rdn_der: &[u8]) -> Option<Name> {
         let (_, rdn) = RelativeDistinguishedName::from_der(rdn_der).ok()?;
         let mut name = self.clone();
-        name.rdns.push(read_rdn(&rdn, &mut name.emails));
+        name.rdns
+            .push(read_rdn(&rdn, &mut name.emails, &mut name.texts));
         let extra: Vec<String> = rdn
             .iter()
             .map(|atv| format!("{}={}", atv.attr_type(), atv.as_str().unwrap_or("?")))
             .collect();
         name.display = escape_controls(&format!("{}, {}", self.display, extra.join("+")));
         Some(name)
+    }
+
+    /// The first value of a text attribute, as written (`2.5.4.3` for the common
+    /// name, `0.9.2342.19200300.100.1.1` for the user ID that carries `CCCD:…`).
+    pub fn attribute(&self, oid: &str) -> Option<&str> {
+        self.texts
+            .iter()
+            .find(|(o, _)| o == oid)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The common name.
+    pub fn common_name(&self) -> Option<&str> {
+        self.attribute("2.5.4.3")
+    }
+
+    /// The user ID (UID), where Vietnamese certificates carry `CCCD:<number>` or
+    /// `MST:<enterprise code>`.
+    pub fn user_id(&self) -> Option<&str> {
+        self.attribute("0.9.2342.19200300.100.1.1")
     }
 
     /// Whether the name has no RDNs.

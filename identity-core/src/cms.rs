@@ -1,0 +1,895 @@
+//! CMS SignedData (RFC 5652) as CAdES baseline B-B (ETSI EN 319 122-1): signatures
+//! with content-type, message-digest, signing-time and signing-certificate-v2
+//! attributes, detached (the default) or enveloping, one or several signers; and
+//! their verification, which gives an ETSI report for each signer.
+//!
+//! The ASN.1 types are the `cms` crate's; signing goes through a [`Signer`], so the
+//! key may be in memory or on a token.
+//!
+//! ```
+//! use identity_core::cms::{self, SignOptions, VerifyOptions};
+//! # use identity_core::x509::Certificate;
+//! # let read = |name: &str| std::fs::read(format!("{}/tests/data/cms/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+//! # let key = identity_core::SigningKey::from_pkcs8_pem(&String::from_utf8(read("signer.key.pem")).unwrap(), None)?;
+//! # let cert = Certificate::parse_all(&read("signer.pem"))?.remove(0);
+//! # let anchors = Certificate::parse_all(&read("root.pem"))?;
+//! # let intermediates = Certificate::parse_all(&read("ca.pem"))?;
+//! let document = "Quyết định số 42/QĐ-UBND".as_bytes();
+//! let signature = cms::sign(document, &key, &cert, &intermediates, &SignOptions::detached(1_800_000_000))?;
+//! let signers = cms::verify(&signature, Some(document), &anchors, &[], &VerifyOptions::at(1_800_000_100))?;
+//! assert_eq!(signers.len(), 1);
+//! assert!(signers[0].report.passed(), "{}", signers[0].report);
+//! // A changed document fails.
+//! let changed = cms::verify(&signature, Some(b"Quyet dinh so 43"), &anchors, &[], &VerifyOptions::at(1_800_000_100))?;
+//! assert!(!changed[0].report.passed());
+//! # Ok::<(), identity_core::Error>(())
+//! ```
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use der::asn1::{Any, GeneralizedTime, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
+use der::{Decode, Encode, Sequence};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::attr::Attribute;
+use x509_cert::ext::pkix::name::GeneralName as X509GeneralName;
+use x509_cert::serial_number::SerialNumber;
+
+use crate::error::CmsError;
+use crate::keys::{SignatureAlgorithm, Signer};
+use crate::report::{Indication, PathElement, RevocationStatus, SubIndication, ValidationReport};
+use crate::x509::{self, Certificate, Crl, OcspResponseInfo, Purpose, ValidationParams};
+
+const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+const SIGNING_CERTIFICATE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
+const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
+const SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// A digest algorithm for the signed content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DigestAlgorithm {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    fn oid(self) -> ObjectIdentifier {
+        match self {
+            Self::Sha256 => SHA256,
+            Self::Sha384 => SHA384,
+            Self::Sha512 => SHA512,
+        }
+    }
+
+    fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
+        match *oid {
+            SHA256 => Some(Self::Sha256),
+            SHA384 => Some(Self::Sha384),
+            SHA512 => Some(Self::Sha512),
+            _ => None,
+        }
+    }
+
+    fn ring(self) -> &'static ring::digest::Algorithm {
+        match self {
+            Self::Sha256 => &ring::digest::SHA256,
+            Self::Sha384 => &ring::digest::SHA384,
+            Self::Sha512 => &ring::digest::SHA512,
+        }
+    }
+
+    /// The digest of `data`.
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        ring::digest::digest(self.ring(), data).as_ref().to_vec()
+    }
+
+    /// The digest a key signs with: SHA-256 for P-256, SHA-384 for P-384, SHA-512 for
+    /// Ed25519 (RFC 8419). CMS hashes the signed attributes with the same digest as
+    /// the content, so the content digest follows the key.
+    pub fn for_key(algorithm: SignatureAlgorithm) -> Self {
+        match algorithm {
+            SignatureAlgorithm::EcdsaP384Sha384 => Self::Sha384,
+            SignatureAlgorithm::Ed25519 => Self::Sha512,
+            _ => Self::Sha256,
+        }
+    }
+
+    /// The name: `SHA-256`, `SHA-384`, `SHA-512`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sha256 => "SHA-256",
+            Self::Sha384 => "SHA-384",
+            Self::Sha512 => "SHA-512",
+        }
+    }
+}
+
+/// How to sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignOptions {
+    /// The signing time put in the signing-time attribute (Unix seconds).
+    pub signing_time: i64,
+    /// Whether the document goes inside the signature (enveloping) rather than beside it.
+    pub attached: bool,
+}
+
+impl SignOptions {
+    /// A detached signature made at `signing_time`.
+    pub fn detached(signing_time: i64) -> Self {
+        Self {
+            signing_time,
+            attached: false,
+        }
+    }
+}
+
+/// ESS `SigningCertificateV2` (RFC 5035).
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+struct SigningCertificateV2 {
+    certs: Vec<EssCertIdV2>,
+    #[asn1(optional = "true")]
+    policies: Option<Vec<Any>>,
+}
+
+/// ESS `ESSCertIDv2`. `hashAlgorithm` is DEFAULT id-sha256: absent here means that.
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+struct EssCertIdV2 {
+    #[asn1(optional = "true")]
+    hash_algorithm: Option<AlgorithmIdentifierOwned>,
+    cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    issuer_serial: Option<IssuerSerial>,
+}
+
+/// ESS `SigningCertificate` (RFC 2634), whose `ESSCertID` hashes with SHA-1.
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+struct SigningCertificateV1 {
+    certs: Vec<EssCertIdV1>,
+    #[asn1(optional = "true")]
+    policies: Option<Vec<Any>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+struct EssCertIdV1 {
+    cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    issuer_serial: Option<IssuerSerial>,
+}
+
+/// ESS `IssuerSerial`.
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+struct IssuerSerial {
+    issuer: Vec<X509GeneralName>,
+    serial_number: SerialNumber,
+}
+
+fn encoding(e: der::Error) -> CmsError {
+    CmsError::Encoding {
+        detail: e.to_string(),
+    }
+}
+
+fn attribute(oid: ObjectIdentifier, value: impl Encode) -> Result<Attribute, CmsError> {
+    let any = Any::from_der(&value.to_der().map_err(encoding)?).map_err(encoding)?;
+    let mut values = SetOfVec::new();
+    values.insert(any).map_err(encoding)?;
+    Ok(Attribute { oid, values })
+}
+
+/// A time as CMS writes it: UTCTime from 1950 to 2049, GeneralizedTime otherwise.
+fn cms_time(t: i64) -> Result<Any, CmsError> {
+    let secs = u64::try_from(t).map_err(|_| CmsError::Encoding {
+        detail: "signing time before 1970".into(),
+    })?;
+    let duration = std::time::Duration::from_secs(secs);
+    let der = if t < 2_524_608_000 {
+        UtcTime::from_unix_duration(duration)
+            .map_err(encoding)?
+            .to_der()
+    } else {
+        GeneralizedTime::from_unix_duration(duration)
+            .map_err(encoding)?
+            .to_der()
+    }
+    .map_err(encoding)?;
+    Any::from_der(&der).map_err(encoding)
+}
+
+fn x509_cert_of(cert: &Certificate) -> Result<x509_cert::Certificate, CmsError> {
+    x509_cert::Certificate::from_der(cert.der()).map_err(encoding)
+}
+
+/// The signature algorithm identifier a key signs CMS with.
+fn signature_algorithm(alg: SignatureAlgorithm) -> Result<AlgorithmIdentifierOwned, CmsError> {
+    let oid = match alg {
+        SignatureAlgorithm::EcdsaP256Sha256 => "1.2.840.10045.4.3.2",
+        SignatureAlgorithm::EcdsaP384Sha384 => "1.2.840.10045.4.3.3",
+        SignatureAlgorithm::Ed25519 => "1.3.101.112",
+    };
+    let oid = ObjectIdentifier::new(oid).map_err(|e| CmsError::Encoding {
+        detail: e.to_string(),
+    })?;
+    Ok(AlgorithmIdentifierOwned {
+        oid,
+        parameters: None,
+    })
+}
+
+/// Makes one SignerInfo over `content` (CAdES B-B attributes).
+fn signer_info(
+    content: &[u8],
+    signer: &dyn Signer,
+    cert: &Certificate,
+    signing_time: i64,
+) -> Result<(SignerInfo, DigestAlgorithm), CmsError> {
+    if cert.public_key_der() != signer.public_key().to_spki_der() {
+        return Err(CmsError::KeyMismatch {
+            certificate: cert.subject().to_string(),
+        });
+    }
+    let digest = DigestAlgorithm::for_key(signer.algorithm());
+    let x509 = x509_cert_of(cert)?;
+    let tbs = &x509.tbs_certificate();
+    let ess = SigningCertificateV2 {
+        certs: vec![EssCertIdV2 {
+            hash_algorithm: None,
+            cert_hash: OctetString::new(DigestAlgorithm::Sha256.digest(cert.der()))
+                .map_err(encoding)?,
+            issuer_serial: Some(IssuerSerial {
+                issuer: vec![X509GeneralName::DirectoryName(tbs.issuer().clone())],
+                serial_number: tbs.serial_number().clone(),
+            }),
+        }],
+        policies: None,
+    };
+    let mut signed_attrs = SetOfVec::new();
+    for attr in [
+        attribute(CONTENT_TYPE, ID_DATA)?,
+        attribute(
+            MESSAGE_DIGEST,
+            OctetString::new(digest.digest(content)).map_err(encoding)?,
+        )?,
+        attribute(SIGNING_TIME, cms_time(signing_time)?)?,
+        attribute(SIGNING_CERTIFICATE_V2, ess)?,
+    ] {
+        signed_attrs.insert(attr).map_err(encoding)?;
+    }
+    // The signature covers the attributes' DER as a SET OF (RFC 5652 §5.4).
+    let to_sign = signed_attrs.to_der().map_err(encoding)?;
+    let signature = signer.sign(&to_sign).map_err(|e| CmsError::Signing {
+        detail: e.to_string(),
+    })?;
+    let signature = signature.to_der().map_err(|e| CmsError::Signing {
+        detail: e.to_string(),
+    })?;
+    let info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: tbs.issuer().clone(),
+            serial_number: tbs.serial_number().clone(),
+        }),
+        digest_alg: AlgorithmIdentifierOwned {
+            oid: digest.oid(),
+            parameters: None,
+        },
+        signed_attrs: Some(signed_attrs),
+        signature_algorithm: signature_algorithm(signer.algorithm())?,
+        signature: OctetString::new(signature).map_err(encoding)?,
+        unsigned_attrs: None,
+    };
+    Ok((info, digest))
+}
+
+/// Signs `content`: a CAdES B-B SignedData, DER, carrying `certificate` and `chain`
+/// (intermediates; self-signed certificates in it are left out). The certificate must
+/// be the signer's: a mismatch is refused before anything is signed.
+pub fn sign(
+    content: &[u8],
+    signer: &dyn Signer,
+    certificate: &Certificate,
+    chain: &[Certificate],
+    options: &SignOptions,
+) -> Result<Vec<u8>, CmsError> {
+    let (info, digest) = signer_info(content, signer, certificate, options.signing_time)?;
+    let mut certificates = SetOfVec::new();
+    for cert in
+        std::iter::once(certificate).chain(chain.iter().filter(|c| c.issuer() != c.subject()))
+    {
+        let choice = CertificateChoices::Certificate(x509_cert_of(cert)?);
+        if !certificates.iter().any(|c| c == &choice) {
+            certificates.insert(choice).map_err(encoding)?;
+        }
+    }
+    let mut digest_algorithms = SetOfVec::new();
+    digest_algorithms
+        .insert(AlgorithmIdentifierOwned {
+            oid: digest.oid(),
+            parameters: None,
+        })
+        .map_err(encoding)?;
+    let econtent = if options.attached {
+        Some(
+            Any::from_der(
+                &OctetString::new(content)
+                    .map_err(encoding)?
+                    .to_der()
+                    .map_err(encoding)?,
+            )
+            .map_err(encoding)?,
+        )
+    } else {
+        None
+    };
+    let mut infos = SetOfVec::new();
+    infos.insert(info).map_err(encoding)?;
+    let signed = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent,
+        },
+        certificates: Some(CertificateSet(certificates)),
+        crls: None,
+        signer_infos: SignerInfos(infos),
+    };
+    wrap(&signed)
+}
+
+fn wrap(signed: &SignedData) -> Result<Vec<u8>, CmsError> {
+    let content = Any::from_der(&signed.to_der().map_err(encoding)?).map_err(encoding)?;
+    ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content,
+    }
+    .to_der()
+    .map_err(encoding)
+}
+
+fn unwrap(cms: &[u8]) -> Result<SignedData, CmsError> {
+    let info = ContentInfo::from_der(cms).map_err(|e| CmsError::Malformed {
+        detail: e.to_string(),
+    })?;
+    if info.content_type != ID_SIGNED_DATA {
+        return Err(CmsError::Malformed {
+            detail: format!("content type {} is not signed-data", info.content_type),
+        });
+    }
+    info.content
+        .decode_as::<SignedData>()
+        .map_err(|e| CmsError::Malformed {
+            detail: e.to_string(),
+        })
+}
+
+/// Adds a signature by another signer to an existing SignedData (co-signing the
+/// same document). For a detached signature the document must be given.
+pub fn cosign(
+    existing: &[u8],
+    detached_content: Option<&[u8]>,
+    signer: &dyn Signer,
+    certificate: &Certificate,
+    chain: &[Certificate],
+    signing_time: i64,
+) -> Result<Vec<u8>, CmsError> {
+    let mut signed = unwrap(existing)?;
+    let content = content_of(&signed, detached_content)?;
+    let (info, digest) = signer_info(&content, signer, certificate, signing_time)?;
+    let mut certificates = signed.certificates.take().map(|c| c.0).unwrap_or_default();
+    for cert in
+        std::iter::once(certificate).chain(chain.iter().filter(|c| c.issuer() != c.subject()))
+    {
+        let choice = CertificateChoices::Certificate(x509_cert_of(cert)?);
+        if !certificates.iter().any(|c| c == &choice) {
+            certificates.insert(choice).map_err(encoding)?;
+        }
+    }
+    signed.certificates = Some(CertificateSet(certificates));
+    let alg = AlgorithmIdentifierOwned {
+        oid: digest.oid(),
+        parameters: None,
+    };
+    if !signed.digest_algorithms.iter().any(|a| a.oid == alg.oid) {
+        signed.digest_algorithms.insert(alg).map_err(encoding)?;
+    }
+    signed.signer_infos.0.insert(info).map_err(encoding)?;
+    wrap(&signed)
+}
+
+fn content_of(signed: &SignedData, detached: Option<&[u8]>) -> Result<Vec<u8>, CmsError> {
+    match (&signed.encap_content_info.econtent, detached) {
+        (Some(econtent), None) => {
+            let octets = econtent
+                .decode_as::<OctetString>()
+                .map_err(|e| CmsError::Malformed {
+                    detail: e.to_string(),
+                })?;
+            Ok(octets.as_bytes().to_vec())
+        }
+        (Some(_), Some(_)) => Err(CmsError::Malformed {
+            detail: "the signature carries the document, and another was given: give only one"
+                .into(),
+        }),
+        (None, Some(content)) => Ok(content.to_vec()),
+        (None, None) => Err(CmsError::ContentMissing),
+    }
+}
+
+/// How to verify.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions<'a> {
+    /// The time to validate certificates at; `None` means the signing time each signer
+    /// claims (or `now` without one).
+    pub at: Option<i64>,
+    /// The time now: revocation known by now counts even after a claimed signing
+    /// time, which nothing proves (no time-stamp).
+    pub now: i64,
+    /// CRLs for revocation checking.
+    pub crls: &'a [Crl],
+    /// OCSP responses for revocation checking.
+    pub ocsp: &'a [OcspResponseInfo],
+    /// Whether revocation information is required.
+    pub require_revocation: bool,
+}
+
+impl VerifyOptions<'_> {
+    /// Verification with `now` as the current time, no revocation checking.
+    pub fn at(now: i64) -> Self {
+        Self {
+            at: None,
+            now,
+            crls: &[],
+            ocsp: &[],
+            require_revocation: false,
+        }
+    }
+}
+
+/// One signer's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SignerReport {
+    /// The signer's common name, as the certificate gives it.
+    pub name: Option<String>,
+    /// The signer's identifier (the UID attribute: `CCCD:…` or `MST:…`).
+    pub identifier: Option<String>,
+    /// The organisation (an official's agency), if any.
+    pub organization: Option<String>,
+    /// The signing time the signer claims, RFC 3339.
+    pub signing_time: Option<String>,
+    /// The content digest algorithm.
+    pub digest_algorithm: Option<String>,
+    /// The verdict, with the path used.
+    pub report: ValidationReport,
+}
+
+/// Verifies every signature of a SignedData: the signature math, the CAdES B-B
+/// attributes, and the signer certificate's path (RFC 5280) to one of `anchors`.
+/// An error means the input is not a usable CMS signature at all; each signer's
+/// failure is in its report.
+pub fn verify(
+    cms: &[u8],
+    detached_content: Option<&[u8]>,
+    anchors: &[Certificate],
+    intermediates: &[Certificate],
+    options: &VerifyOptions<'_>,
+) -> Result<Vec<SignerReport>, CmsError> {
+    let signed = unwrap(cms)?;
+    let content = content_of(&signed, detached_content)?;
+    let mut embedded = Vec::new();
+    for choice in signed.certificates.iter().flat_map(|c| c.0.iter()) {
+        if let CertificateChoices::Certificate(c) = choice {
+            let der = c.to_der().map_err(encoding)?;
+            embedded.push(
+                Certificate::from_der(&der).map_err(|e| CmsError::Malformed {
+                    detail: e.to_string(),
+                })?,
+            );
+        }
+    }
+    let pool: Vec<Certificate> = embedded.iter().chain(intermediates).cloned().collect();
+    let mut reports = Vec::new();
+    for info in signed.signer_infos.0.iter() {
+        reports.push(verify_signer(
+            info, &signed, &content, &pool, anchors, options,
+        ));
+    }
+    if reports.is_empty() {
+        return Err(CmsError::Malformed {
+            detail: "the SignedData has no signer".into(),
+        });
+    }
+    Ok(reports)
+}
+
+fn failed(
+    indication: Indication,
+    sub: SubIndication,
+    message: String,
+    time: i64,
+    path: Vec<PathElement>,
+) -> ValidationReport {
+    ValidationReport {
+        indication,
+        sub_indication: Some(sub),
+        message,
+        validation_time: x509::rfc3339(time),
+        path,
+        policies: Vec::new(),
+    }
+}
+
+/// The certificates a SignerInfo's identifier names.
+fn find_signers<'c>(info: &SignerInfo, pool: &'c [Certificate]) -> Vec<&'c Certificate> {
+    pool.iter()
+        .filter(|cert| match &info.sid {
+            SignerIdentifier::IssuerAndSerialNumber(isn) => {
+                isn.issuer.to_der().ok().as_deref() == Some(cert.issuer().der())
+                    && x509::canonical_integer(isn.serial_number.as_bytes()) == cert.serial
+            }
+            SignerIdentifier::SubjectKeyIdentifier(ski) => {
+                cert.extensions.subject_key_id.as_deref() == Some(ski.0.as_bytes())
+            }
+        })
+        .collect()
+}
+
+/// The single value of a signed attribute.
+fn single_value(info: &SignerInfo, oid: ObjectIdentifier) -> Result<Option<&Any>, String> {
+    let mut found = info
+        .signed_attrs
+        .iter()
+        .flat_map(|a| a.iter())
+        .filter(|a| a.oid == oid);
+    let Some(attr) = found.next() else {
+        return Ok(None);
+    };
+    if found.next().is_some() {
+        return Err(format!("the signed attribute {oid} appears twice"));
+    }
+    let mut values = attr.values.iter();
+    match (values.next(), values.next()) {
+        (Some(v), None) => Ok(Some(v)),
+        _ => Err(format!(
+            "the signed attribute {oid} must have exactly one value"
+        )),
+    }
+}
+
+fn signing_time_of(info: &SignerInfo) -> Result<Option<i64>, String> {
+    let Some(value) = single_value(info, SIGNING_TIME)? else {
+        return Ok(None);
+    };
+    let secs = if let Ok(t) = value.decode_as::<UtcTime>() {
+        t.to_unix_duration().as_secs()
+    } else if let Ok(t) = value.decode_as::<GeneralizedTime>() {
+        t.to_unix_duration().as_secs()
+    } else {
+        return Err("the signing-time attribute is not a time".into());
+    };
+    Ok(Some(i64::try_from(secs).unwrap_or(i64::MAX)))
+}
+
+/// Whether the signing-certificate(-v2) attribute names `cert`. `Ok(Some(note))` for
+/// a plain CMS signature without the attribute: accepted, the SignerInfo's issuer and
+/// serial being then the only binding, and said so.
+fn check_signing_certificate(
+    info: &SignerInfo,
+    cert: &Certificate,
+) -> Result<Option<String>, (SubIndication, String)> {
+    let format = |why: String| (SubIndication::FormatFailure, why);
+    if let Some(v2) = single_value(info, SIGNING_CERTIFICATE_V2).map_err(format)? {
+        let ess = v2
+            .decode_as::<SigningCertificateV2>()
+            .map_err(|e| format(format!("signing-certificate-v2: {e}")))?;
+        let first = ess
+            .certs
+            .first()
+            .ok_or_else(|| format("signing-certificate-v2 names no certificate".into()))?;
+        let hash_oid = first.hash_algorithm.as_ref().map_or(SHA256, |a| a.oid);
+        let digest = DigestAlgorithm::from_oid(&hash_oid)
+            .ok_or_else(|| format(format!("signing-certificate-v2 hashes with {hash_oid}")))?;
+        if digest.digest(cert.der()) != first.cert_hash.as_bytes() {
+            return Err((
+                SubIndication::NoSigningCertificateFound,
+                "the signing-certificate-v2 attribute names another certificate than the one that signed".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    if let Some(v1) = single_value(info, SIGNING_CERTIFICATE).map_err(format)? {
+        let ess = v1
+            .decode_as::<SigningCertificateV1>()
+            .map_err(|e| format(format!("signing-certificate: {e}")))?;
+        let first = ess
+            .certs
+            .first()
+            .ok_or_else(|| format("signing-certificate names no certificate".into()))?;
+        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, cert.der());
+        if sha1.as_ref() != first.cert_hash.as_bytes() {
+            return Err((
+                SubIndication::NoSigningCertificateFound,
+                "the signing-certificate attribute names another certificate than the one that signed".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    Ok(Some(
+        "plain CMS, not CAdES: no signing-certificate-v2 attribute binds the certificate".into(),
+    ))
+}
+
+fn verify_signer(
+    info: &SignerInfo,
+    signed: &SignedData,
+    content: &[u8],
+    pool: &[Certificate],
+    anchors: &[Certificate],
+    options: &VerifyOptions<'_>,
+) -> SignerReport {
+    let signing_time = signing_time_of(info).ok().flatten();
+    let time = options.at.or(signing_time).unwrap_or(options.now);
+    let digest = DigestAlgorithm::from_oid(&info.digest_alg.oid);
+    let mut out = SignerReport {
+        name: None,
+        identifier: None,
+        organization: None,
+        signing_time: signing_time.map(x509::rfc3339),
+        digest_algorithm: digest.map(|d| d.name().to_owned()),
+        report: failed(
+            Indication::Indeterminate,
+            SubIndication::NoSigningCertificateFound,
+            String::new(),
+            time,
+            Vec::new(),
+        ),
+    };
+    // Several certificates may share issuer and serial (another PKI's); the one the
+    // signing-certificate attribute names, else the first, is the signer's.
+    let candidates = find_signers(info, pool);
+    let Some(cert) = candidates
+        .iter()
+        .find(|c| matches!(check_signing_certificate(info, c), Ok(None)))
+        .or(candidates.first())
+        .copied()
+    else {
+        out.report.message =
+            "the signer's certificate is not in the signature nor among those given".into();
+        return out;
+    };
+    out.name = cert.subject().common_name().map(str::to_owned);
+    out.identifier = cert.subject().user_id().map(str::to_owned);
+    out.organization = cert.subject().attribute("2.5.4.10").map(str::to_owned);
+    let element = |c: &Certificate| {
+        let (not_before, not_after) = c.validity_text();
+        PathElement {
+            subject: c.subject().to_string(),
+            issuer: c.issuer().to_string(),
+            serial: c.serial_hex(),
+            not_before,
+            not_after,
+            sha256: c.sha256_hex(),
+            trust_anchor: false,
+            revocation: RevocationStatus::NotChecked,
+        }
+    };
+    let fail = |indication, sub, message: String| {
+        failed(indication, sub, message, time, vec![element(cert)])
+    };
+    match signed_attributes_check(info, signed, content, digest) {
+        Ok(()) => {}
+        Err((sub, why)) => {
+            let indication =
+                if sub == SubIndication::HashFailure || sub == SubIndication::FormatFailure {
+                    Indication::TotalFailed
+                } else {
+                    Indication::Indeterminate
+                };
+            out.report = fail(indication, sub, why);
+            return out;
+        }
+    }
+    let note = match check_signing_certificate(info, cert) {
+        Ok(note) => note,
+        Err((sub, why)) => {
+            let indication = if sub == SubIndication::FormatFailure {
+                Indication::TotalFailed
+            } else {
+                Indication::Indeterminate
+            };
+            out.report = fail(indication, sub, why);
+            return out;
+        }
+    };
+    // The signature over the DER of the signed attributes.
+    let signed_attrs = info.signed_attrs.as_ref().map(|a| a.to_der());
+    let Some(Ok(message)) = signed_attrs else {
+        out.report = fail(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            "no signed attributes".into(),
+        );
+        return out;
+    };
+    let alg = if info.signature_algorithm.oid == RSA_ENCRYPTION {
+        // OpenSSL's CMS names RSA PKCS#1 v1.5 by the key algorithm; the digest is the
+        // SignerInfo's.
+        match digest {
+            Some(DigestAlgorithm::Sha256) => {
+                x509::signature::SigAlg::RsaPkcs1(x509::signature::Hash::Sha256)
+            }
+            Some(DigestAlgorithm::Sha384) => {
+                x509::signature::SigAlg::RsaPkcs1(x509::signature::Hash::Sha384)
+            }
+            Some(DigestAlgorithm::Sha512) => {
+                x509::signature::SigAlg::RsaPkcs1(x509::signature::Hash::Sha512)
+            }
+            None => x509::signature::SigAlg::Unsupported("unsupported digest".into()),
+        }
+    } else {
+        match info.signature_algorithm.to_der() {
+            Ok(der) => x509::signature::SigAlg::from_der(&der),
+            Err(_) => x509::signature::SigAlg::Unsupported("malformed signature algorithm".into()),
+        }
+    };
+    match x509::signature::verify(&cert.public_key, &alg, &message, info.signature.as_bytes()) {
+        Ok(()) => {}
+        Err(x509::signature::SigError::Invalid) => {
+            out.report = fail(
+                Indication::TotalFailed,
+                SubIndication::SigCryptoFailure,
+                format!("the signature of {} does not verify", cert.summary()),
+            );
+            return out;
+        }
+        Err(x509::signature::SigError::Unsupported(why)) => {
+            out.report = fail(
+                Indication::Indeterminate,
+                SubIndication::CryptoConstraintsFailureNoPoe,
+                why,
+            );
+            return out;
+        }
+    }
+    // The certificate's path at the validation time.
+    let mut params = ValidationParams::new(time);
+    params.purpose = Purpose::Any;
+    params.crls = options.crls;
+    params.ocsp = options.ocsp;
+    params.require_revocation = options.require_revocation;
+    let report = x509::validate(cert, pool, anchors, &params);
+    let usable = usable_for_signing(cert);
+    let mut report = match (report.passed(), usable) {
+        (true, Err(why)) => ValidationReport {
+            indication: Indication::Indeterminate,
+            sub_indication: Some(SubIndication::ChainConstraintsFailure),
+            message: why,
+            ..report
+        },
+        _ => report,
+    };
+    // Revocation known now counts even after the claimed signing time: without a
+    // time-stamp nothing proves the signature existed before it (ETSI's REVOKED_NO_POE).
+    if report.passed() && options.at.is_none() && params.checks_revocation() && time < options.now {
+        let mut now_params = params.clone();
+        now_params.time = options.now;
+        let later = x509::validate(cert, pool, anchors, &now_params);
+        if matches!(
+            later.sub_indication,
+            Some(SubIndication::RevokedNoPoe | SubIndication::RevokedCaNoPoe)
+        ) {
+            report = ValidationReport {
+                validation_time: report.validation_time.clone(),
+                ..later
+            };
+            report.message = format!(
+                "{} (after the claimed signing time, which nothing proves)",
+                report.message
+            );
+        }
+    }
+    if report.passed() {
+        report.message = format!(
+            "signed by {}{}; certificate valid{}",
+            cert.summary(),
+            signing_time
+                .map(|t| format!(" at {} (time claimed by the signer)", x509::rfc3339(t)))
+                .unwrap_or_default(),
+            if params.checks_revocation() {
+                " and not revoked"
+            } else {
+                ", revocation not checked"
+            }
+        );
+        if let Some(note) = note {
+            report.message = format!("{}; {note}", report.message);
+        }
+    }
+    out.report = report;
+    out
+}
+
+/// A signing certificate must allow signing: keyUsage digitalSignature or
+/// nonRepudiation, and an extended key usage (if any) that fits documents.
+fn usable_for_signing(cert: &Certificate) -> Result<(), String> {
+    use x509::cert::key_usage::{DIGITAL_SIGNATURE, NON_REPUDIATION};
+    if cert
+        .extensions
+        .key_usage
+        .is_some_and(|ku| ku & (DIGITAL_SIGNATURE | NON_REPUDIATION) == 0)
+    {
+        return Err(format!(
+            "{} may not sign: its key usage lacks digitalSignature and nonRepudiation",
+            cert.summary()
+        ));
+    }
+    if !(cert.allows_purpose(Purpose::DocumentSigning)
+        || cert.allows_purpose(Purpose::EmailProtection))
+    {
+        return Err(format!(
+            "{} is not for signing documents: its extended key usage lacks documentSigning and emailProtection",
+            cert.summary()
+        ));
+    }
+    Ok(())
+}
+
+/// content-type and message-digest (RFC 5652 §11).
+fn signed_attributes_check(
+    info: &SignerInfo,
+    signed: &SignedData,
+    content: &[u8],
+    digest: Option<DigestAlgorithm>,
+) -> Result<(), (SubIndication, String)> {
+    let format = |why: String| (SubIndication::FormatFailure, why);
+    let Some(digest) = digest else {
+        return Err((
+            SubIndication::CryptoConstraintsFailureNoPoe,
+            format!(
+                "digest algorithm {} is not accepted (SHA-256, SHA-384, SHA-512 are)",
+                info.digest_alg.oid
+            ),
+        ));
+    };
+    if info.signed_attrs.is_none() {
+        return Err(format("no signed attributes: CAdES requires them".into()));
+    }
+    let content_type = single_value(info, CONTENT_TYPE)
+        .map_err(format)?
+        .ok_or_else(|| format("no content-type attribute".into()))?
+        .decode_as::<ObjectIdentifier>()
+        .map_err(|e| format(format!("content-type: {e}")))?;
+    if content_type != signed.encap_content_info.econtent_type {
+        return Err(format(
+            "the content-type attribute does not match the content".into(),
+        ));
+    }
+    let message_digest = single_value(info, MESSAGE_DIGEST)
+        .map_err(format)?
+        .ok_or_else(|| format("no message-digest attribute".into()))?
+        .decode_as::<OctetString>()
+        .map_err(|e| format(format!("message-digest: {e}")))?;
+    if message_digest.as_bytes() != digest.digest(content) {
+        return Err((
+            SubIndication::HashFailure,
+            "the document's digest does not match the signed message-digest: the document was changed".into(),
+        ));
+    }
+    signing_time_of(info).map_err(format)?;
+    Ok(())
+}

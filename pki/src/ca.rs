@@ -523,16 +523,7 @@ impl<'a> Authority<'a> {
 /// checks). The subject is only a label: a CA builds the real one from the verified
 /// identity.
 pub fn certification_request(signer: &dyn Signer, label: &str) -> Result<Vec<u8>, Error> {
-    let key = CaKey::new(signer)?;
-    let mut params = CertificateParams::default();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, label);
-    let request = params
-        .serialize_request(&key)
-        .map_err(|e| Error::Signing(e.to_string()))?;
-    Ok(request.der().to_vec())
+    Ok(CertificationRequest::create(signer, label)?)
 }
 
 /// The rcgen parameters a profile and subject decide.

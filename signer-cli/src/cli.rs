@@ -20,9 +20,19 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Make a key pair: a private key file (encrypted unless --unencrypted, mode 0600)
-    /// and its public key.
+    /// Make a key pair: a private key file (PKCS#8 PEM, mode 0600; encrypted with
+    /// --encrypt) and its public key.
     Keygen(KeygenArgs),
+    /// Make a certification request (PKCS#10) for a key, to send to the CA.
+    Csr(CsrArgs),
+    /// Sign files: a CAdES signature FILE.p7s beside each (detached unless
+    /// --attached), many files in parallel with a progress bar.
+    Sign(SignArgs),
+    /// Add your signature to an existing signature file (co-signing).
+    Cosign(CosignArgs),
+    /// Verify a signed file: who signed, when, with which certificate, and whether
+    /// it holds. Exit 0 valid, 1 invalid, 2 indeterminate or usage error.
+    Verify(VerifyArgs),
     /// Print the public key of a private key file, as PEM or JWK.
     Pubkey(PubkeyArgs),
     /// JSON Web Signatures (compact serialisation).
@@ -65,9 +75,9 @@ pub(crate) struct KeygenArgs {
     /// `.pub.pem` in place of its extension.
     #[arg(long, value_name = "FILE")]
     pub(crate) public_out: Option<PathBuf>,
-    /// Write the private key unencrypted (for tests and keys held elsewhere).
+    /// Encrypt the private key with a passphrase (PBES2).
     #[arg(long)]
-    pub(crate) unencrypted: bool,
+    pub(crate) encrypt: bool,
     /// Replace existing files.
     #[arg(long)]
     pub(crate) force: bool,
@@ -139,6 +149,108 @@ pub(crate) struct JwsVerifyArgs {
     /// Replace an existing payload file.
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CsrArgs {
+    /// The private key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// Where to write the request (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// The subject to suggest: a name, or an RFC 4514 distinguished name
+    /// (`CN=…,UID=CCCD:…,O=…,C=VN`). The CA sets the real subject from your verified
+    /// identity.
+    #[arg(long, default_value = "signer")]
+    pub(crate) name: String,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) passphrase: PassphraseArgs,
+}
+
+/// The signing key and certificate, shared by sign and cosign.
+#[derive(Debug, Args)]
+pub(crate) struct SigningArgs {
+    /// The private key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The key's certificate (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: PathBuf,
+    /// The certificates between yours and the root (PEM, several allowed); the root
+    /// itself is left out of signatures.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) chain: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) passphrase: PassphraseArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    #[command(flatten)]
+    pub(crate) signing: SigningArgs,
+    /// Put the document inside the signature (enveloping) instead of beside it.
+    #[arg(long)]
+    pub(crate) attached: bool,
+    /// Where to write the signature, when signing one file; default FILE.p7s.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Replace existing signature files.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// How many files to sign at once; default: one per core.
+    #[arg(long)]
+    pub(crate) jobs: Option<usize>,
+    /// The files to sign.
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CosignArgs {
+    #[command(flatten)]
+    pub(crate) signing: SigningArgs,
+    /// The signed document, for a detached signature; default: the signature's name
+    /// without `.p7s`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) content: Option<PathBuf>,
+    /// The existing signature (replaced, atomically, by one with your signature
+    /// added).
+    #[arg(value_name = "FILE.p7s")]
+    pub(crate) signature: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The signed file (with `--sig` or a `FILE.p7s` beside it), or a signature that
+    /// carries its document.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// The signature, when it is not FILE.p7s.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) sig: Option<PathBuf>,
+    /// Trusted root certificates (PEM with one or more, or DER).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub(crate) trust: Vec<PathBuf>,
+    /// More intermediate certificates, if the signature lacks some.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) intermediates: Vec<PathBuf>,
+    /// CRLs (repeatable): revocation is then checked for every certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) crl: Vec<PathBuf>,
+    /// OCSP responses (repeatable, DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ocsp: Vec<PathBuf>,
+    /// Require revocation information for every certificate.
+    #[arg(long)]
+    pub(crate) require_revocation: bool,
+    /// Judge the certificates at this time (RFC 3339) instead of the signing time
+    /// the signer claims.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) at: Option<String>,
 }
 
 #[cfg(test)]

@@ -49,3 +49,71 @@ pub(crate) fn step(json_output: bool, n: usize, message: &str) {
         println!("{n}. {message}");
     }
 }
+
+/// Prints one line about a problem that did not stop the command (a file of a batch).
+pub(crate) fn error_line(message: &str) {
+    eprintln!("error: {message}");
+}
+
+/// Prints the verdict on each signature of a signed file.
+pub(crate) fn signatures(
+    json_output: bool,
+    path: &std::path::Path,
+    reports: &[identity_core::cms::SignerReport],
+    outcome: Outcome,
+) {
+    if json_output {
+        let value = serde_json::json!({
+            "signature": path.display().to_string(),
+            "valid": outcome == Outcome::Valid,
+            "signers": reports,
+        });
+        println!("{value}");
+        return;
+    }
+    let word = match outcome {
+        Outcome::Valid => "VALID",
+        Outcome::Invalid => "INVALID",
+        Outcome::Indeterminate => "INDETERMINATE",
+    };
+    println!(
+        "{word}: {} ({} signature{})",
+        path.display(),
+        reports.len(),
+        if reports.len() == 1 { "" } else { "s" }
+    );
+    for (i, r) in reports.iter().enumerate() {
+        let verdict = match r.report.sub_indication {
+            Some(sub) => format!("{}/{sub}", r.report.indication),
+            None => r.report.indication.to_string(),
+        };
+        println!("signature {} of {}: {verdict}", i + 1, reports.len());
+        let who = r.name.as_deref().unwrap_or("(unknown signer)");
+        let id = r
+            .identifier
+            .as_deref()
+            .map(|i| format!(" ({i})"))
+            .unwrap_or_default();
+        let org = r
+            .organization
+            .as_deref()
+            .map(|o| format!(", {o}"))
+            .unwrap_or_default();
+        println!("  signed by:   {who}{id}{org}");
+        match &r.signing_time {
+            Some(t) => println!("  signed at:   {t} (claimed by the signer; no time-stamp)"),
+            None => println!("  signed at:   (no signing time)"),
+        }
+        if let Some(cert) = r.report.path.first() {
+            println!(
+                "  certificate: serial {}, issued by {}",
+                cert.serial, cert.issuer
+            );
+            println!(
+                "               valid {} to {}",
+                cert.not_before, cert.not_after
+            );
+        }
+        println!("  why:         {}", r.report.message);
+    }
+}

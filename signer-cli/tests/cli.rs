@@ -37,7 +37,10 @@ fn keygen_sign_verify_and_tamper() {
     let d = dir.path();
     for (alg, name) in [("p256", "ec"), ("ed25519", "ed")] {
         let key = format!("{name}.pem");
-        let o = signer(d, &["keygen", "--algorithm", alg, "--out", &key]);
+        let o = signer(
+            d,
+            &["keygen", "--encrypt", "--algorithm", alg, "--out", &key],
+        );
         assert_eq!(code(&o), 0, "{}", text(&o));
 
         #[cfg(unix)]
@@ -148,7 +151,7 @@ fn no_matching_key_is_indeterminate() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for key in ["a.pem", "b.pem"] {
-        let o = signer(d, &["keygen", "--unencrypted", "--out", key]);
+        let o = signer(d, &["keygen", "--out", key]);
         assert_eq!(code(&o), 0, "{}", text(&o));
     }
     std::fs::write(d.join("doc.txt"), "x").unwrap();
@@ -217,7 +220,7 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     assert!(!d.join("same.pem").exists());
 
     // The wrong passphrase says so.
-    let o = signer(d, &["keygen", "--out", "real.pem"]);
+    let o = signer(d, &["keygen", "--encrypt", "--out", "real.pem"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let o = Command::new(env!("CARGO_BIN_EXE_signer"))
         .current_dir(d)

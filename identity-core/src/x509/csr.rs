@@ -20,21 +20,35 @@ pub struct CertificationRequest {
 
 impl CertificationRequest {
     /// Makes a request for `signer`'s key, signed by it (the proof of possession a CA
-    /// checks), with `common_name` as its subject: a label only, since a CA builds
-    /// the real subject from the verified identity.
-    pub fn create(signer: &dyn crate::keys::Signer, common_name: &str) -> Result<Vec<u8>, CertificateError> {
+    /// checks). `subject` is a common name, or a distinguished name in RFC 4514 form
+    /// (`CN=…,UID=…,O=…,C=VN`) when it holds `=`: a suggestion only, since a CA
+    /// builds the real subject from the verified identity.
+    pub fn create(
+        signer: &dyn crate::keys::Signer,
+        subject: &str,
+    ) -> Result<Vec<u8>, CertificateError> {
         use der::Encode as _;
         use std::str::FromStr as _;
-        let encoding = |detail: String| CertificateError::Malformed { what: "certification request", detail };
-        let escaped: String = common_name
-            .chars()
-            .flat_map(|c| match c {
-                ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect();
-        let subject = x509_cert::name::Name::from_str(&format!("CN={escaped}")).map_err(|e| encoding(e.to_string()))?;
-        let public_key = der::Decode::from_der(&signer.public_key().to_spki_der()).map_err(|e: der::Error| encoding(e.to_string()))?;
+        let encoding = |detail: String| CertificateError::Malformed {
+            what: "certification request",
+            detail,
+        };
+        let dn = if subject.contains('=') {
+            subject.to_owned()
+        } else {
+            let escaped: String = subject
+                .chars()
+                .flat_map(|c| match c {
+                    ',' | '+' | '"' | '\\' | '<' | '>' | ';' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            format!("CN={escaped}")
+        };
+        let subject = x509_cert::name::Name::from_str(&dn)
+            .map_err(|e| encoding(format!("{dn:?} is not a distinguished name: {e}")))?;
+        let public_key = der::Decode::from_der(&signer.public_key().to_spki_der())
+            .map_err(|e: der::Error| encoding(e.to_string()))?;
         let info = x509_cert::request::CertReqInfo {
             version: x509_cert::request::Version::V1,
             subject,
@@ -42,7 +56,10 @@ impl CertificationRequest {
             attributes: Default::default(),
         };
         let tbs = info.to_der().map_err(|e| encoding(e.to_string()))?;
-        let signature = signer.sign(&tbs).and_then(|s| s.to_der()).map_err(|e| encoding(e.to_string()))?;
+        let signature = signer
+            .sign(&tbs)
+            .and_then(|s| s.to_der())
+            .map_err(|e| encoding(e.to_string()))?;
         let oid = match signer.algorithm() {
             crate::keys::SignatureAlgorithm::EcdsaP256Sha256 => "1.2.840.10045.4.3.2",
             crate::keys::SignatureAlgorithm::EcdsaP384Sha384 => "1.2.840.10045.4.3.3",
@@ -54,7 +71,8 @@ impl CertificationRequest {
                 oid: der::asn1::ObjectIdentifier::new(oid).map_err(|e| encoding(e.to_string()))?,
                 parameters: None,
             },
-            signature: der::asn1::BitString::from_bytes(&signature).map_err(|e| encoding(e.to_string()))?,
+            signature: der::asn1::BitString::from_bytes(&signature)
+                .map_err(|e| encoding(e.to_string()))?,
         };
         request.to_der().map_err(|e| encoding(e.to_string()))
     }

@@ -42,14 +42,14 @@ pub(crate) fn run(args: &KeygenArgs, json_output: bool) -> Result<Outcome> {
     let rng = SystemRandom::new();
     let key =
         SigningKey::generate(algorithm(args.algorithm), &rng).context("generating the key")?;
-    let private_pem = if args.unencrypted {
-        key.secret_pkcs8_pem()
-    } else {
+    let private_pem = if args.encrypt {
         let pass = io::passphrase(&args.passphrase, "Passphrase for the new key: ", true)?;
         zeroize::Zeroizing::new(
             key.to_encrypted_pkcs8_pem(&pass, &rng)
                 .context("encrypting the key")?,
         )
+    } else {
+        key.secret_pkcs8_pem()
     };
     io::write_atomic(
         &args.out,
@@ -70,10 +70,10 @@ pub(crate) fn run(args: &KeygenArgs, json_output: bool) -> Result<Outcome> {
             "wrote {} key {} ({}) and its public key {}; key id {}",
             key.verifying_key().algorithm(),
             args.out.display(),
-            if args.unencrypted {
-                "unencrypted"
-            } else {
+            if args.encrypt {
                 "encrypted"
+            } else {
+                "unencrypted"
             },
             public_out.display(),
             jwk.kid.as_deref().unwrap_or_default()
@@ -81,7 +81,7 @@ pub(crate) fn run(args: &KeygenArgs, json_output: bool) -> Result<Outcome> {
         json!({
             "private_key": args.out.display().to_string(),
             "public_key": public_out.display().to_string(),
-            "encrypted": !args.unencrypted,
+            "encrypted": args.encrypt,
             "algorithm": key.verifying_key().algorithm().name(),
             "kid": jwk.kid,
         }),

@@ -1,5 +1,6 @@
 //! One module per subcommand, each an `Args` struct (in `cli`) and a `run`.
 
+mod cades;
 mod demo;
 mod jws;
 mod keygen;
@@ -40,6 +41,10 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Pubkey(args) => pubkey::run(&args, json),
         Command::Jws(JwsCommand::Sign(args)) => jws::sign(&args, json),
         Command::Jws(JwsCommand::Verify(args)) => jws::verify(&args, json),
+        Command::Csr(args) => cades::csr(&args, json),
+        Command::Sign(args) => cades::sign(&args, json),
+        Command::Cosign(args) => cades::cosign(&args, json),
+        Command::Verify(args) => cades::verify(&args, json),
         Command::Demo => demo::run(json),
     }
 }

@@ -1,0 +1,309 @@
+//! `signer csr|sign|cosign|verify`: certification requests and CAdES signatures.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result, bail};
+use identity_core::cms::{self, SignOptions, SignerReport, VerifyOptions};
+use identity_core::report::Indication;
+use identity_core::x509::{
+    Certificate, CertificationRequest, Crl, OcspResponseInfo, parse_rfc3339,
+};
+use identity_core::{SigningKey, VerifyingKey};
+use serde_json::json;
+
+use super::Outcome;
+use crate::cli::{CosignArgs, CsrArgs, SignArgs, SigningArgs, VerifyArgs};
+use crate::io::{self, Access};
+use crate::report;
+
+/// The time now: the CLI is where the clock is read.
+pub(crate) fn now() -> Result<i64> {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("reading the clock")?;
+    i64::try_from(since.as_secs()).context("reading the clock")
+}
+
+fn certificates(path: &Path) -> Result<Vec<Certificate>> {
+    Certificate::parse_all(&io::read(path)?)
+        .with_context(|| format!("reading certificates from {}", path.display()))
+}
+
+pub(crate) fn csr(args: &CsrArgs, json_output: bool) -> Result<Outcome> {
+    if !args.force && args.out.exists() {
+        bail!(
+            "{} already exists: choose another path or pass --force",
+            args.out.display()
+        );
+    }
+    let key = io::read_signing_key(&args.key, &args.passphrase)?;
+    let der = CertificationRequest::create(&key, &args.name).context("making the request")?;
+    let pem = der::pem::encode_string("CERTIFICATE REQUEST", der::pem::LineEnding::LF, &der)
+        .context("encoding PEM")?;
+    io::write_atomic(&args.out, pem.as_bytes(), Access::Public, args.force)?;
+    report::done(
+        json_output,
+        &format!(
+            "wrote a certification request for {} to {}: send it to the CA",
+            args.key.display(),
+            args.out.display()
+        ),
+        json!({"request": args.out.display().to_string()}),
+    );
+    Ok(Outcome::Valid)
+}
+
+/// The key, its certificate (checked to be the key's) and the chain.
+struct Credentials {
+    key: SigningKey,
+    cert: Certificate,
+    chain: Vec<Certificate>,
+}
+
+fn credentials(args: &SigningArgs) -> Result<Credentials> {
+    let cert = certificates(&args.cert)?
+        .into_iter()
+        .next()
+        .with_context(|| format!("{} holds no certificate", args.cert.display()))?;
+    let chain = match &args.chain {
+        Some(path) => certificates(path)?,
+        None => Vec::new(),
+    };
+    let key = io::read_signing_key(&args.key, &args.passphrase)?;
+    let key_spki = key.verifying_key().to_spki_der();
+    if cert.public_key_der() != key_spki {
+        let key_is = VerifyingKey::from_spki_der(&key_spki)
+            .map(|k| k.algorithm().name())
+            .unwrap_or("another");
+        bail!(
+            "the certificate {} ({}) is not for the key {} (a {key_is} key): nothing was signed",
+            args.cert.display(),
+            cert.subject(),
+            args.key.display()
+        );
+    }
+    Ok(Credentials { key, cert, chain })
+}
+
+fn append_extension(path: &Path, extension: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".");
+    s.push(extension);
+    PathBuf::from(s)
+}
+
+pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
+    if args.out.is_some() && args.files.len() != 1 {
+        bail!(
+            "--out names one signature: with {} files, leave it out (each gets FILE.p7s)",
+            args.files.len()
+        );
+    }
+    let creds = credentials(&args.signing)?;
+    let options = SignOptions {
+        signing_time: now()?,
+        attached: args.attached,
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, 256);
+    let files = &args.files;
+    let progress = if files.len() > 1 && !json_output {
+        let bar = indicatif::ProgressBar::new(files.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} signed, {per_sec}, {eta} left",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let next = AtomicUsize::new(0);
+    let failures: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+    let sign_one = |file: &Path| -> Result<PathBuf> {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| append_extension(file, "p7s"));
+        if file.is_dir() {
+            bail!("is a directory");
+        }
+        if !args.force && out.exists() {
+            bail!(
+                "{} already exists (pass --force to replace it)",
+                out.display()
+            );
+        }
+        let content = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot be read: {e}"))?;
+        let signature = cms::sign(&content, &creds.key, &creds.cert, &creds.chain, &options)?;
+        io::write_atomic(&out, &signature, Access::Public, args.force)?;
+        Ok(out)
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(files.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    if let Err(e) = sign_one(file)
+                        && let Ok(mut f) = failures.lock()
+                    {
+                        f.push((file.clone(), format!("{e:#}")));
+                    }
+                    progress.inc(1);
+                }
+            });
+        }
+    });
+    progress.finish_and_clear();
+    let mut failures = failures.into_inner().unwrap_or_default();
+    failures.sort();
+    let signed = files.len() - failures.len();
+    for (file, why) in &failures {
+        report::error_line(&format!("{}: {why}", file.display()));
+    }
+    report::done(
+        json_output,
+        &format!(
+            "signed {signed} of {} files as {} ({})",
+            files.len(),
+            creds.cert.subject().common_name().unwrap_or("?"),
+            if args.attached {
+                "attached"
+            } else {
+                "detached, FILE.p7s beside each"
+            }
+        ),
+        json!({
+            "signed": signed,
+            "failed": failures.iter().map(|(f, why)| json!({"file": f.display().to_string(), "error": why})).collect::<Vec<_>>(),
+        }),
+    );
+    if failures.is_empty() {
+        Ok(Outcome::Valid)
+    } else {
+        Ok(Outcome::Indeterminate)
+    }
+}
+
+pub(crate) fn cosign(args: &CosignArgs, json_output: bool) -> Result<Outcome> {
+    let creds = credentials(&args.signing)?;
+    let existing = io::read(&args.signature)?;
+    let content_path = args.content.clone().or_else(|| {
+        let name = args.signature.to_str()?.strip_suffix(".p7s")?;
+        Some(PathBuf::from(name)).filter(|p| p.is_file())
+    });
+    let content = content_path.as_deref().map(io::read).transpose()?;
+    let updated = cms::cosign(
+        &existing,
+        content.as_deref(),
+        &creds.key,
+        &creds.cert,
+        &creds.chain,
+        now()?,
+    )
+    .with_context(|| format!("adding a signature to {}", args.signature.display()))?;
+    io::write_atomic(&args.signature, &updated, Access::Public, true)?;
+    report::done(
+        json_output,
+        &format!(
+            "{} now also carries the signature of {}",
+            args.signature.display(),
+            creds.cert.subject().common_name().unwrap_or("?")
+        ),
+        json!({"signature": args.signature.display().to_string()}),
+    );
+    Ok(Outcome::Valid)
+}
+
+pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
+    // Which file is the signature, and which the document.
+    let (signature_path, content_path) = match &args.sig {
+        Some(sig) => (sig.clone(), Some(args.file.clone())),
+        None => {
+            let beside = append_extension(&args.file, "p7s");
+            if beside.is_file() {
+                (beside, Some(args.file.clone()))
+            } else {
+                (args.file.clone(), None)
+            }
+        }
+    };
+    let signature = io::read(&signature_path)?;
+    let content = content_path.as_deref().map(io::read).transpose()?;
+    let mut anchors = Vec::new();
+    for path in &args.trust {
+        anchors.extend(certificates(path)?);
+    }
+    let mut intermediates = Vec::new();
+    for path in &args.intermediates {
+        intermediates.extend(certificates(path)?);
+    }
+    let mut crls = Vec::new();
+    for path in &args.crl {
+        crls.extend(
+            Crl::parse_all(&io::read(path)?)
+                .with_context(|| format!("reading the CRL {}", path.display()))?,
+        );
+    }
+    let mut ocsp = Vec::new();
+    for path in &args.ocsp {
+        ocsp.extend(
+            OcspResponseInfo::parse_all(&io::read(path)?)
+                .with_context(|| format!("reading {}", path.display()))?,
+        );
+    }
+    let at = args
+        .at
+        .as_deref()
+        .map(parse_rfc3339)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let options = VerifyOptions {
+        at,
+        now: now()?,
+        crls: &crls,
+        ocsp: &ocsp,
+        require_revocation: args.require_revocation,
+    };
+    let reports = match cms::verify(
+        &signature,
+        content.as_deref(),
+        &anchors,
+        &intermediates,
+        &options,
+    ) {
+        Ok(r) => r,
+        // Attached signature given together with a document beside it: use what it carries.
+        Err(identity_core::CmsError::Malformed { detail })
+            if detail.contains("carries the document") =>
+        {
+            cms::verify(&signature, None, &anchors, &intermediates, &options)?
+        }
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("reading the signature {}", signature_path.display()));
+        }
+    };
+    let outcome = overall(&reports);
+    report::signatures(json_output, &signature_path, &reports, outcome);
+    Ok(outcome)
+}
+
+/// All signers valid: valid; any signature proven bad: invalid; else indeterminate.
+fn overall(reports: &[SignerReport]) -> Outcome {
+    if reports.iter().all(|r| r.report.passed()) {
+        Outcome::Valid
+    } else if reports
+        .iter()
+        .any(|r| r.report.indication == Indication::TotalFailed)
+    {
+        Outcome::Invalid
+    } else {
+        Outcome::Indeterminate
+    }
+}

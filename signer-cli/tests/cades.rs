@@ -1,0 +1,335 @@
+//! End-to-end: keys, requests, signatures of many files, co-signatures and
+//! verification with the `signer` binary, with OpenSSL as the CA and as the other
+//! verifier.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn signer(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_signer"))
+        .current_dir(dir)
+        .env_remove("SIGNER_PASSPHRASE")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> Output {
+    Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "{}", text(&o));
+    o
+}
+
+/// An OpenSSL CA in `d` that certifies `csr` (made by `signer csr`) as an official's
+/// signing certificate `cert`.
+fn openssl_ca(d: &Path, org: &str) {
+    ok(openssl(
+        d,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "root.key",
+        ],
+    ));
+    ok(openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "root.key",
+            "-days",
+            "30",
+            "-subj",
+            &format!("/C=VN/O={org}/CN={org} Root"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            "root.pem",
+        ],
+    ));
+}
+
+fn certify(d: &Path, csr: &str, cert: &str, serial: &str) {
+    // OpenSSL checks the request's self-signature (our proof of possession).
+    let o = ok(openssl(d, &["req", "-in", csr, "-verify", "-noout"]));
+    assert!(text(&o).contains("verify OK"), "{}", text(&o));
+    std::fs::write(
+        d.join("leaf.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=1.3.6.1.5.5.7.3.36,emailProtection\n",
+    )
+    .unwrap();
+    ok(openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            "root.pem",
+            "-CAkey",
+            "root.key",
+            "-set_serial",
+            serial,
+            "-days",
+            "30",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            cert,
+        ],
+    ));
+}
+
+#[test]
+fn keys_requests_batch_signing_cosigning_and_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl_ca(d, "Test");
+
+    // An unencrypted key that OpenSSL reads, with 0600 permissions.
+    ok(signer(d, &["keygen", "--out", "an.key"]));
+    ok(openssl(d, &["pkey", "-in", "an.key", "-noout"]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(d.join("an.key"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+    ok(signer(
+        d,
+        &[
+            "csr",
+            "--key",
+            "an.key",
+            "--out",
+            "an.csr",
+            "--name",
+            "CN=Nguyễn Văn An,UID=CCCD:001090012345,O=Bộ Tư pháp,C=VN",
+        ],
+    ));
+    certify(d, "an.csr", "an.pem", "10");
+
+    // A batch: ten documents, a directory and a missing file.
+    for i in 0..10 {
+        std::fs::write(
+            d.join(format!("doc{i}.txt")),
+            format!("Quyết định số {i}/QĐ"),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir(d.join("folder")).unwrap();
+    let mut args = vec!["sign", "--key", "an.key", "--cert", "an.pem"];
+    let names: Vec<String> = (0..10).map(|i| format!("doc{i}.txt")).collect();
+    args.extend(names.iter().map(String::as_str));
+    args.extend(["folder", "missing.txt"]);
+    let o = signer(d, &args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let said = text(&o);
+    assert!(
+        said.contains("folder: is a directory") && said.contains("missing.txt: cannot be read"),
+        "{said}"
+    );
+    assert!(said.contains("signed 10 of 12 files"), "{said}");
+    for i in 0..10 {
+        assert!(d.join(format!("doc{i}.txt.p7s")).is_file());
+    }
+    assert!(!d.join("folder.p7s").exists() && !d.join("missing.txt.p7s").exists());
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // OpenSSL accepts what we signed; so do we, naming the signer.
+    let o = ok(openssl(
+        d,
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "doc3.txt.p7s",
+            "-content",
+            "doc3.txt",
+            "-CAfile",
+            "root.pem",
+            "-out",
+            "/dev/null",
+        ],
+    ));
+    assert!(text(&o).contains("Verification successful"), "{}", text(&o));
+    let o = signer(d, &["verify", "doc3.txt", "--trust", "root.pem"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let said = text(&o);
+    assert!(
+        said.starts_with("VALID") && said.contains("Nguyễn Văn An (CCCD:001090012345), Bộ Tư pháp"),
+        "{said}"
+    );
+    let o = signer(d, &["--json", "verify", "doc3.txt", "--trust", "root.pem"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["signers"][0]["report"]["indication"], "TOTAL-PASSED");
+
+    // A changed document: INVALID (HASH_FAILURE), exit 1.
+    std::fs::write(d.join("doc3.txt"), "Quyết định số 4/QĐ").unwrap();
+    let o = signer(d, &["verify", "doc3.txt", "--trust", "root.pem"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("HASH_FAILURE"), "{}", text(&o));
+    // Not a signature at all: exit 2 with the reason.
+    std::fs::write(d.join("fake.p7s"), "not CMS").unwrap();
+    let o = signer(
+        d,
+        &[
+            "verify", "doc5.txt", "--sig", "fake.p7s", "--trust", "root.pem",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not a CMS signature"), "{}", text(&o));
+
+    // Attached: the document travels inside.
+    ok(signer(
+        d,
+        &[
+            "sign",
+            "--attached",
+            "--key",
+            "an.key",
+            "--cert",
+            "an.pem",
+            "--out",
+            "att.p7s",
+            "doc7.txt",
+        ],
+    ));
+    let o = ok(openssl(
+        d,
+        &[
+            "cms", "-verify", "-binary", "-inform", "DER", "-in", "att.p7s", "-CAfile", "root.pem",
+            "-out", "att.out",
+        ],
+    ));
+    assert!(text(&o).contains("Verification successful"));
+    assert_eq!(
+        std::fs::read_to_string(d.join("att.out")).unwrap(),
+        "Quyết định số 7/QĐ"
+    );
+    let o = signer(d, &["verify", "att.p7s", "--trust", "root.pem"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // A co-signer: an encrypted key, the passphrase from the environment.
+    let o = Command::new(env!("CARGO_BIN_EXE_signer"))
+        .current_dir(d)
+        .env("SIGNER_PASSPHRASE", "mật khẩu thứ hai")
+        .args(["keygen", "--encrypt", "--out", "binh.key"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_signer"))
+        .current_dir(d)
+        .env("SIGNER_PASSPHRASE", "mật khẩu thứ hai")
+        .args([
+            "csr",
+            "--key",
+            "binh.key",
+            "--out",
+            "binh.csr",
+            "--name",
+            "CN=Trần Thị Bình,UID=CCCD:001190054321,O=Bộ Tư pháp,C=VN",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    certify(d, "binh.csr", "binh.pem", "11");
+    let o = Command::new(env!("CARGO_BIN_EXE_signer"))
+        .current_dir(d)
+        .env("SIGNER_PASSPHRASE", "mật khẩu thứ hai")
+        .args([
+            "cosign",
+            "--key",
+            "binh.key",
+            "--cert",
+            "binh.pem",
+            "doc1.txt.p7s",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = signer(d, &["verify", "doc1.txt", "--trust", "root.pem"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let said = text(&o);
+    assert!(
+        said.contains("2 signatures")
+            && said.contains("Trần Thị Bình")
+            && said.contains("Nguyễn Văn An"),
+        "{said}"
+    );
+    let o = ok(openssl(
+        d,
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "doc1.txt.p7s",
+            "-content",
+            "doc1.txt",
+            "-CAfile",
+            "root.pem",
+            "-out",
+            "/dev/null",
+        ],
+    ));
+    assert!(text(&o).contains("Verification successful"));
+
+    // A certificate that is not the key's is refused before signing anything.
+    let o = signer(
+        d,
+        &[
+            "sign", "--key", "an.key", "--cert", "binh.pem", "doc8.txt", "--force",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is not for the key"), "{}", text(&o));
+}

@@ -35,6 +35,52 @@ pub(crate) enum Access {
 /// then renamed over `path`. Nothing is left half-written; without `force` an existing
 /// file is never replaced.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], access: Access, force: bool) -> Result<()> {
+    write_atomic_with(path, bytes, access, force, true)
+}
+
+/// As [`write_atomic`], for batches: the file is complete or absent whatever
+/// interrupts the process, but made durable later, all at once, by [`sync_files`]
+/// (one flush per file, one after another, would cost a disk round trip each).
+pub(crate) fn write_atomic_deferred(
+    path: &Path,
+    bytes: &[u8],
+    access: Access,
+    force: bool,
+) -> Result<()> {
+    write_atomic_with(path, bytes, access, force, false)
+}
+
+/// Makes files written by [`write_atomic_deferred`], and their folders, durable.
+pub(crate) fn sync_files(paths: &[PathBuf]) -> Result<()> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        std::fs::File::open(path)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("syncing {}", path.display()))?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    for dir in dirs {
+        std::fs::File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("syncing {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    access: Access,
+    force: bool,
+    sync: bool,
+) -> Result<()> {
     if !force && path.exists() {
         bail!(
             "{} already exists: choose another path or pass --force",
@@ -54,9 +100,11 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], access: Access, force: boo
     if access == Access::Public {
         set_mode(tmp.path(), 0o644)?;
     }
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("syncing {}", path.display()))?;
+    if sync {
+        tmp.as_file()
+            .sync_all()
+            .with_context(|| format!("syncing {}", path.display()))?;
+    }
     let persisted = if force {
         tmp.persist(path)
     } else {

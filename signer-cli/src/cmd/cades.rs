@@ -124,6 +124,7 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
     };
     let next = AtomicUsize::new(0);
     let failures: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+    let written: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     let sign_one = |file: &Path| -> Result<PathBuf> {
         let out = args
             .out
@@ -140,7 +141,7 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         }
         let content = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot be read: {e}"))?;
         let signature = cms::sign(&content, &creds.key, &creds.cert, &creds.chain, &options)?;
-        io::write_atomic(&out, &signature, Access::Public, args.force)?;
+        io::write_atomic_deferred(&out, &signature, Access::Public, args.force)?;
         Ok(out)
     };
     std::thread::scope(|scope| {
@@ -149,10 +150,17 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    if let Err(e) = sign_one(file)
-                        && let Ok(mut f) = failures.lock()
-                    {
-                        f.push((file.clone(), format!("{e:#}")));
+                    match sign_one(file) {
+                        Ok(out) => {
+                            if let Ok(mut w) = written.lock() {
+                                w.push(out);
+                            }
+                        }
+                        Err(e) => {
+                            if let Ok(mut f) = failures.lock() {
+                                f.push((file.clone(), format!("{e:#}")));
+                            }
+                        }
                     }
                     progress.inc(1);
                 }
@@ -160,6 +168,7 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         }
     });
     progress.finish_and_clear();
+    io::sync_files(&written.into_inner().unwrap_or_default())?;
     let mut failures = failures.into_inner().unwrap_or_default();
     failures.sort();
     let signed = files.len() - failures.len();

@@ -234,6 +234,7 @@ fn signature_algorithm(alg: SignatureAlgorithm) -> Result<AlgorithmIdentifierOwn
 /// Makes one SignerInfo over `content` (CAdES B-B attributes).
 fn signer_info(
     content: &[u8],
+    content_type: ObjectIdentifier,
     signer: &dyn Signer,
     cert: &Certificate,
     signing_time: i64,
@@ -260,7 +261,7 @@ fn signer_info(
     };
     let mut signed_attrs = SetOfVec::new();
     for attr in [
-        attribute(CONTENT_TYPE, ID_DATA)?,
+        attribute(CONTENT_TYPE, content_type)?,
         attribute(
             MESSAGE_DIGEST,
             OctetString::new(digest.digest(content)).map_err(encoding)?,
@@ -306,7 +307,7 @@ pub fn sign(
     chain: &[Certificate],
     options: &SignOptions,
 ) -> Result<Vec<u8>, CmsError> {
-    let (info, digest) = signer_info(content, signer, certificate, options.signing_time)?;
+    let (info, digest) = signer_info(content, ID_DATA, signer, certificate, options.signing_time)?;
     let mut certificates = SetOfVec::new();
     for cert in
         std::iter::once(certificate).chain(chain.iter().filter(|c| c.issuer() != c.subject()))
@@ -379,7 +380,9 @@ fn unwrap(cms: &[u8]) -> Result<SignedData, CmsError> {
 }
 
 /// Adds a signature by another signer to an existing SignedData (co-signing the
-/// same document). For a detached signature the document must be given.
+/// same document). For a detached signature the document must be given, and must be
+/// the one the existing signatures cover. An existing signature that is not in
+/// canonical DER is refused rather than re-encoded (which could break it).
 pub fn cosign(
     existing: &[u8],
     detached_content: Option<&[u8]>,
@@ -389,8 +392,25 @@ pub fn cosign(
     signing_time: i64,
 ) -> Result<Vec<u8>, CmsError> {
     let mut signed = unwrap(existing)?;
+    if wrap(&signed)? != existing {
+        return Err(CmsError::Malformed {
+            detail: "the existing signature is not canonical DER: adding a signature would re-encode it and could break the others".into(),
+        });
+    }
     let content = content_of(&signed, detached_content)?;
-    let (info, digest) = signer_info(&content, signer, certificate, signing_time)?;
+    let covers = signed.signer_infos.0.iter().any(|info| {
+        let digest = DigestAlgorithm::from_oid(&info.digest_alg.oid);
+        let signed_digest = single_value(info, MESSAGE_DIGEST)
+            .ok()
+            .flatten()
+            .and_then(|v| v.decode_as::<OctetString>().ok());
+        matches!((digest, signed_digest), (Some(d), Some(sd)) if sd.as_bytes() == d.digest(&content))
+    });
+    if !covers {
+        return Err(CmsError::ContentMismatch);
+    }
+    let content_type = signed.encap_content_info.econtent_type;
+    let (info, digest) = signer_info(&content, content_type, signer, certificate, signing_time)?;
     let mut certificates = signed.certificates.take().map(|c| c.0).unwrap_or_default();
     for cert in
         std::iter::once(certificate).chain(chain.iter().filter(|c| c.issuer() != c.subject()))
@@ -412,33 +432,40 @@ pub fn cosign(
     wrap(&signed)
 }
 
+/// The signed content: the one inside, or the detached one given. Both at once must
+/// be the same bytes.
 fn content_of(signed: &SignedData, detached: Option<&[u8]>) -> Result<Vec<u8>, CmsError> {
-    match (&signed.encap_content_info.econtent, detached) {
-        (Some(econtent), None) => {
-            let octets = econtent
+    let inside = match &signed.encap_content_info.econtent {
+        Some(econtent) => Some(
+            econtent
                 .decode_as::<OctetString>()
                 .map_err(|e| CmsError::Malformed {
                     detail: e.to_string(),
-                })?;
-            Ok(octets.as_bytes().to_vec())
-        }
-        (Some(_), Some(_)) => Err(CmsError::Malformed {
-            detail: "the signature carries the document, and another was given: give only one"
-                .into(),
-        }),
-        (None, Some(content)) => Ok(content.to_vec()),
+                })?
+                .as_bytes()
+                .to_vec(),
+        ),
+        None => None,
+    };
+    match (inside, detached) {
+        (Some(inside), Some(given)) if inside != given => Err(CmsError::ContentMismatch),
+        (Some(inside), _) => Ok(inside),
+        (None, Some(given)) => Ok(given.to_vec()),
         (None, None) => Err(CmsError::ContentMissing),
     }
+}
+
+/// Whether a signature is detached (the document travels beside it).
+pub fn is_detached(cms: &[u8]) -> Result<bool, CmsError> {
+    Ok(unwrap(cms)?.encap_content_info.econtent.is_none())
 }
 
 /// How to verify.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions<'a> {
-    /// The time to validate certificates at; `None` means the signing time each signer
-    /// claims (or `now` without one).
+    /// Validate the certificates at this time, chosen by the caller, instead of now.
     pub at: Option<i64>,
-    /// The time now: revocation known by now counts even after a claimed signing
-    /// time, which nothing proves (no time-stamp).
+    /// The time now.
     pub now: i64,
     /// CRLs for revocation checking.
     pub crls: &'a [Crl],
@@ -449,7 +476,7 @@ pub struct VerifyOptions<'a> {
 }
 
 impl VerifyOptions<'_> {
-    /// Verification with `now` as the current time, no revocation checking.
+    /// Verification now, without revocation checking.
     pub fn at(now: i64) -> Self {
         Self {
             at: None,
@@ -460,6 +487,9 @@ impl VerifyOptions<'_> {
         }
     }
 }
+
+/// How far in the future a claimed signing time may be (clock skew).
+const SIGNING_TIME_SKEW: i64 = 300;
 
 /// One signer's verdict.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -478,10 +508,93 @@ pub struct SignerReport {
     pub report: ValidationReport,
 }
 
+/// A SignerInfo as it appears in the input: decoded, and its signed attributes'
+/// original bytes (as a SET OF, what the signature covers), since decoding a SET OF
+/// sorts it.
+struct RawSigner {
+    info: SignerInfo,
+    signed_attrs: Option<Vec<u8>>,
+}
+
+/// The elements of a constructed TLV, each as its own DER.
+fn elements(value: &[u8]) -> Result<Vec<Vec<u8>>, CmsError> {
+    use der::Reader as _;
+    let malformed = |e: der::Error| CmsError::Malformed {
+        detail: e.to_string(),
+    };
+    let mut reader = der::SliceReader::new(value).map_err(malformed)?;
+    let mut out = Vec::new();
+    while !reader.is_finished() {
+        let any: der::asn1::AnyRef<'_> = reader.decode().map_err(malformed)?;
+        out.push(any.to_der().map_err(malformed)?);
+    }
+    Ok(out)
+}
+
+/// The certificates and signers of a SignedData, read from the input bytes.
+fn raw_parts(cms: &[u8]) -> Result<(Vec<Certificate>, Vec<RawSigner>), CmsError> {
+    let malformed = |e: der::Error| CmsError::Malformed {
+        detail: e.to_string(),
+    };
+    let content_info = der::asn1::AnyRef::from_der(cms).map_err(malformed)?;
+    let parts = elements(content_info.value())?;
+    let explicit = parts.get(1).ok_or_else(|| CmsError::Malformed {
+        detail: "no content".into(),
+    })?;
+    let signed_data = der::asn1::AnyRef::from_der(explicit).map_err(malformed)?;
+    let inner = elements(signed_data.value())?;
+    let sequence = inner.first().ok_or_else(|| CmsError::Malformed {
+        detail: "empty content".into(),
+    })?;
+    let fields = elements(
+        der::asn1::AnyRef::from_der(sequence)
+            .map_err(malformed)?
+            .value(),
+    )?;
+    let mut certificates = Vec::new();
+    let mut signers = Vec::new();
+    for field in fields.iter().skip(3) {
+        let any = der::asn1::AnyRef::from_der(field).map_err(malformed)?;
+        let tag = der::Tagged::tag(&any);
+        if tag.is_context_specific() && tag.number() == der::TagNumber(0) {
+            // [0] IMPLICIT CertificateSet: certificates as they came; others skipped.
+            for cert in elements(any.value())? {
+                if let Ok(c) = Certificate::from_der(&cert) {
+                    certificates.push(c);
+                }
+            }
+        } else if tag == der::Tag::Set {
+            for raw in elements(any.value())? {
+                let info = SignerInfo::from_der(&raw).map_err(malformed)?;
+                let mut signed_attrs = None;
+                for part in elements(
+                    der::asn1::AnyRef::from_der(&raw)
+                        .map_err(malformed)?
+                        .value(),
+                )? {
+                    let first = part.first().copied();
+                    if first == Some(0xA0) {
+                        // [0] IMPLICIT SET OF Attribute: the signature is over it as a SET.
+                        let mut set = part.clone();
+                        set[0] = 0x31;
+                        signed_attrs = Some(set);
+                    }
+                }
+                signers.push(RawSigner { info, signed_attrs });
+            }
+        }
+    }
+    Ok((certificates, signers))
+}
+
 /// Verifies every signature of a SignedData: the signature math, the CAdES B-B
 /// attributes, and the signer certificate's path (RFC 5280) to one of `anchors`.
-/// An error means the input is not a usable CMS signature at all; each signer's
-/// failure is in its report.
+///
+/// Certificates are judged now (or at `options.at`). Without a time-stamp nothing
+/// proves when a signature was made, so a certificate that expired or was revoked
+/// after the time the signer claims gives INDETERMINATE (OUT_OF_BOUNDS_NO_POE,
+/// REVOKED_NO_POE), as ETSI EN 319 102-1 has it, not TOTAL-PASSED. An error means the
+/// input is not a usable CMS signature at all; each signer's failure is in its report.
 pub fn verify(
     cms: &[u8],
     detached_content: Option<&[u8]>,
@@ -491,24 +604,12 @@ pub fn verify(
 ) -> Result<Vec<SignerReport>, CmsError> {
     let signed = unwrap(cms)?;
     let content = content_of(&signed, detached_content)?;
-    let mut embedded = Vec::new();
-    for choice in signed.certificates.iter().flat_map(|c| c.0.iter()) {
-        if let CertificateChoices::Certificate(c) = choice {
-            let der = c.to_der().map_err(encoding)?;
-            embedded.push(
-                Certificate::from_der(&der).map_err(|e| CmsError::Malformed {
-                    detail: e.to_string(),
-                })?,
-            );
-        }
-    }
+    let (embedded, signers) = raw_parts(cms)?;
     let pool: Vec<Certificate> = embedded.iter().chain(intermediates).cloned().collect();
-    let mut reports = Vec::new();
-    for info in signed.signer_infos.0.iter() {
-        reports.push(verify_signer(
-            info, &signed, &content, &pool, anchors, options,
-        ));
-    }
+    let reports: Vec<SignerReport> = signers
+        .iter()
+        .map(|raw| verify_signer(raw, &signed, &content, &pool, anchors, options))
+        .collect();
     if reports.is_empty() {
         return Err(CmsError::Malformed {
             detail: "the SignedData has no signer".into(),
@@ -585,14 +686,26 @@ fn signing_time_of(info: &SignerInfo) -> Result<Option<i64>, String> {
     Ok(Some(i64::try_from(secs).unwrap_or(i64::MAX)))
 }
 
-/// Whether the signing-certificate(-v2) attribute names `cert`. `Ok(Some(note))` for
-/// a plain CMS signature without the attribute: accepted, the SignerInfo's issuer and
-/// serial being then the only binding, and said so.
+/// What the signing-certificate(-v2) attribute says of `cert`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Binding {
+    /// The attribute names this certificate.
+    Named,
+    /// No attribute (plain CMS): only the unsigned SignerInfo identifier binds.
+    Absent,
+}
+
 fn check_signing_certificate(
     info: &SignerInfo,
     cert: &Certificate,
-) -> Result<Option<String>, (SubIndication, String)> {
+) -> Result<Binding, (SubIndication, String)> {
     let format = |why: String| (SubIndication::FormatFailure, why);
+    let other = |v: &str| {
+        (
+            SubIndication::NoSigningCertificateFound,
+            format!("the {v} attribute names another certificate than the one that signed"),
+        )
+    };
     if let Some(v2) = single_value(info, SIGNING_CERTIFICATE_V2).map_err(format)? {
         let ess = v2
             .decode_as::<SigningCertificateV2>()
@@ -605,12 +718,16 @@ fn check_signing_certificate(
         let digest = DigestAlgorithm::from_oid(&hash_oid)
             .ok_or_else(|| format(format!("signing-certificate-v2 hashes with {hash_oid}")))?;
         if digest.digest(cert.der()) != first.cert_hash.as_bytes() {
-            return Err((
-                SubIndication::NoSigningCertificateFound,
-                "the signing-certificate-v2 attribute names another certificate than the one that signed".into(),
-            ));
+            return Err(other("signing-certificate-v2"));
         }
-        return Ok(None);
+        if let Some(issuer_serial) = &first.issuer_serial {
+            let serial_ok =
+                x509::canonical_integer(issuer_serial.serial_number.as_bytes()) == cert.serial;
+            if !serial_ok {
+                return Err(other("signing-certificate-v2"));
+            }
+        }
+        return Ok(Binding::Named);
     }
     if let Some(v1) = single_value(info, SIGNING_CERTIFICATE).map_err(format)? {
         let ess = v1
@@ -622,28 +739,24 @@ fn check_signing_certificate(
             .ok_or_else(|| format("signing-certificate names no certificate".into()))?;
         let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, cert.der());
         if sha1.as_ref() != first.cert_hash.as_bytes() {
-            return Err((
-                SubIndication::NoSigningCertificateFound,
-                "the signing-certificate attribute names another certificate than the one that signed".into(),
-            ));
+            return Err(other("signing-certificate"));
         }
-        return Ok(None);
+        return Ok(Binding::Named);
     }
-    Ok(Some(
-        "plain CMS, not CAdES: no signing-certificate-v2 attribute binds the certificate".into(),
-    ))
+    Ok(Binding::Absent)
 }
 
 fn verify_signer(
-    info: &SignerInfo,
+    raw: &RawSigner,
     signed: &SignedData,
     content: &[u8],
     pool: &[Certificate],
     anchors: &[Certificate],
     options: &VerifyOptions<'_>,
 ) -> SignerReport {
+    let info = &raw.info;
     let signing_time = signing_time_of(info).ok().flatten();
-    let time = options.at.or(signing_time).unwrap_or(options.now);
+    let time = options.at.unwrap_or(options.now);
     let digest = DigestAlgorithm::from_oid(&info.digest_alg.oid);
     let mut out = SignerReport {
         name: None,
@@ -659,22 +772,6 @@ fn verify_signer(
             Vec::new(),
         ),
     };
-    // Several certificates may share issuer and serial (another PKI's); the one the
-    // signing-certificate attribute names, else the first, is the signer's.
-    let candidates = find_signers(info, pool);
-    let Some(cert) = candidates
-        .iter()
-        .find(|c| matches!(check_signing_certificate(info, c), Ok(None)))
-        .or(candidates.first())
-        .copied()
-    else {
-        out.report.message =
-            "the signer's certificate is not in the signature nor among those given".into();
-        return out;
-    };
-    out.name = cert.subject().common_name().map(str::to_owned);
-    out.identifier = cert.subject().user_id().map(str::to_owned);
-    out.organization = cert.subject().attribute("2.5.4.10").map(str::to_owned);
     let element = |c: &Certificate| {
         let (not_before, not_after) = c.validity_text();
         PathElement {
@@ -688,118 +785,155 @@ fn verify_signer(
             revocation: RevocationStatus::NotChecked,
         }
     };
-    let fail = |indication, sub, message: String| {
-        failed(indication, sub, message, time, vec![element(cert)])
+    if let Err((sub, why)) = signed_attributes_check(info, signed, content, digest) {
+        let indication = if matches!(
+            sub,
+            SubIndication::HashFailure | SubIndication::FormatFailure
+        ) {
+            Indication::TotalFailed
+        } else {
+            Indication::Indeterminate
+        };
+        out.report = failed(indication, sub, why, time, Vec::new());
+        return out;
+    }
+    if signing_time.is_some_and(|t| t > options.now + SIGNING_TIME_SKEW) {
+        out.report = failed(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            "the claimed signing time is in the future".into(),
+            time,
+            Vec::new(),
+        );
+        return out;
+    }
+    let Some(message) = raw.signed_attrs.as_deref() else {
+        out.report = failed(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            "no signed attributes".into(),
+            time,
+            Vec::new(),
+        );
+        return out;
     };
-    match signed_attributes_check(info, signed, content, digest) {
-        Ok(()) => {}
-        Err((sub, why)) => {
-            let indication =
-                if sub == SubIndication::HashFailure || sub == SubIndication::FormatFailure {
-                    Indication::TotalFailed
-                } else {
-                    Indication::Indeterminate
-                };
-            out.report = fail(indication, sub, why);
-            return out;
+    let alg = signature_algorithm_of(info, digest);
+    // The candidates the identifier names; the one whose key made the signature (and
+    // that the signing-certificate attribute names, when present) is the signer's.
+    let candidates = find_signers(info, pool);
+    if candidates.is_empty() {
+        out.report.message =
+            "the signer's certificate is not in the signature nor among those given".into();
+        return out;
+    }
+    let mut signature_failure = None;
+    let mut chosen = None;
+    for cert in &candidates {
+        match x509::signature::verify(&cert.public_key, &alg, message, info.signature.as_bytes()) {
+            Ok(()) => {
+                chosen = Some(*cert);
+                if matches!(check_signing_certificate(info, cert), Ok(Binding::Named)) {
+                    break;
+                }
+            }
+            Err(e) => signature_failure = Some((*cert, e)),
         }
     }
+    let Some(cert) = chosen else {
+        let Some((cert, e)) = signature_failure else {
+            return out;
+        };
+        out.name = cert.subject().common_name().map(str::to_owned);
+        out.identifier = cert.subject().user_id().map(str::to_owned);
+        out.report = match e {
+            x509::signature::SigError::Invalid => failed(
+                Indication::TotalFailed,
+                SubIndication::SigCryptoFailure,
+                format!("the signature of {} does not verify", cert.summary()),
+                time,
+                vec![element(cert)],
+            ),
+            x509::signature::SigError::Unsupported(why) => failed(
+                Indication::Indeterminate,
+                SubIndication::CryptoConstraintsFailureNoPoe,
+                why,
+                time,
+                vec![element(cert)],
+            ),
+        };
+        return out;
+    };
+    out.name = cert.subject().common_name().map(str::to_owned);
+    out.identifier = cert.subject().user_id().map(str::to_owned);
+    out.organization = cert.subject().attribute("2.5.4.10").map(str::to_owned);
     let note = match check_signing_certificate(info, cert) {
-        Ok(note) => note,
+        Ok(Binding::Named) => None,
+        Ok(Binding::Absent) => {
+            // Plain CMS: the identifier is not signed, so it must not be ambiguous.
+            let same_key = pool
+                .iter()
+                .filter(|c| c.public_key_der() == cert.public_key_der())
+                .count();
+            if candidates.len() > 1 || same_key > 1 {
+                out.report = failed(
+                    Indication::Indeterminate,
+                    SubIndication::NoSigningCertificateFound,
+                    "plain CMS without a signing-certificate attribute, and several certificates could be the signer's".into(),
+                    time,
+                    vec![element(cert)],
+                );
+                return out;
+            }
+            Some("plain CMS, not CAdES: no signing-certificate-v2 attribute binds the certificate")
+        }
         Err((sub, why)) => {
             let indication = if sub == SubIndication::FormatFailure {
                 Indication::TotalFailed
             } else {
                 Indication::Indeterminate
             };
-            out.report = fail(indication, sub, why);
+            out.report = failed(indication, sub, why, time, vec![element(cert)]);
             return out;
         }
     };
-    // The signature over the DER of the signed attributes.
-    let signed_attrs = info.signed_attrs.as_ref().map(|a| a.to_der());
-    let Some(Ok(message)) = signed_attrs else {
-        out.report = fail(
-            Indication::TotalFailed,
-            SubIndication::FormatFailure,
-            "no signed attributes".into(),
-        );
-        return out;
-    };
-    let alg = if info.signature_algorithm.oid == RSA_ENCRYPTION {
-        // OpenSSL's CMS names RSA PKCS#1 v1.5 by the key algorithm; the digest is the
-        // SignerInfo's.
-        match digest {
-            Some(DigestAlgorithm::Sha256) => {
-                x509::signature::SigAlg::RsaPkcs1(x509::signature::Hash::Sha256)
-            }
-            Some(DigestAlgorithm::Sha384) => {
-                x509::signature::SigAlg::RsaPkcs1(x509::signature::Hash::Sha384)
-            }
-            Some(DigestAlgorithm::Sha512) => {
-                x509::signature::SigAlg::RsaPkcs1(x509::signature::Hash::Sha512)
-            }
-            None => x509::signature::SigAlg::Unsupported("unsupported digest".into()),
-        }
-    } else {
-        match info.signature_algorithm.to_der() {
-            Ok(der) => x509::signature::SigAlg::from_der(&der),
-            Err(_) => x509::signature::SigAlg::Unsupported("malformed signature algorithm".into()),
-        }
-    };
-    match x509::signature::verify(&cert.public_key, &alg, &message, info.signature.as_bytes()) {
-        Ok(()) => {}
-        Err(x509::signature::SigError::Invalid) => {
-            out.report = fail(
-                Indication::TotalFailed,
-                SubIndication::SigCryptoFailure,
-                format!("the signature of {} does not verify", cert.summary()),
-            );
-            return out;
-        }
-        Err(x509::signature::SigError::Unsupported(why)) => {
-            out.report = fail(
-                Indication::Indeterminate,
-                SubIndication::CryptoConstraintsFailureNoPoe,
-                why,
-            );
-            return out;
-        }
-    }
-    // The certificate's path at the validation time.
+    // The certificate's path, judged now (or when the caller says).
     let mut params = ValidationParams::new(time);
     params.purpose = Purpose::Any;
     params.crls = options.crls;
     params.ocsp = options.ocsp;
     params.require_revocation = options.require_revocation;
-    let report = x509::validate(cert, pool, anchors, &params);
-    let usable = usable_for_signing(cert);
-    let mut report = match (report.passed(), usable) {
-        (true, Err(why)) => ValidationReport {
+    let mut report = x509::validate(cert, pool, anchors, &params);
+    if report.passed()
+        && let Err(why) = usable_for_signing(cert)
+    {
+        report = ValidationReport {
             indication: Indication::Indeterminate,
             sub_indication: Some(SubIndication::ChainConstraintsFailure),
             message: why,
             ..report
-        },
-        _ => report,
-    };
-    // Revocation known now counts even after the claimed signing time: without a
-    // time-stamp nothing proves the signature existed before it (ETSI's REVOKED_NO_POE).
-    if report.passed() && options.at.is_none() && params.checks_revocation() && time < options.now {
-        let mut now_params = params.clone();
-        now_params.time = options.now;
-        let later = x509::validate(cert, pool, anchors, &now_params);
-        if matches!(
-            later.sub_indication,
-            Some(SubIndication::RevokedNoPoe | SubIndication::RevokedCaNoPoe)
-        ) {
-            report = ValidationReport {
-                validation_time: report.validation_time.clone(),
-                ..later
-            };
+        };
+    }
+    // Expired or revoked now, but fine at the time the signer claims: without a
+    // time-stamp nothing proves the signature is older, so INDETERMINATE.
+    let after_the_fact = matches!(
+        report.sub_indication,
+        Some(
+            SubIndication::OutOfBoundsNoPoe
+                | SubIndication::RevokedNoPoe
+                | SubIndication::RevokedCaNoPoe
+        )
+    );
+    if after_the_fact
+        && options.at.is_none()
+        && let Some(claimed) = signing_time
+    {
+        let mut then = params.clone();
+        then.time = claimed;
+        if x509::validate(cert, pool, anchors, &then).passed() {
             report.message = format!(
-                "{} (after the claimed signing time, which nothing proves)",
-                report.message
+                "{}; it was valid at the signing time the signer claims ({}), which nothing proves without a time-stamp",
+                report.message,
+                x509::rfc3339(claimed)
             );
         }
     }
@@ -822,6 +956,27 @@ fn verify_signer(
     }
     out.report = report;
     out
+}
+
+/// The signature algorithm of a SignerInfo. OpenSSL's CMS names RSA PKCS#1 v1.5 by
+/// the key algorithm (rsaEncryption); the hash is then the SignerInfo's digest.
+fn signature_algorithm_of(
+    info: &SignerInfo,
+    digest: Option<DigestAlgorithm>,
+) -> x509::signature::SigAlg {
+    use x509::signature::{Hash, SigAlg};
+    if info.signature_algorithm.oid == RSA_ENCRYPTION {
+        return match digest {
+            Some(DigestAlgorithm::Sha256) => SigAlg::RsaPkcs1(Hash::Sha256),
+            Some(DigestAlgorithm::Sha384) => SigAlg::RsaPkcs1(Hash::Sha384),
+            Some(DigestAlgorithm::Sha512) => SigAlg::RsaPkcs1(Hash::Sha512),
+            None => SigAlg::Unsupported("unsupported digest".into()),
+        };
+    }
+    match info.signature_algorithm.to_der() {
+        Ok(der) => SigAlg::from_der(&der),
+        Err(_) => SigAlg::Unsupported("malformed signature algorithm".into()),
+    }
 }
 
 /// A signing certificate must allow signing: keyUsage digitalSignature or

@@ -43,6 +43,9 @@ pub enum CmsError {
     /// A detached signature was given without its document.
     #[error("the signature is detached: give the signed document too")]
     ContentMissing,
+    /// The document given is not the one the signature carries or covers.
+    #[error("the document given is not the signed one")]
+    ContentMismatch,
     /// The certificate does not belong to the signing key.
     #[error("the certificate of {certificate} is not the signing key's: nothing was signed")]
     KeyMismatch {

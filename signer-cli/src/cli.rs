@@ -159,11 +159,14 @@ pub(crate) struct CsrArgs {
     /// Where to write the request (PEM).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
-    /// The subject to suggest: a name, or an RFC 4514 distinguished name
-    /// (`CN=…,UID=CCCD:…,O=…,C=VN`). The CA sets the real subject from your verified
+    /// The common name to suggest. The CA sets the real subject from your verified
     /// identity.
     #[arg(long, default_value = "signer")]
     pub(crate) name: String,
+    /// A whole distinguished name to suggest instead, in RFC 4514 form
+    /// (`CN=…,UID=CCCD:…,O=…,C=VN`).
+    #[arg(long)]
+    pub(crate) dn: Option<String>,
     /// Replace an existing file.
     #[arg(long)]
     pub(crate) force: bool,

@@ -35,52 +35,6 @@ pub(crate) enum Access {
 /// then renamed over `path`. Nothing is left half-written; without `force` an existing
 /// file is never replaced.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], access: Access, force: bool) -> Result<()> {
-    write_atomic_with(path, bytes, access, force, true)
-}
-
-/// As [`write_atomic`], for batches: the file is complete or absent whatever
-/// interrupts the process, but made durable later, all at once, by [`sync_files`]
-/// (one flush per file, one after another, would cost a disk round trip each).
-pub(crate) fn write_atomic_deferred(
-    path: &Path,
-    bytes: &[u8],
-    access: Access,
-    force: bool,
-) -> Result<()> {
-    write_atomic_with(path, bytes, access, force, false)
-}
-
-/// Makes files written by [`write_atomic_deferred`], and their folders, durable.
-pub(crate) fn sync_files(paths: &[PathBuf]) -> Result<()> {
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    for path in paths {
-        std::fs::File::open(path)
-            .and_then(|f| f.sync_all())
-            .with_context(|| format!("syncing {}", path.display()))?;
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_path_buf();
-        if !dirs.contains(&dir) {
-            dirs.push(dir);
-        }
-    }
-    for dir in dirs {
-        std::fs::File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .with_context(|| format!("syncing {}", dir.display()))?;
-    }
-    Ok(())
-}
-
-fn write_atomic_with(
-    path: &Path,
-    bytes: &[u8],
-    access: Access,
-    force: bool,
-    sync: bool,
-) -> Result<()> {
     if !force && path.exists() {
         bail!(
             "{} already exists: choose another path or pass --force",
@@ -92,19 +46,21 @@ fn write_atomic_with(
         _ => PathBuf::from("."),
     };
     // tempfile creates the file with mode 0600, so a private key is never readable
-    // by others, not even for a moment.
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+    // by others, not even for a moment; the name is recognisable, should a killed
+    // process leave one behind.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".signer-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)
         .with_context(|| format!("writing {}", path.display()))?;
     if access == Access::Public {
         set_mode(tmp.path(), 0o644)?;
     }
-    if sync {
-        tmp.as_file()
-            .sync_all()
-            .with_context(|| format!("syncing {}", path.display()))?;
-    }
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("syncing {}", path.display()))?;
     let persisted = if force {
         tmp.persist(path)
     } else {

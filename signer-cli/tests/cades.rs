@@ -140,7 +140,7 @@ fn keys_requests_batch_signing_cosigning_and_verification() {
             "an.key",
             "--out",
             "an.csr",
-            "--name",
+            "--dn",
             "CN=Nguyễn Văn An,UID=CCCD:001090012345,O=Bộ Tư pháp,C=VN",
         ],
     ));
@@ -175,7 +175,7 @@ fn keys_requests_batch_signing_cosigning_and_verification() {
     let leftovers: Vec<_> = std::fs::read_dir(d)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".signer-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
@@ -273,7 +273,7 @@ fn keys_requests_batch_signing_cosigning_and_verification() {
             "binh.key",
             "--out",
             "binh.csr",
-            "--name",
+            "--dn",
             "CN=Trần Thị Bình,UID=CCCD:001190054321,O=Bộ Tư pháp,C=VN",
         ])
         .output()
@@ -322,6 +322,34 @@ fn keys_requests_batch_signing_cosigning_and_verification() {
         ],
     ));
     assert!(text(&o).contains("Verification successful"));
+
+    // Naming the signature itself finds the document beside it.
+    let o = signer(d, &["verify", "doc2.txt.p7s", "--trust", "root.pem"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // An attached signature with a different document given: INVALID, not the carried one.
+    let o = signer(
+        d,
+        &[
+            "verify", "doc8.txt", "--sig", "att.p7s", "--trust", "root.pem",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Two inputs that would write one signature: refused before any signing.
+    let o = signer(
+        d,
+        &[
+            "sign",
+            "--force",
+            "--key",
+            "an.key",
+            "--cert",
+            "an.pem",
+            "doc9.txt",
+            "./doc9.txt",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("same signature"), "{}", text(&o));
 
     // A certificate that is not the key's is refused before signing anything.
     let o = signer(

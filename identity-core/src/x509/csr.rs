@@ -20,33 +20,57 @@ pub struct CertificationRequest {
 
 impl CertificationRequest {
     /// Makes a request for `signer`'s key, signed by it (the proof of possession a CA
-    /// checks). `subject` is a common name, or a distinguished name in RFC 4514 form
-    /// (`CN=…,UID=…,O=…,C=VN`) when it holds `=`: a suggestion only, since a CA
+    /// checks), with `common_name` as its subject's CN: a suggestion only, since a CA
     /// builds the real subject from the verified identity.
     pub fn create(
         signer: &dyn crate::keys::Signer,
-        subject: &str,
+        common_name: &str,
     ) -> Result<Vec<u8>, CertificateError> {
         use der::Encode as _;
-        use std::str::FromStr as _;
         let encoding = |detail: String| CertificateError::Malformed {
             what: "certification request",
             detail,
         };
-        let dn = if subject.contains('=') {
-            subject.to_owned()
-        } else {
-            let escaped: String = subject
-                .chars()
-                .flat_map(|c| match c {
-                    ',' | '+' | '"' | '\\' | '<' | '>' | ';' => vec!['\\', c],
-                    c => vec![c],
-                })
-                .collect();
-            format!("CN={escaped}")
+        let value =
+            der::asn1::Utf8StringRef::new(common_name).map_err(|e| encoding(e.to_string()))?;
+        let atv = x509_cert::attr::AttributeTypeAndValue {
+            oid: der::asn1::ObjectIdentifier::new_unwrap("2.5.4.3"),
+            value: der::Any::encode_from(&value).map_err(|e| encoding(e.to_string()))?,
         };
-        let subject = x509_cert::name::Name::from_str(&dn)
-            .map_err(|e| encoding(format!("{dn:?} is not a distinguished name: {e}")))?;
+        let rdn = x509_cert::name::RelativeDistinguishedName::try_from(vec![atv])
+            .map_err(|e| encoding(e.to_string()))?;
+        let mut sequence = x509_cert::name::RdnSequence::default();
+        sequence.push(rdn);
+        let der = sequence.to_der().map_err(|e| encoding(e.to_string()))?;
+        let subject = <x509_cert::name::Name as der::Decode>::from_der(&der)
+            .map_err(|e| encoding(e.to_string()))?;
+        Self::create_for(signer, subject)
+    }
+
+    /// As [`CertificationRequest::create`], with a whole distinguished name in RFC
+    /// 4514 form (`CN=…,UID=…,O=…,C=VN`).
+    pub fn create_with_dn(
+        signer: &dyn crate::keys::Signer,
+        dn: &str,
+    ) -> Result<Vec<u8>, CertificateError> {
+        use std::str::FromStr as _;
+        let subject =
+            x509_cert::name::Name::from_str(dn).map_err(|e| CertificateError::Malformed {
+                what: "certification request",
+                detail: format!("{dn:?} is not a distinguished name: {e}"),
+            })?;
+        Self::create_for(signer, subject)
+    }
+
+    fn create_for(
+        signer: &dyn crate::keys::Signer,
+        subject: x509_cert::name::Name,
+    ) -> Result<Vec<u8>, CertificateError> {
+        use der::Encode as _;
+        let encoding = |detail: String| CertificateError::Malformed {
+            what: "certification request",
+            detail,
+        };
         let public_key = der::Decode::from_der(&signer.public_key().to_spki_der())
             .map_err(|e: der::Error| encoding(e.to_string()))?;
         let info = x509_cert::request::CertReqInfo {

@@ -388,6 +388,90 @@ fn bad_input_is_refused_with_a_reason() {
         cms::sign(b"doc", &other, &cert, &[], &SignOptions::detached(now())),
         Err(identity_core::CmsError::KeyMismatch { .. })
     ));
+    // A signing time in the future is refused.
+    let future = cms::sign(
+        b"doc",
+        &key,
+        &cert,
+        &[],
+        &SignOptions::detached(now() + 86_400),
+    )
+    .unwrap();
+    let r = &cms::verify(
+        &future,
+        Some(b"doc"),
+        &anchors,
+        &certs(d, "ca.pem"),
+        &VerifyOptions::at(now()),
+    )
+    .unwrap()[0];
+    assert_eq!(
+        r.report.sub_indication,
+        Some(SubIndication::FormatFailure),
+        "{}",
+        r.report
+    );
+    // Forty days on the certificate has expired: valid when the signer says it signed,
+    // but nothing proves that, so INDETERMINATE, not TOTAL-PASSED.
+    let later = &cms::verify(
+        &sig,
+        Some(b"doc"),
+        &anchors,
+        &[],
+        &VerifyOptions::at(now() + 40 * 86_400),
+    )
+    .unwrap()[0];
+    assert_eq!(
+        later.report.sub_indication,
+        Some(SubIndication::OutOfBoundsNoPoe),
+        "{}",
+        later.report
+    );
+    assert!(
+        later.report.message.contains("nothing proves"),
+        "{}",
+        later.report
+    );
+    // An attached signature checked against another document; co-signing the wrong one.
+    let attached = cms::sign(
+        b"doc",
+        &key,
+        &cert,
+        &[],
+        &SignOptions {
+            signing_time: now(),
+            attached: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        cms::verify(
+            &attached,
+            Some(b"other"),
+            &anchors,
+            &[],
+            &VerifyOptions::at(now())
+        )
+        .unwrap_err(),
+        identity_core::CmsError::ContentMismatch
+    );
+    assert!(
+        cms::verify(
+            &attached,
+            Some(b"doc"),
+            &anchors,
+            &certs(d, "ca.pem"),
+            &VerifyOptions::at(now())
+        )
+        .unwrap()[0]
+            .report
+            .passed()
+    );
+    assert_eq!(
+        cms::cosign(&sig, Some(b"other"), &key, &cert, &[], now()).unwrap_err(),
+        identity_core::CmsError::ContentMismatch
+    );
+
     // Against an unrelated trust anchor: no chain.
     let unrelated =
         Certificate::parse_all(&std::fs::read(super::support::data_path("cms/root.pem")).unwrap())

@@ -39,7 +39,11 @@ pub(crate) fn csr(args: &CsrArgs, json_output: bool) -> Result<Outcome> {
         );
     }
     let key = io::read_signing_key(&args.key, &args.passphrase)?;
-    let der = CertificationRequest::create(&key, &args.name).context("making the request")?;
+    let der = match &args.dn {
+        Some(dn) => CertificationRequest::create_with_dn(&key, dn),
+        None => CertificationRequest::create(&key, &args.name),
+    }
+    .context("making the request")?;
     let pem = der::pem::encode_string("CERTIFICATE REQUEST", der::pem::LineEnding::LF, &der)
         .context("encoding PEM")?;
     io::write_atomic(&args.out, pem.as_bytes(), Access::Public, args.force)?;
@@ -124,7 +128,34 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
     };
     let next = AtomicUsize::new(0);
     let failures: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
-    let written: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    // Two inputs that would write the same signature (a repeated name, a link) are
+    // refused before any work, rather than racing each other.
+    let mut seen = std::collections::HashMap::new();
+    let mut duplicates = Vec::new();
+    for file in files {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| append_extension(file, "p7s"));
+        let key = std::fs::canonicalize(file)
+            .map(|c| append_extension(&c, "p7s"))
+            .unwrap_or(out);
+        if let Some(first) = seen.insert(key, file.clone()) {
+            duplicates.push((
+                file.clone(),
+                format!("would write the same signature as {}", first.display()),
+            ));
+        }
+    }
+    if !duplicates.is_empty() {
+        for (file, why) in &duplicates {
+            report::error_line(&format!("{}: {why}", file.display()));
+        }
+        bail!(
+            "{} files would overwrite each other's signatures: nothing was signed",
+            duplicates.len()
+        );
+    }
     let sign_one = |file: &Path| -> Result<PathBuf> {
         let out = args
             .out
@@ -141,7 +172,7 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         }
         let content = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot be read: {e}"))?;
         let signature = cms::sign(&content, &creds.key, &creds.cert, &creds.chain, &options)?;
-        io::write_atomic_deferred(&out, &signature, Access::Public, args.force)?;
+        io::write_atomic(&out, &signature, Access::Public, args.force)?;
         Ok(out)
     };
     std::thread::scope(|scope| {
@@ -150,17 +181,10 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    match sign_one(file) {
-                        Ok(out) => {
-                            if let Ok(mut w) = written.lock() {
-                                w.push(out);
-                            }
-                        }
-                        Err(e) => {
-                            if let Ok(mut f) = failures.lock() {
-                                f.push((file.clone(), format!("{e:#}")));
-                            }
-                        }
+                    if let Err(e) = sign_one(file)
+                        && let Ok(mut f) = failures.lock()
+                    {
+                        f.push((file.clone(), format!("{e:#}")));
                     }
                     progress.inc(1);
                 }
@@ -168,7 +192,7 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         }
     });
     progress.finish_and_clear();
-    io::sync_files(&written.into_inner().unwrap_or_default())?;
+
     let mut failures = failures.into_inner().unwrap_or_default();
     failures.sort();
     let signed = files.len() - failures.len();
@@ -202,9 +226,11 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
 pub(crate) fn cosign(args: &CosignArgs, json_output: bool) -> Result<Outcome> {
     let creds = credentials(&args.signing)?;
     let existing = io::read(&args.signature)?;
+    let detached = cms::is_detached(&existing)
+        .with_context(|| format!("reading the signature {}", args.signature.display()))?;
     let content_path = args.content.clone().or_else(|| {
         let name = args.signature.to_str()?.strip_suffix(".p7s")?;
-        Some(PathBuf::from(name)).filter(|p| p.is_file())
+        Some(PathBuf::from(name)).filter(|p| detached && p.is_file())
     });
     let content = content_path.as_deref().map(io::read).transpose()?;
     let updated = cms::cosign(
@@ -231,12 +257,21 @@ pub(crate) fn cosign(args: &CosignArgs, json_output: bool) -> Result<Outcome> {
 
 pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
     // Which file is the signature, and which the document.
+    // FILE --sig SIG; FILE with FILE.p7s beside it; or FILE.p7s itself, with the
+    // document beside it when there is one.
     let (signature_path, content_path) = match &args.sig {
         Some(sig) => (sig.clone(), Some(args.file.clone())),
         None => {
             let beside = append_extension(&args.file, "p7s");
+            let stripped = args
+                .file
+                .to_str()
+                .and_then(|n| n.strip_suffix(".p7s"))
+                .map(PathBuf::from);
             if beside.is_file() {
                 (beside, Some(args.file.clone()))
+            } else if let Some(document) = stripped.filter(|p| p.is_file()) {
+                (args.file.clone(), Some(document))
             } else {
                 (args.file.clone(), None)
             }
@@ -287,11 +322,21 @@ pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
         &options,
     ) {
         Ok(r) => r,
-        // Attached signature given together with a document beside it: use what it carries.
-        Err(identity_core::CmsError::Malformed { detail })
-            if detail.contains("carries the document") =>
-        {
-            cms::verify(&signature, None, &anchors, &intermediates, &options)?
+        Err(identity_core::CmsError::ContentMismatch) => {
+            report::verification(
+                json_output,
+                Outcome::Invalid,
+                &format!(
+                    "{} carries a document that is not {}",
+                    signature_path.display(),
+                    content_path
+                        .as_deref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                ),
+                json!({}),
+            );
+            return Ok(Outcome::Invalid);
         }
         Err(e) => {
             return Err(e)

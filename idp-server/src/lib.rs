@@ -1,9 +1,81 @@
-//! The identity provider daemon of the national identity and e-signature infrastructure.
+//! The identity provider of the national identity and e-signature infrastructure:
+//! the OpenID Connect provider government portals delegate login to.
 //!
-//! This crate will hold the OpenID Connect provider that government portals delegate
-//! login to, passkey (WebAuthn) enrolment and login, the citizen and business registry,
-//! and the HTTP face of the PKI (enrolment, CRL, OCSP, time-stamping), on SQLite by
-//! default and PostgreSQL for replicated deployments.
-//!
-//! Nothing is implemented yet: see the project's issue "idp-server: an OpenID Connect
-//! provider that portals delegate login to".
+//! It never reads the clock except through [`clock::Clock`], keeps sessions, codes
+//! and keys in its [`store::Store`], and keeps no secret in logs. `app` builds the
+//! whole HTTP service, so tests drive it with or without a socket.
+
+pub mod clock;
+pub mod config;
+pub mod demo;
+mod handlers;
+pub mod oidc;
+mod router;
+pub mod store;
+mod web;
+
+use std::sync::Arc;
+
+pub use router::app;
+
+use config::Config;
+use oidc::{ServerSecret, SigningKeys};
+use store::Store;
+
+/// Everything handlers share.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared state's contents.
+#[derive(Debug)]
+pub struct Inner {
+    /// Settings.
+    pub config: Config,
+    /// The database.
+    pub store: Store,
+    /// Keys derived from the server secret.
+    pub secret: ServerSecret,
+    /// Token signing keys.
+    pub keys: SigningKeys,
+    /// The time.
+    pub clock: clock::Clock,
+    /// The demo portal, under `idp-server demo` only.
+    pub demo_portal: Option<demo::Portal>,
+}
+
+impl AppState {
+    /// Opens the store, loads (or on first start makes) the signing key, and
+    /// assembles the state.
+    pub async fn new(
+        config: Config,
+        secret: ServerSecret,
+        clock: clock::Clock,
+        demo_portal: Option<demo::Portal>,
+    ) -> anyhow::Result<Self> {
+        let store = Store::open(&config.database_url).await?;
+        let passphrase = secret.key_passphrase();
+        let mut stored = store.signing_keys().await?;
+        if stored.is_empty() {
+            let key =
+                SigningKeys::generate(&passphrase, clock.now()).map_err(anyhow::Error::msg)?;
+            store.add_signing_key(&key).await?;
+            stored = store.signing_keys().await?;
+        }
+        let keys = SigningKeys::from_stored(&stored, &passphrase).map_err(anyhow::Error::msg)?;
+        Ok(Self(Arc::new(Inner {
+            config,
+            store,
+            secret,
+            keys,
+            clock,
+            demo_portal,
+        })))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,539 @@
+//! Thin adapters: read the request, call the decision in `oidc`, answer.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use identity_core::AssuranceLevel;
+use identity_core::jose::{self, JwsAlgorithm, JwsHeader, UnverifiedJwt, Validation};
+use serde_json::json;
+
+use crate::AppState;
+use crate::oidc::authorize::{self, Refusal, ValidRequest};
+use crate::oidc::{OAuthError, random_token, token};
+use crate::store::{CodeGrant, CodeTaken};
+use crate::web;
+
+/// An OAuth error as JSON (RFC 6749 §5.2), 401 with a challenge for client
+/// authentication failures.
+fn oauth_error(e: &OAuthError) -> Response {
+    let status = match e.code {
+        "invalid_client" => StatusCode::UNAUTHORIZED,
+        "invalid_token" => StatusCode::UNAUTHORIZED,
+        "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut response = (
+        status,
+        axum::Json(json!({"error": e.code, "error_description": e.description})),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if e.code == "invalid_client" {
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"token\""),
+        );
+    }
+    if e.code == "invalid_token" {
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    response
+}
+
+fn internal(e: impl std::fmt::Display) -> OAuthError {
+    tracing::error!(error = %e, "internal error");
+    OAuthError::new("server_error", "the server could not complete the request")
+}
+
+/// `/.well-known/openid-configuration`.
+pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
+    let iss = &state.config.issuer;
+    let body = json!({
+        "issuer": iss,
+        "authorization_endpoint": format!("{iss}/authorize"),
+        "token_endpoint": format!("{iss}/token"),
+        "userinfo_endpoint": format!("{iss}/userinfo"),
+        "jwks_uri": format!("{iss}/jwks"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid", "profile", "national_id", "business"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "name", "birthdate", "national_id", "businesses"],
+        "acr_values_supported": ["low", "substantial", "high"],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+    });
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+/// `/jwks`.
+pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
+    let body = serde_json::Value::from(state.keys.jwks().clone());
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
+    match url::Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            url.query_pairs_mut().extend_pairs(pairs);
+            Redirect::to(url.as_str()).into_response()
+        }
+        Err(_) => (
+            StatusCode::BAD_REQUEST,
+            Html(web::error("Login failed", "the redirect URI is not a URL")),
+        )
+            .into_response(),
+    }
+}
+
+fn refusal(state: &AppState, r: Refusal) -> Response {
+    match r {
+        Refusal::Show(e) => (
+            StatusCode::BAD_REQUEST,
+            Html(web::error(
+                "This login request cannot be handled",
+                &format!("{}: {}", e.code, e.description),
+            )),
+        )
+            .into_response(),
+        Refusal::Redirect {
+            redirect_uri,
+            state: s,
+            error,
+        } => {
+            let mut pairs = vec![
+                ("error", error.code),
+                ("error_description", error.description.as_str()),
+            ];
+            if let Some(s) = s.as_deref() {
+                pairs.push(("state", s));
+            }
+            pairs.push(("iss", state.config.issuer.as_str()));
+            redirect_with(&redirect_uri, &pairs)
+        }
+    }
+}
+
+async fn validated(
+    state: &AppState,
+    pairs: Vec<(String, String)>,
+) -> Result<(ValidRequest, std::collections::HashMap<String, String>), Response> {
+    let params = authorize::parameters(pairs).map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            Html(web::error("Login failed", &e.description)),
+        )
+            .into_response()
+    })?;
+    let client = match params.get("client_id") {
+        Some(id) => state
+            .store
+            .client(id)
+            .await
+            .map_err(|e| oauth_error(&internal(e)))?,
+        None => None,
+    };
+    let valid = authorize::validate(&params, client.as_ref()).map_err(|r| refusal(state, r))?;
+    Ok((valid, params))
+}
+
+/// `GET /authorize`: check the request, then ask who the person is.
+pub(crate) async fn authorize(
+    State(state): State<AppState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let (valid, params) = match validated(&state, pairs).await {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
+    if !state.config.demo {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Html(web::error(
+                "No way to log in yet",
+                "no authenticator is configured on this server",
+            )),
+        )
+            .into_response();
+    }
+    let people = match state.store.people(50).await {
+        Ok(p) => p,
+        Err(e) => return oauth_error(&internal(e)),
+    };
+    let eligible: Vec<_> = people
+        .into_iter()
+        .filter(|p| {
+            valid.min_acr.is_none_or(|min| {
+                p.assurance
+                    .parse::<AssuranceLevel>()
+                    .is_ok_and(|a| a >= min)
+            })
+        })
+        .collect();
+    let mut hidden: Vec<(String, String)> = params.into_iter().collect();
+    hidden.sort();
+    Html(web::demo_login(&valid.client.name, &eligible, &hidden)).into_response()
+}
+
+/// `POST /authorize/login`: the demo authenticator's answer; issues the code.
+pub(crate) async fn demo_login(
+    State(state): State<AppState>,
+    Form(mut pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if !state.config.demo {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let chosen = pairs
+        .iter()
+        .position(|(k, _)| k == "personal_number")
+        .map(|i| pairs.remove(i).1);
+    let (valid, _) = match validated(&state, pairs).await {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
+    let redirect_error = |code: &'static str, why: &str| {
+        refusal(
+            &state,
+            Refusal::Redirect {
+                redirect_uri: valid.redirect_uri.clone(),
+                state: valid.state.clone(),
+                error: OAuthError::new(code, why),
+            },
+        )
+    };
+    let person = match chosen {
+        Some(n) => match state.store.person(&n).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return redirect_error("access_denied", "unknown person"),
+            Err(e) => return oauth_error(&internal(e)),
+        },
+        None => return redirect_error("access_denied", "nobody was chosen"),
+    };
+    let level = person
+        .assurance
+        .parse::<AssuranceLevel>()
+        .unwrap_or(AssuranceLevel::Low);
+    if valid.min_acr.is_some_and(|min| level < min) {
+        return redirect_error(
+            "access_denied",
+            "the login does not reach the assurance level asked for",
+        );
+    }
+    let now = state.clock.now();
+    let code = match random_token() {
+        Ok(c) => c,
+        Err(e) => return oauth_error(&e),
+    };
+    let grant = CodeGrant {
+        client_id: valid.client.id.clone(),
+        redirect_uri: valid.redirect_uri.clone(),
+        personal_number: person.personal_number.clone(),
+        scope: valid.scope.clone(),
+        nonce: valid.nonce.clone(),
+        code_challenge: valid.code_challenge.clone(),
+        acr: level.to_string(),
+        auth_time: now,
+        expires_at: now + state.config.code_lifetime,
+    };
+    if let Err(e) = state
+        .store
+        .put_code(&state.secret.hash_code(&code), &grant)
+        .await
+    {
+        return oauth_error(&internal(e));
+    }
+    tracing::info!(client_id = %valid.client.id, "authorization code issued");
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(s) = valid.state.as_deref() {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", state.config.issuer.as_str()));
+    redirect_with(&valid.redirect_uri, &pairs)
+}
+
+/// The client's credentials from HTTP Basic (RFC 6749 §2.3.1: each part
+/// form-urlencoded) or from the body, never both.
+fn client_credentials(
+    headers: &HeaderMap,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<(String, String), OAuthError> {
+    let invalid = |why: &str| OAuthError::new("invalid_client", why);
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Basic "))
+        .map(|b64| {
+            let decoded = base64ct::Base64::decode_vec(b64.trim())
+                .map_err(|_| invalid("malformed Basic credentials"))?;
+            let text =
+                String::from_utf8(decoded).map_err(|_| invalid("malformed Basic credentials"))?;
+            let (id, secret) = text
+                .split_once(':')
+                .ok_or_else(|| invalid("malformed Basic credentials"))?;
+            let unescape = |s: &str| {
+                url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            Ok::<_, OAuthError>((
+                unescape(id).unwrap_or_default(),
+                unescape(secret).unwrap_or_default(),
+            ))
+        })
+        .transpose()?;
+    let posted = form.get("client_secret").map(|s| {
+        (
+            form.get("client_id").cloned().unwrap_or_default(),
+            s.clone(),
+        )
+    });
+    match (basic, posted) {
+        (Some(_), Some(_)) => Err(OAuthError::new(
+            "invalid_request",
+            "use one client authentication method, not two",
+        )),
+        (Some(b), None) => Ok(b),
+        (None, Some(p)) => Ok(p),
+        (None, None) => Err(invalid("client authentication is required")),
+    }
+}
+
+/// `POST /token`.
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    match token_inner(&state, &headers, pairs).await {
+        Ok(body) => (
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::PRAGMA, "no-cache"),
+            ],
+            axum::Json(body),
+        )
+            .into_response(),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+use base64ct::Encoding as _;
+
+async fn token_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: Vec<(String, String)>,
+) -> Result<serde_json::Value, OAuthError> {
+    let form = authorize::parameters(pairs)?;
+    let (client_id, secret) = client_credentials(headers, &form)?;
+    let client = state.store.client(&client_id).await.map_err(internal)?;
+    let client = match client {
+        Some(c)
+            if c.secret_hash
+                .as_deref()
+                .is_some_and(|h| state.secret.client_secret_matches(&secret, h)) =>
+        {
+            c
+        }
+        _ => {
+            return Err(OAuthError::new(
+                "invalid_client",
+                "unknown client or wrong secret",
+            ));
+        }
+    };
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {}
+        Some(other) => {
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                format!("grant_type {other} is not supported"),
+            ));
+        }
+        None => return Err(OAuthError::new("invalid_request", "grant_type is missing")),
+    }
+    let code = form
+        .get("code")
+        .ok_or_else(|| OAuthError::new("invalid_request", "code is missing"))?;
+    let now = state.clock.now();
+    let grant = match state
+        .store
+        .take_code(&state.secret.hash_code(code), now)
+        .await
+        .map_err(internal)?
+    {
+        CodeTaken::Fresh(grant) => grant,
+        CodeTaken::Replayed => {
+            tracing::warn!(client_id = %client.id, "authorization code replayed");
+            return Err(OAuthError::new(
+                "invalid_grant",
+                "the code was already used",
+            ));
+        }
+        CodeTaken::Unknown => return Err(OAuthError::new("invalid_grant", "unknown code")),
+    };
+    token::check_code(
+        &grant,
+        &client.id,
+        form.get("redirect_uri").map(String::as_str),
+        form.get("code_verifier").map(String::as_str),
+        now,
+    )?;
+    let person = state
+        .store
+        .person(&grant.personal_number)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| OAuthError::new("invalid_grant", "the person is no longer registered"))?;
+    let businesses = state
+        .store
+        .represented_by(&person.personal_number)
+        .await
+        .map_err(internal)?;
+    let sub = state
+        .secret
+        .pairwise_subject(&client.sector, &person.personal_number);
+    let subject = token::Subject {
+        sub: &sub,
+        person: &person,
+        businesses: &businesses,
+        grant: &grant,
+    };
+    let cfg = &state.config;
+    let (key, kid) = state.keys.active();
+    let id_claims = token::id_token(
+        &cfg.issuer,
+        &client.id,
+        &subject,
+        now,
+        cfg.id_token_lifetime,
+    );
+    let id_token = jose::sign_jwt(
+        &JwsHeader::new(JwsAlgorithm::Es256)
+            .with_kid(Some(kid.to_owned()))
+            .with_typ("JWT"),
+        &id_claims,
+        key,
+    )
+    .map_err(internal)?;
+    let jti = random_token()?;
+    let mut at_claims = token::access_token(
+        &cfg.issuer,
+        &client.id,
+        &subject,
+        &jti,
+        now,
+        cfg.access_token_lifetime,
+    );
+    at_claims["ref"] = state.secret.seal_reference(&person.personal_number)?.into();
+    let access_token = jose::sign_jwt(
+        &JwsHeader::new(JwsAlgorithm::Es256)
+            .with_kid(Some(kid.to_owned()))
+            .with_typ("at+jwt"),
+        &at_claims,
+        key,
+    )
+    .map_err(internal)?;
+    tracing::info!(client_id = %client.id, "tokens issued");
+    Ok(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": cfg.access_token_lifetime,
+        "id_token": id_token,
+        "scope": grant.scope,
+    }))
+}
+
+/// `GET|POST /userinfo`.
+pub(crate) async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match userinfo_inner(&state, &headers).await {
+        Ok(body) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response(),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+async fn userinfo_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<serde_json::Value, OAuthError> {
+    let invalid = |why: &str| OAuthError::new("invalid_token", why);
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(|| invalid("a Bearer access token is required"))?;
+    let cfg = &state.config;
+    let rules = Validation::new(state.clock.now(), &[JwsAlgorithm::Es256])
+        .issuer(cfg.issuer.clone())
+        .audience(format!("{}/userinfo", cfg.issuer))
+        .typ("at+jwt")
+        .leeway(0);
+    let claims = UnverifiedJwt::decode(bearer.trim())
+        .map_err(|_| invalid("malformed access token"))?
+        .verify_with_set(state.keys.jwks(), &rules)
+        .map_err(|_| invalid("the access token is not valid"))?;
+    let personal_number = claims
+        .get("ref")
+        .and_then(|r| r.as_str())
+        .and_then(|r| state.secret.open_reference(r))
+        .ok_or_else(|| invalid("the access token is not valid"))?;
+    let person = state
+        .store
+        .person(&personal_number)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| invalid("the person is no longer registered"))?;
+    let businesses = state
+        .store
+        .represented_by(&personal_number)
+        .await
+        .map_err(internal)?;
+    let grant = CodeGrant {
+        client_id: claims
+            .get("client_id")
+            .and_then(|c| c.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        redirect_uri: String::new(),
+        personal_number: personal_number.clone(),
+        scope: claims
+            .get("scope")
+            .and_then(|c| c.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        nonce: None,
+        code_challenge: String::new(),
+        acr: String::new(),
+        auth_time: 0,
+        expires_at: 0,
+    };
+    let sub = claims.subject().unwrap_or_default().to_owned();
+    let subject = token::Subject {
+        sub: &sub,
+        person: &person,
+        businesses: &businesses,
+        grant: &grant,
+    };
+    let mut body = serde_json::Map::new();
+    body.insert("sub".into(), sub.clone().into());
+    token::scoped_claims(&subject, &mut body);
+    Ok(serde_json::Value::Object(body))
+}

@@ -1,0 +1,159 @@
+//! `idp-server`: arguments, configuration, logging, serve, clean shutdown.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use idp_server::clock::Clock;
+use idp_server::config::Config;
+use idp_server::oidc::ServerSecret;
+use idp_server::{AppState, app, demo};
+
+/// The OpenID Connect provider of the national identity infrastructure.
+#[derive(Debug, Parser)]
+#[command(name = "idp-server", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve with a configuration file (and IDP_* environment overrides). The server
+    /// secret comes from IDP_SECRET_KEY (at least 32 bytes, base64).
+    Serve {
+        /// The TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// A complete local demo: a data directory with a SQLite database, signing keys,
+    /// fictional residents and a demo portal, served on 127.0.0.1.
+    Demo {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The data directory (made if missing).
+        #[arg(long, default_value = "idp-demo")]
+        data: PathBuf,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        /// The TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("IDP_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve { config } => {
+            let config = Config::load(config.as_deref(), std::env::vars())?;
+            if config.demo {
+                bail!("the demo authenticator cannot be enabled under `serve`");
+            }
+            let secret = secret_from_env()?;
+            let state = AppState::new(config, secret, Clock::System, None).await?;
+            serve(state).await
+        }
+        Command::Demo { listen, data } => demo_command(listen, &data).await,
+        Command::Migrate { config } => {
+            let config = Config::load(config.as_deref(), std::env::vars())?;
+            idp_server::store::Store::open(&config.database_url).await?;
+            println!("migrated {}", config.database_url);
+            Ok(())
+        }
+    }
+}
+
+fn secret_from_env() -> Result<ServerSecret> {
+    use base64ct::Encoding as _;
+    let text = zeroize::Zeroizing::new(
+        std::env::var("IDP_SECRET_KEY")
+            .context("IDP_SECRET_KEY is not set: give 32 random bytes, base64")?,
+    );
+    let bytes = zeroize::Zeroizing::new(
+        base64ct::Base64::decode_vec(text.trim()).context("IDP_SECRET_KEY is not base64")?,
+    );
+    ServerSecret::new(&bytes).map_err(anyhow::Error::msg)
+}
+
+async fn demo_command(listen: std::net::SocketAddr, data: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    let secret_path = data.join("secret.key");
+    let secret = if secret_path.exists() {
+        zeroize::Zeroizing::new(
+            std::fs::read(&secret_path)
+                .with_context(|| format!("reading {}", secret_path.display()))?,
+        )
+    } else {
+        let mut bytes = zeroize::Zeroizing::new(vec![0u8; 32]);
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+            .map_err(|_| anyhow::anyhow!("no randomness"))?;
+        write_private(&secret_path, &bytes)?;
+        bytes
+    };
+    let secret = ServerSecret::new(&secret).map_err(anyhow::Error::msg)?;
+    let config = Config {
+        listen,
+        issuer: format!("http://{listen}"),
+        database_url: format!("sqlite://{}", data.join("idp.sqlite3").display()),
+        demo: true,
+        ..Config::default()
+    };
+    let store = idp_server::store::Store::open(&config.database_url).await?;
+    let client_secret = demo::seed(&store, &secret, &config.issuer, Clock::System.now()).await?;
+    drop(store);
+    let issuer = config.issuer.clone();
+    let state = AppState::new(
+        config,
+        secret,
+        Clock::System,
+        Some(demo::Portal::new(client_secret)),
+    )
+    .await?;
+    println!("idp-server demo: data in {}", data.display());
+    println!(
+        "  open {issuer}/demo/portal to log in as a portal's user would (pick a fictional resident)"
+    );
+    println!("  discovery: {issuer}/.well-known/openid-configuration");
+    println!("  stop with Ctrl-C");
+    serve(state).await
+}
+
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.sync_all()
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+async fn serve(state: AppState) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(state.config.listen)
+        .await
+        .with_context(|| format!("listening on {}", state.config.listen))?;
+    tracing::info!(issuer = %state.config.issuer, "serving");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+}

@@ -1,0 +1,281 @@
+//! OpenID Connect decisions, free of HTTP and storage: request validation, PKCE,
+//! pairwise subjects, token contents. Handlers do the I/O around these.
+
+pub mod authorize;
+pub mod token;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use identity_core::jose::{Jwk, JwkSet};
+use identity_core::keys::{Passphrase, SignatureAlgorithm, SigningKey, SystemRandom};
+use ring::hmac;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+/// An OAuth 2.0 error: the code of RFC 6749 and a description for developers
+/// (never a secret, never a stack of internal detail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, ….
+    pub code: &'static str,
+    /// What was wrong.
+    pub description: String,
+}
+
+impl OAuthError {
+    pub(crate) fn new(code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+        }
+    }
+}
+
+/// The server's secret, from which the keys that hash client secrets and codes,
+/// make pairwise subjects and encrypt signing keys are derived.
+pub struct ServerSecret {
+    client_secrets: hmac::Key,
+    codes: hmac::Key,
+    pairwise: hmac::Key,
+    references: ring::aead::LessSafeKey,
+    key_encryption: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecret([secret elided])")
+    }
+}
+
+fn derive(secret: &[u8], label: &str) -> Vec<u8> {
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), label.as_bytes())
+        .as_ref()
+        .to_vec()
+}
+
+impl ServerSecret {
+    /// From at least 32 bytes of high-entropy secret.
+    pub fn new(secret: &[u8]) -> Result<Self, String> {
+        if secret.len() < 32 {
+            return Err(format!(
+                "the server secret must be at least 32 bytes, not {}",
+                secret.len()
+            ));
+        }
+        let key = |label| hmac::Key::new(hmac::HMAC_SHA256, &derive(secret, label));
+        let reference_key = Zeroizing::new(derive(secret, "token references"));
+        let references = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &reference_key)
+            .map(ring::aead::LessSafeKey::new)
+            .map_err(|_| "could not make the token reference key".to_owned())?;
+        Ok(Self {
+            references,
+            client_secrets: key("client secrets"),
+            codes: key("authorization codes"),
+            pairwise: key("pairwise subjects"),
+            key_encryption: Zeroizing::new(Base64UrlUnpadded::encode_string(&derive(
+                secret,
+                "signing key encryption",
+            ))),
+        })
+    }
+
+    /// The keyed hash a client secret is stored as (client secrets are high-entropy,
+    /// so a fast keyed hash, not a password hash, is right).
+    pub fn hash_client_secret(&self, secret: &str) -> Vec<u8> {
+        hmac::sign(&self.client_secrets, secret.as_bytes())
+            .as_ref()
+            .to_vec()
+    }
+
+    /// Whether `secret` is the one `stored` was made from, in constant time.
+    pub fn client_secret_matches(&self, secret: &str, stored: &[u8]) -> bool {
+        self.hash_client_secret(secret).ct_eq(stored).into()
+    }
+
+    /// The hash an authorization code is stored under.
+    pub fn hash_code(&self, code: &str) -> Vec<u8> {
+        hmac::sign(&self.codes, code.as_bytes()).as_ref().to_vec()
+    }
+
+    /// The pairwise subject of a person for a sector: unlinkable across sectors.
+    pub fn pairwise_subject(&self, sector: &str, personal_number: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.pairwise);
+        ctx.update(sector.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(personal_number.as_bytes());
+        Base64UrlUnpadded::encode_string(ctx.sign().as_ref())
+    }
+
+    /// An opaque, encrypted reference to a person, carried in access tokens so that
+    /// userinfo can find them without the token revealing their number.
+    pub fn seal_reference(&self, personal_number: &str) -> Result<String, OAuthError> {
+        let mut nonce = [0u8; 12];
+        ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut nonce)
+            .map_err(|_| OAuthError::new("server_error", "no randomness"))?;
+        let mut data = personal_number.as_bytes().to_vec();
+        self.references
+            .seal_in_place_append_tag(
+                ring::aead::Nonce::assume_unique_for_key(nonce),
+                ring::aead::Aad::empty(),
+                &mut data,
+            )
+            .map_err(|_| OAuthError::new("server_error", "could not seal"))?;
+        Ok(Base64UrlUnpadded::encode_string(
+            &[&nonce[..], &data].concat(),
+        ))
+    }
+
+    /// The person a reference names, if it is one of ours.
+    pub fn open_reference(&self, reference: &str) -> Option<String> {
+        let bytes = Base64UrlUnpadded::decode_vec(reference).ok()?;
+        if bytes.len() < 12 + 16 {
+            return None;
+        }
+        let (nonce, sealed) = bytes.split_at(12);
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut sealed = sealed.to_vec();
+        let plain = self
+            .references
+            .open_in_place(nonce, ring::aead::Aad::empty(), &mut sealed)
+            .ok()?;
+        String::from_utf8(plain.to_vec()).ok()
+    }
+
+    /// The passphrase signing keys are encrypted under at rest.
+    pub fn key_passphrase(&self) -> Passphrase {
+        Passphrase::new(self.key_encryption.to_string())
+    }
+}
+
+/// A random token of 32 bytes, base64url (codes, secrets, state).
+pub fn random_token() -> Result<String, OAuthError> {
+    let mut bytes = [0u8; 32];
+    ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut bytes)
+        .map_err(|_| OAuthError::new("server_error", "no randomness"))?;
+    Ok(Base64UrlUnpadded::encode_string(&bytes))
+}
+
+/// PKCE S256 (RFC 7636 §4.6): whether `verifier` hashes to `challenge`.
+pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    let valid_verifier = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    let computed = Base64UrlUnpadded::encode_string(
+        ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref(),
+    );
+    valid_verifier && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
+}
+
+/// The keys that sign tokens: the newest signs, all are published.
+pub struct SigningKeys {
+    active: SigningKey,
+    active_kid: String,
+    published: JwkSet,
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeys")
+            .field("active_kid", &self.active_kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKeys {
+    /// From the stored keys (newest first), decrypted with `passphrase`.
+    pub fn from_stored(
+        stored: &[crate::store::StoredKey],
+        passphrase: &Passphrase,
+    ) -> Result<Self, String> {
+        let mut keys = Vec::new();
+        for k in stored {
+            let der = &k.pkcs8_encrypted;
+            let key = SigningKey::from_encrypted_pkcs8_der(der, passphrase).map_err(|e| {
+                format!(
+                    "signing key {}: {e} (is IDP_SECRET_KEY the one it was made with?)",
+                    k.kid
+                )
+            })?;
+            keys.push((k.kid.clone(), key));
+        }
+        let mut iter = keys.into_iter();
+        let (active_kid, active) = iter.next().ok_or("no signing key")?;
+        let mut published = JwkSet::default();
+        published.keys.push(jwk(&active, &active_kid));
+        for (kid, key) in iter {
+            published.keys.push(jwk(&key, &kid));
+        }
+        Ok(Self {
+            active,
+            active_kid,
+            published,
+        })
+    }
+
+    /// Makes a new ES256 key, encrypted for storage.
+    pub fn generate(passphrase: &Passphrase, now: i64) -> Result<crate::store::StoredKey, String> {
+        let rng = SystemRandom::new();
+        let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &rng)
+            .map_err(|e| e.to_string())?;
+        let kid = Jwk::new(key.verifying_key().clone()).thumbprint();
+        let pkcs8_encrypted = key
+            .to_encrypted_pkcs8_der(passphrase, &rng)
+            .map_err(|e| e.to_string())?;
+        Ok(crate::store::StoredKey {
+            kid,
+            alg: "ES256".into(),
+            pkcs8_encrypted,
+            created_at: now,
+        })
+    }
+
+    /// The signing key and its kid.
+    pub fn active(&self) -> (&SigningKey, &str) {
+        (&self.active, &self.active_kid)
+    }
+
+    /// The JWK Set to publish.
+    pub fn jwks(&self) -> &JwkSet {
+        &self.published
+    }
+}
+
+fn jwk(key: &SigningKey, kid: &str) -> Jwk {
+    let mut jwk = Jwk::new(key.verifying_key().clone());
+    jwk.kid = Some(kid.to_owned());
+    jwk
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_rfc7636_appendix_b() {
+        // RFC 7636 appendix B.
+        assert!(pkce_matches(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!pkce_matches(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!pkce_matches(
+            "short",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+    }
+
+    #[test]
+    fn pairwise_subjects_differ_by_sector_and_are_stable() {
+        let s = ServerSecret::new(&[7; 32]).unwrap();
+        let a = s.pairwise_subject("tax.gov.vn", "001090012345");
+        assert_eq!(a, s.pairwise_subject("tax.gov.vn", "001090012345"));
+        assert_ne!(a, s.pairwise_subject("bank.example", "001090012345"));
+        assert!(ServerSecret::new(&[1; 16]).is_err());
+        let hash = s.hash_client_secret("s3cret");
+        assert!(s.client_secret_matches("s3cret", &hash));
+        assert!(!s.client_secret_matches("s3cres", &hash));
+    }
+}

@@ -1,0 +1,189 @@
+//! The token endpoint's decisions for the authorization code grant, and what tokens
+//! say.
+
+use serde_json::{Value, json};
+
+use super::{OAuthError, pkce_matches};
+use crate::store::{CodeGrant, Person, Represented};
+
+/// Checks a redeemed code against the token request (RFC 6749 §4.1.3, RFC 7636).
+pub fn check_code(
+    grant: &CodeGrant,
+    client_id: &str,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+    now: i64,
+) -> Result<(), OAuthError> {
+    let invalid = |why: &str| OAuthError::new("invalid_grant", why);
+    if grant.client_id != client_id {
+        return Err(invalid("the code was issued to another client"));
+    }
+    if now >= grant.expires_at {
+        return Err(invalid("the code has expired"));
+    }
+    if redirect_uri != Some(grant.redirect_uri.as_str()) {
+        return Err(invalid(
+            "redirect_uri differs from the authorization request's",
+        ));
+    }
+    let Some(verifier) = verifier else {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "code_verifier is missing",
+        ));
+    };
+    if !pkce_matches(verifier, &grant.code_challenge) {
+        return Err(invalid("code_verifier does not match the code_challenge"));
+    }
+    Ok(())
+}
+
+/// What tokens need to know of the login.
+#[derive(Debug, Clone)]
+pub struct Subject<'a> {
+    /// The pairwise subject.
+    pub sub: &'a str,
+    /// The person.
+    pub person: &'a Person,
+    /// The businesses the person represents.
+    pub businesses: &'a [Represented],
+    /// The grant.
+    pub grant: &'a CodeGrant,
+}
+
+/// The claims a scope releases (OpenID Connect Core §5.4, and ours).
+pub fn scoped_claims(subject: &Subject<'_>, claims: &mut serde_json::Map<String, Value>) {
+    let scopes: Vec<&str> = subject.grant.scope.split(' ').collect();
+    if scopes.contains(&"profile") {
+        claims.insert("name".into(), subject.person.full_name.clone().into());
+        if let Some(b) = &subject.person.birth_date {
+            claims.insert("birthdate".into(), b.clone().into());
+        }
+    }
+    if scopes.contains(&"national_id") {
+        claims.insert(
+            "national_id".into(),
+            subject.person.personal_number.clone().into(),
+        );
+    }
+    if scopes.contains(&"business") {
+        let list: Vec<Value> = subject
+            .businesses
+            .iter()
+            .map(|b| json!({"enterprise_code": b.enterprise_code, "name": b.registered_name}))
+            .collect();
+        claims.insert("businesses".into(), list.into());
+    }
+}
+
+/// The ID token's claims.
+pub fn id_token(
+    issuer: &str,
+    client_id: &str,
+    subject: &Subject<'_>,
+    now: i64,
+    lifetime: i64,
+) -> Value {
+    let mut claims = serde_json::Map::new();
+    claims.insert("iss".into(), issuer.into());
+    claims.insert("sub".into(), subject.sub.into());
+    claims.insert("aud".into(), client_id.into());
+    claims.insert("iat".into(), now.into());
+    claims.insert("exp".into(), (now + lifetime).into());
+    claims.insert("auth_time".into(), subject.grant.auth_time.into());
+    claims.insert("acr".into(), subject.grant.acr.clone().into());
+    if let Some(nonce) = &subject.grant.nonce {
+        claims.insert("nonce".into(), nonce.clone().into());
+    }
+    scoped_claims(subject, &mut claims);
+    Value::Object(claims)
+}
+
+/// A JWT access token's claims (RFC 9068), for the userinfo endpoint as audience.
+pub fn access_token(
+    issuer: &str,
+    client_id: &str,
+    subject: &Subject<'_>,
+    jti: &str,
+    now: i64,
+    lifetime: i64,
+) -> Value {
+    json!({
+        "iss": issuer,
+        "sub": subject.sub,
+        "aud": format!("{issuer}/userinfo"),
+        "client_id": client_id,
+        "scope": subject.grant.scope,
+        "iat": now,
+        "exp": now + lifetime,
+        "auth_time": subject.grant.auth_time,
+        "acr": subject.grant.acr,
+        "jti": jti,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant() -> CodeGrant {
+        CodeGrant {
+            client_id: "portal".into(),
+            redirect_uri: "https://portal.example/cb".into(),
+            personal_number: "001090012345".into(),
+            scope: "openid profile".into(),
+            nonce: Some("n".into()),
+            code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+            acr: "substantial".into(),
+            auth_time: 100,
+            expires_at: 160,
+        }
+    }
+
+    #[test]
+    fn code_rules() {
+        let v = Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        let uri = Some("https://portal.example/cb");
+        assert!(check_code(&grant(), "portal", uri, v, 120).is_ok());
+        assert_eq!(
+            check_code(&grant(), "portal", uri, v, 160)
+                .unwrap_err()
+                .code,
+            "invalid_grant"
+        );
+        assert_eq!(
+            check_code(&grant(), "other", uri, v, 120).unwrap_err().code,
+            "invalid_grant"
+        );
+        assert_eq!(
+            check_code(
+                &grant(),
+                "portal",
+                Some("https://portal.example/cb2"),
+                v,
+                120
+            )
+            .unwrap_err()
+            .code,
+            "invalid_grant"
+        );
+        assert_eq!(
+            check_code(&grant(), "portal", None, v, 120)
+                .unwrap_err()
+                .code,
+            "invalid_grant"
+        );
+        assert_eq!(
+            check_code(&grant(), "portal", uri, None, 120)
+                .unwrap_err()
+                .code,
+            "invalid_request"
+        );
+        assert_eq!(
+            check_code(&grant(), "portal", uri, Some("x".repeat(43).as_str()), 120)
+                .unwrap_err()
+                .code,
+            "invalid_grant"
+        );
+    }
+}

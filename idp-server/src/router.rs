@@ -1,0 +1,41 @@
+//! Every route and layer, in one place.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::{AppState, demo, handlers};
+
+/// Largest request body accepted (forms and JSON are small).
+const BODY_LIMIT: usize = 64 * 1024;
+/// Longest a request may take, slow clients included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The whole HTTP service.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(handlers::discovery),
+        )
+        .route("/jwks", get(handlers::jwks))
+        .route("/authorize", get(handlers::authorize))
+        .route("/authorize/login", post(handlers::demo_login))
+        .route("/token", post(handlers::token))
+        .route(
+            "/userinfo",
+            get(handlers::userinfo).post(handlers::userinfo),
+        )
+        .route("/demo/portal", get(demo::home))
+        .route("/demo/portal/login", get(demo::login))
+        .route("/demo/portal/callback", get(demo::callback))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,103 @@
+//! Storage: one `Store` in front of the database. SQLite is the embedded default;
+//! PostgreSQL, for several replicas, is the next backend to add here.
+
+mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+pub use sqlite::{CodeTaken, SqliteStore};
+
+/// A storage failure, with what was being done.
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}: {source}")]
+pub struct StoreError {
+    doing: &'static str,
+    #[source]
+    source: sqlx::Error,
+}
+
+impl StoreError {
+    pub(crate) fn new(doing: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Self { doing, source }
+    }
+}
+
+/// A registered relying party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    /// `client_id`.
+    pub id: String,
+    /// A name people see on the login page.
+    pub name: String,
+    /// A keyed hash of the client secret (never the secret).
+    #[serde(skip)]
+    pub secret_hash: Option<Vec<u8>>,
+    /// Redirect URIs, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// The sector its pairwise subjects are computed for.
+    pub sector: String,
+    /// Scopes it may ask for.
+    pub scopes: Vec<String>,
+}
+
+/// A signing key as stored: encrypted PKCS#8.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    /// The key id (RFC 7638 thumbprint).
+    pub kid: String,
+    /// The JWS algorithm.
+    pub alg: String,
+    /// PKCS#8, encrypted under the server's secret.
+    pub pkcs8_encrypted: Vec<u8>,
+    /// When it was made.
+    pub created_at: i64,
+}
+
+/// A resident in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// The personal identification number.
+    pub personal_number: String,
+    /// The full name.
+    pub full_name: String,
+    /// The birth date, `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// `low`, `substantial` or `high`.
+    pub assurance: String,
+}
+
+/// A business a person represents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Represented {
+    /// The enterprise code.
+    pub enterprise_code: String,
+    /// The registered name.
+    pub registered_name: String,
+}
+
+/// An authorization code's grant, stored under the code's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeGrant {
+    /// Which client it was issued to.
+    pub client_id: String,
+    /// The redirect URI of the request (must be repeated at the token endpoint).
+    pub redirect_uri: String,
+    /// Who logged in.
+    pub personal_number: String,
+    /// The scopes granted.
+    pub scope: String,
+    /// The client's nonce, for the ID token.
+    pub nonce: Option<String>,
+    /// The PKCE S256 challenge.
+    pub code_challenge: String,
+    /// The assurance level of the login.
+    pub acr: String,
+    /// When the person authenticated.
+    pub auth_time: i64,
+    /// When the code expires.
+    pub expires_at: i64,
+}
+
+/// The store the server runs on. A PostgreSQL backend will make this an enum over
+/// both, with the same methods.
+pub type Store = SqliteStore;

@@ -1,0 +1,378 @@
+//! The provider driven over real HTTP: the code flow with the `openidconnect` crate as
+//! the relying party, and raw-HTTP requests for every rule it must refuse.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
+use std::collections::HashMap;
+
+use idp_server::clock::Clock;
+use idp_server::config::Config;
+use idp_server::oidc::ServerSecret;
+use idp_server::{AppState, app, demo};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+};
+use openidconnect::reqwest;
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+};
+
+struct Server {
+    issuer: String,
+    client_secret: String,
+    state: AppState,
+}
+
+/// A provider on a free loopback port, in-memory SQLite, the demo registry.
+async fn start(clock: Clock) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let issuer = format!("http://{addr}");
+    let config = Config {
+        issuer: issuer.clone(),
+        listen: addr,
+        database_url: "sqlite::memory:".into(),
+        demo: true,
+        ..Config::default()
+    };
+    let secret = ServerSecret::new(&[42; 32]).unwrap();
+    let state = AppState::new(config, secret, clock, None).await.unwrap();
+    let client_secret = demo::seed(&state.store, &state.secret, &issuer, state.clock.now())
+        .await
+        .unwrap();
+    let router = app(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Server {
+        issuer,
+        client_secret: client_secret.to_string(),
+        state,
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::ClientBuilder::new()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn query_of(location: &str) -> HashMap<String, String> {
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// What a person's browser does at the demo authenticator: posts the request's
+/// parameters with the resident chosen. Returns the redirect's Location.
+async fn log_in(server: &Server, authorize_url: &str, who: &str) -> String {
+    let http = http();
+    let page = http.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let mut form: Vec<(String, String)> = url::Url::parse(authorize_url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    form.push(("personal_number".into(), who.into()));
+    let response = http
+        .post(format!("{}/authorize/login", server.issuer))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{:?}", response.text().await);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn code_flow_with_a_real_relying_party() {
+    let server = start(Clock::System).await;
+    let http = http();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(server.issuer.clone()).unwrap(), &http)
+            .await
+            .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(demo::CLIENT_ID.into()),
+        Some(ClientSecret::new(server.client_secret.clone())),
+    )
+    .set_redirect_uri(RedirectUrl::new(format!("{}/demo/portal/callback", server.issuer)).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("national_id".into()))
+        .add_scope(Scope::new("business".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let location = log_in(&server, url.as_str(), "001090012345").await;
+    let q = query_of(&location);
+    assert_eq!(q.get("state"), Some(csrf.secret()));
+    assert_eq!(q.get("iss"), Some(&server.issuer));
+    let code = q["code"].clone();
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    // The client library checks the ID token's signature (from the JWKS), iss, aud,
+    // exp and nonce itself.
+    let verifier = client
+        .id_token_verifier()
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&verifier, &nonce)
+        .unwrap();
+    let sub = claims.subject().as_str().to_owned();
+    assert_ne!(
+        sub, "001090012345",
+        "subjects are pairwise, never the number itself"
+    );
+    assert_eq!(
+        sub,
+        server
+            .state
+            .secret
+            .pairwise_subject("demo-portal", "001090012345")
+    );
+    assert_eq!(claims.auth_context_ref().map(|a| a.as_str()), Some("high"));
+
+    // Userinfo with the access token: the scopes' claims.
+    let info: serde_json::Value = serde_json::from_slice(
+        &http
+            .get(format!("{}/userinfo", server.issuer))
+            .bearer_auth(tokens.access_token().secret())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(info["sub"], sub);
+    assert_eq!(info["name"], "Nguyễn Văn An");
+    assert_eq!(info["national_id"], "001090012345");
+    assert_eq!(info["businesses"][0]["enterprise_code"], "0314409058");
+
+    // The code is single-use.
+    let again = http
+        .post(format!("{}/token", server.issuer))
+        .basic_auth(demo::CLIENT_ID, Some(&server.client_secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            (
+                "redirect_uri",
+                &format!("{}/demo/portal/callback", server.issuer),
+            ),
+            ("code_verifier", "x".repeat(43).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&again.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+/// An authorization URL for the demo client, with `changes` applied (an empty value
+/// removes the parameter).
+fn authorize_url(server: &Server, changes: &[(&str, &str)]) -> String {
+    let mut params: Vec<(String, String)> = [
+        ("client_id", demo::CLIENT_ID.to_owned()),
+        (
+            "redirect_uri",
+            format!("{}/demo/portal/callback", server.issuer),
+        ),
+        ("response_type", "code".to_owned()),
+        ("scope", "openid profile".to_owned()),
+        ("state", "st".to_owned()),
+        ("nonce", "nn".to_owned()),
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned(),
+        ),
+        ("code_challenge_method", "S256".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in changes {
+        params.retain(|(pk, _)| pk != k);
+        if !v.is_empty() {
+            params.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
+    let mut url = url::Url::parse(&format!("{}/authorize", server.issuer)).unwrap();
+    url.query_pairs_mut().extend_pairs(params);
+    url.to_string()
+}
+
+async fn token_request(
+    server: &Server,
+    code: &str,
+    verifier: &str,
+    secret: &str,
+) -> (u16, serde_json::Value) {
+    let response = http()
+        .post(format!("{}/token", server.issuer))
+        .basic_auth(demo::CLIENT_ID, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            (
+                "redirect_uri",
+                &format!("{}/demo/portal/callback", server.issuer),
+            ),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or_default(),
+    )
+}
+
+/// RFC 7636 appendix B's verifier for the challenge in `authorize_url`.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+#[tokio::test]
+async fn every_rule_is_enforced() {
+    let server = start(Clock::fixed(1_800_000_000)).await;
+    let http = http();
+    // A redirect URI that is not registered exactly: an error page, no redirect.
+    for bad in [
+        format!("{}/demo/portal/callback/", server.issuer),
+        "https://evil.example/cb".to_owned(),
+    ] {
+        let r = http
+            .get(authorize_url(&server, &[("redirect_uri", &bad)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        assert!(r.headers().get("location").is_none());
+    }
+    let r = http
+        .get(authorize_url(&server, &[("client_id", "nobody")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // Errors the client may hear are sent back to its redirect URI, with state.
+    for (change, error) in [
+        (("code_challenge", ""), "invalid_request"),
+        (("code_challenge_method", "plain"), "invalid_request"),
+        (("response_type", "token"), "unsupported_response_type"),
+        (("scope", "profile"), "invalid_scope"),
+        (("prompt", "none"), "login_required"),
+    ] {
+        let r = http
+            .get(authorize_url(&server, &[change]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{change:?}");
+        let q = query_of(r.headers()["location"].to_str().unwrap());
+        assert_eq!(
+            q.get("error").map(String::as_str),
+            Some(error),
+            "{change:?}"
+        );
+        assert_eq!(q.get("state").map(String::as_str), Some("st"));
+    }
+    // Repeated parameters are refused.
+    let repeated = format!("{}&scope=openid", authorize_url(&server, &[]));
+    assert_eq!(http.get(repeated).send().await.unwrap().status(), 400);
+
+    // A good code: wrong secret, wrong verifier, then expiry.
+    let code =
+        query_of(&log_in(&server, &authorize_url(&server, &[]), "079185004321").await)["code"]
+            .clone();
+    let (status, body) = token_request(&server, &code, VERIFIER, "wrong secret").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let (status, body) =
+        token_request(&server, &code, &"a".repeat(43), &server.client_secret).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // That attempt used the code up: the right verifier now fails too.
+    let (status, _) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
+    assert_eq!(status, 400);
+
+    let code =
+        query_of(&log_in(&server, &authorize_url(&server, &[]), "079185004321").await)["code"]
+            .clone();
+    server.state.clock.advance(61);
+    let (status, body) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+
+    let code =
+        query_of(&log_in(&server, &authorize_url(&server, &[]), "079185004321").await)["code"]
+            .clone();
+    let (status, body) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    // An access token with alg none, or signed by another key, is refused by userinfo.
+    let access = body["access_token"].as_str().unwrap();
+    let (_, rest) = access.split_once('.').unwrap();
+    let none = format!("eyJhbGciOiJub25lIn0.{rest}");
+    let r = http
+        .get(format!("{}/userinfo", server.issuer))
+        .bearer_auth(none)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Asking for a higher assurance than the person has: access_denied.
+    let location = log_in(
+        &server,
+        &authorize_url(&server, &[("acr_values", "high")]),
+        "092076000123",
+    )
+    .await;
+    assert_eq!(
+        query_of(&location).get("error").map(String::as_str),
+        Some("access_denied")
+    );
+    // Oversized bodies are refused.
+    let big = "x".repeat(200_000);
+    let r = http
+        .post(format!("{}/token", server.issuer))
+        .body(big)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+}

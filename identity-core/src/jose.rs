@@ -399,6 +399,7 @@ pub struct Validation {
     required: Vec<String>,
     max_age: Option<u64>,
     typ: Option<String>,
+    any_audience: bool,
 }
 
 impl Validation {
@@ -415,6 +416,7 @@ impl Validation {
             required: vec!["exp".into()],
             max_age: None,
             typ: None,
+            any_audience: false,
         }
     }
 
@@ -528,6 +530,9 @@ impl Validation {
             }
         }
         let found = audiences(claims)?;
+        if self.any_audience {
+            return Ok(());
+        }
         match found {
             None if self.audiences.is_empty() => {}
             None => return Err(ClaimsError::Missing { name: "aud".into() }),
@@ -963,6 +968,13 @@ pub mod dangerous {
     /// some other way: a token without expiry is valid forever once leaked.
     pub fn allow_missing_expiry(mut rules: Validation) -> Validation {
         rules.required.retain(|c| c != "exp");
+        rules
+    }
+
+    /// Accepts whatever `aud` the token names: for a token service that issues to
+    /// many audiences and checks each use's audience itself.
+    pub fn accept_any_audience(mut rules: Validation) -> Validation {
+        rules.any_audience = true;
         rules
     }
 }

@@ -23,6 +23,8 @@ pub struct Config {
     pub access_token_lifetime: i64,
     /// Seconds an ID token lives.
     pub id_token_lifetime: i64,
+    /// Seconds a refresh token lives (each use replaces it).
+    pub refresh_token_lifetime: i64,
     /// Whether the demo authenticator (pick a fictional resident) is on: only
     /// `idp-server demo` sets it; `serve` refuses to start with it.
     #[serde(skip)]
@@ -38,6 +40,7 @@ impl Default for Config {
             code_lifetime: 60,
             access_token_lifetime: 300,
             id_token_lifetime: 300,
+            refresh_token_lifetime: 30 * 86_400,
             demo: false,
         }
     }
@@ -77,7 +80,11 @@ impl Config {
                 }
                 "ID_TOKEN_LIFETIME" => {
                     config.id_token_lifetime =
-                        value.parse().with_context(|| bad("a number of seconds"))?
+                        value.parse().with_context(|| bad("a number of seconds"))?;
+                }
+                "REFRESH_TOKEN_LIFETIME" => {
+                    config.refresh_token_lifetime =
+                        value.parse().with_context(|| bad("a number of seconds"))?;
                 }
                 // Secrets read elsewhere (IDP_SECRET_KEY) and log settings are not config.
                 "SECRET_KEY" | "LOG" => {}
@@ -108,6 +115,11 @@ impl Config {
             ("code_lifetime", self.code_lifetime, 600),
             ("access_token_lifetime", self.access_token_lifetime, 3_600),
             ("id_token_lifetime", self.id_token_lifetime, 3_600),
+            (
+                "refresh_token_lifetime",
+                self.refresh_token_lifetime,
+                90 * 86_400,
+            ),
         ] {
             if !(1..=max).contains(&value) {
                 bail!("{name} must be between 1 and {max} seconds, not {value}");

@@ -76,6 +76,9 @@ pub async fn seed(
                 scopes: ["openid", "profile", "national_id", "business"]
                     .map(str::to_owned)
                     .to_vec(),
+                grant_types: ["authorization_code", "refresh_token"]
+                    .map(str::to_owned)
+                    .to_vec(),
             },
             now,
         )

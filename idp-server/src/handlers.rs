@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::oidc::authorize::{self, Refusal, ValidRequest};
 use crate::oidc::{OAuthError, random_token, token};
-use crate::store::{CodeGrant, CodeTaken};
+use crate::store::{Client, CodeGrant, CodeTaken, RefreshGrant, RefreshTaken};
 use crate::web;
 
 /// An OAuth error as JSON (RFC 6749 §5.2), 401 with a challenge for client
@@ -61,7 +61,11 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
         "jwks_uri": format!("{iss}/jwks"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+                "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "introspection_endpoint": format!("{iss}/introspect"),
+        "revocation_endpoint": format!("{iss}/revoke"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -337,52 +341,94 @@ pub(crate) async fn token(
 
 use base64ct::Encoding as _;
 
+/// The authenticated client of a token, introspection or revocation request.
+async fn authenticate_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<Client, OAuthError> {
+    let (client_id, secret) = client_credentials(headers, form)?;
+    match state.store.client(&client_id).await.map_err(internal)? {
+        Some(c)
+            if c.secret_hash
+                .as_deref()
+                .is_some_and(|h| state.secret.client_secret_matches(&secret, h)) =>
+        {
+            Ok(c)
+        }
+        _ => Err(OAuthError::new(
+            "invalid_client",
+            "unknown client or wrong secret",
+        )),
+    }
+}
+
 async fn token_inner(
     state: &AppState,
     headers: &HeaderMap,
     pairs: Vec<(String, String)>,
 ) -> Result<serde_json::Value, OAuthError> {
     let form = authorize::parameters(pairs)?;
-    let (client_id, secret) = client_credentials(headers, &form)?;
-    let client = state.store.client(&client_id).await.map_err(internal)?;
-    let client = match client {
-        Some(c)
-            if c.secret_hash
-                .as_deref()
-                .is_some_and(|h| state.secret.client_secret_matches(&secret, h)) =>
-        {
-            c
-        }
-        _ => {
-            return Err(OAuthError::new(
-                "invalid_client",
-                "unknown client or wrong secret",
-            ));
-        }
-    };
-    match form.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => {}
-        Some(other) => {
-            return Err(OAuthError::new(
-                "unsupported_grant_type",
-                format!("grant_type {other} is not supported"),
-            ));
-        }
-        None => return Err(OAuthError::new("invalid_request", "grant_type is missing")),
+    let client = authenticate_client(state, headers, &form).await?;
+    let grant_type = form
+        .get("grant_type")
+        .map(String::as_str)
+        .ok_or_else(|| OAuthError::new("invalid_request", "grant_type is missing"))?;
+    if !matches!(
+        grant_type,
+        "authorization_code" | "refresh_token" | "client_credentials"
+    ) {
+        return Err(OAuthError::new(
+            "unsupported_grant_type",
+            format!("grant_type {grant_type} is not supported"),
+        ));
     }
+    if !client.grant_types.iter().any(|g| g == grant_type) {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            format!("this client may not use {grant_type}"),
+        ));
+    }
+    let now = state.clock.now();
+    match grant_type {
+        "authorization_code" => code_grant(state, &client, &form, now).await,
+        "refresh_token" => refresh_grant(state, &client, &form, now).await,
+        _ => client_credentials_grant(state, &client, &form, now),
+    }
+}
+
+async fn code_grant(
+    state: &AppState,
+    client: &Client,
+    form: &std::collections::HashMap<String, String>,
+    now: i64,
+) -> Result<serde_json::Value, OAuthError> {
     let code = form
         .get("code")
         .ok_or_else(|| OAuthError::new("invalid_request", "code is missing"))?;
-    let now = state.clock.now();
+    let code_hash = state.secret.hash_code(code);
     let grant = match state
         .store
-        .take_code(&state.secret.hash_code(code), now)
+        .take_code(&code_hash, now)
         .await
         .map_err(internal)?
     {
         CodeTaken::Fresh(grant) => grant,
         CodeTaken::Replayed => {
-            tracing::warn!(client_id = %client.id, "authorization code replayed");
+            // A replayed code is a stolen code: what it issued is revoked.
+            if let Some(family) = state
+                .store
+                .code_family(&code_hash)
+                .await
+                .map_err(internal)?
+            {
+                state
+                    .store
+                    .revoke_family(&family, now, now + state.config.refresh_token_lifetime)
+                    .await
+                    .map_err(internal)?;
+            }
+            tracing::warn!(client_id = %client.id, "authorization code replayed: its tokens are revoked");
             return Err(OAuthError::new(
                 "invalid_grant",
                 "the code was already used",
@@ -397,9 +443,184 @@ async fn token_inner(
         form.get("code_verifier").map(String::as_str),
         now,
     )?;
+    let family = random_token()?;
+    state
+        .store
+        .set_code_family(&code_hash, &family)
+        .await
+        .map_err(internal)?;
+    let login = Login {
+        personal_number: grant.personal_number.clone(),
+        scope: grant.scope.clone(),
+        acr: grant.acr.clone(),
+        auth_time: grant.auth_time,
+        nonce: grant.nonce.clone(),
+    };
+    user_tokens(state, client, &login, &family, now).await
+}
+
+async fn refresh_grant(
+    state: &AppState,
+    client: &Client,
+    form: &std::collections::HashMap<String, String>,
+    now: i64,
+) -> Result<serde_json::Value, OAuthError> {
+    let presented = form
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is missing"))?;
+    let token_hash = state.secret.hash_code(presented);
+    // Everything is checked before the token is spent, so that a bad request
+    // loses nothing; then one statement spends it.
+    let Some((grant, _)) = state
+        .store
+        .refresh_status(&token_hash)
+        .await
+        .map_err(internal)?
+    else {
+        return Err(OAuthError::new(
+            "invalid_grant",
+            "unknown or revoked refresh token",
+        ));
+    };
+    if grant.client_id != client.id {
+        // Another client holds this client's token: it leaked, so its family goes.
+        state
+            .store
+            .revoke_family(&grant.family_id, now, grant.expires_at)
+            .await
+            .map_err(internal)?;
+        tracing::warn!(client_id = %client.id, "refresh token of another client presented: its family is revoked");
+        return Err(OAuthError::new(
+            "invalid_grant",
+            "the refresh token was issued to another client",
+        ));
+    }
+    if now >= grant.expires_at {
+        return Err(OAuthError::new(
+            "invalid_grant",
+            "the refresh token has expired; log in again",
+        ));
+    }
+    // A narrower scope may be asked for, never a wider one.
+    let scope = match form.get("scope") {
+        Some(asked) => {
+            let granted: Vec<&str> = grant.scope.split(' ').collect();
+            if let Some(extra) = asked
+                .split(' ')
+                .find(|s| !s.is_empty() && !granted.contains(s))
+            {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    format!("scope {extra} was not granted"),
+                ));
+            }
+            asked.clone()
+        }
+        None => grant.scope.clone(),
+    };
+    let grant = match state
+        .store
+        .take_refresh(&token_hash, now)
+        .await
+        .map_err(internal)?
+    {
+        RefreshTaken::Fresh(grant) => grant,
+        RefreshTaken::Reused { .. } => {
+            tracing::warn!(client_id = %client.id, "refresh token reused: its family is revoked");
+            return Err(OAuthError::new(
+                "invalid_grant",
+                "the refresh token was already used; every token of its family is revoked",
+            ));
+        }
+        RefreshTaken::Unknown => {
+            return Err(OAuthError::new(
+                "invalid_grant",
+                "unknown or revoked refresh token",
+            ));
+        }
+    };
+    let login = Login {
+        personal_number: grant.personal_number,
+        scope,
+        acr: grant.acr,
+        auth_time: grant.auth_time,
+        nonce: None,
+    };
+    user_tokens(state, client, &login, &grant.family_id, now).await
+}
+
+/// Service-to-service (G2G): a JWT access token for the client itself. No database
+/// write on this path.
+fn client_credentials_grant(
+    state: &AppState,
+    client: &Client,
+    form: &std::collections::HashMap<String, String>,
+    now: i64,
+) -> Result<serde_json::Value, OAuthError> {
+    let asked = form.get("scope").cloned().unwrap_or_default();
+    let scopes: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+    if let Some(extra) = scopes
+        .iter()
+        .find(|s| **s == "openid" || !client.scopes.iter().any(|c| c == *s))
+    {
+        return Err(OAuthError::new(
+            "invalid_scope",
+            format!("scope {extra} is not allowed for this client"),
+        ));
+    }
+    let cfg = &state.config;
+    let audience = form
+        .get("resource")
+        .or(form.get("audience"))
+        .cloned()
+        .unwrap_or_else(|| cfg.issuer.clone());
+    let claims = json!({
+        "iss": cfg.issuer,
+        "sub": client.id,
+        "aud": audience,
+        "client_id": client.id,
+        "scope": scopes.join(" "),
+        "iat": now,
+        "exp": now + cfg.access_token_lifetime,
+        "jti": random_token()?,
+    });
+    let (key, kid) = state.keys.active();
+    let access_token = jose::sign_jwt(
+        &JwsHeader::new(JwsAlgorithm::Es256)
+            .with_kid(Some(kid.to_owned()))
+            .with_typ("at+jwt"),
+        &claims,
+        key,
+    )
+    .map_err(internal)?;
+    Ok(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": cfg.access_token_lifetime,
+        "scope": scopes.join(" "),
+    }))
+}
+
+/// A person's login, as tokens carry it.
+struct Login {
+    personal_number: String,
+    scope: String,
+    acr: String,
+    auth_time: i64,
+    nonce: Option<String>,
+}
+
+/// ID token, access token and a fresh refresh token of `family`.
+async fn user_tokens(
+    state: &AppState,
+    client: &Client,
+    login: &Login,
+    family: &str,
+    now: i64,
+) -> Result<serde_json::Value, OAuthError> {
     let person = state
         .store
-        .person(&grant.personal_number)
+        .person(&login.personal_number)
         .await
         .map_err(internal)?
         .ok_or_else(|| OAuthError::new("invalid_grant", "the person is no longer registered"))?;
@@ -411,6 +632,17 @@ async fn token_inner(
     let sub = state
         .secret
         .pairwise_subject(&client.sector, &person.personal_number);
+    let grant = CodeGrant {
+        client_id: client.id.clone(),
+        redirect_uri: String::new(),
+        personal_number: person.personal_number.clone(),
+        scope: login.scope.clone(),
+        nonce: login.nonce.clone(),
+        code_challenge: String::new(),
+        acr: login.acr.clone(),
+        auth_time: login.auth_time,
+        expires_at: 0,
+    };
     let subject = token::Subject {
         sub: &sub,
         person: &person,
@@ -434,16 +666,16 @@ async fn token_inner(
         key,
     )
     .map_err(internal)?;
-    let jti = random_token()?;
     let mut at_claims = token::access_token(
         &cfg.issuer,
         &client.id,
         &subject,
-        &jti,
+        &random_token()?,
         now,
         cfg.access_token_lifetime,
     );
     at_claims["ref"] = state.secret.seal_reference(&person.personal_number)?.into();
+    at_claims["fam"] = family.into();
     let access_token = jose::sign_jwt(
         &JwsHeader::new(JwsAlgorithm::Es256)
             .with_kid(Some(kid.to_owned()))
@@ -452,14 +684,148 @@ async fn token_inner(
         key,
     )
     .map_err(internal)?;
-    tracing::info!(client_id = %client.id, "tokens issued");
-    Ok(json!({
+    let mut body = json!({
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": cfg.access_token_lifetime,
         "id_token": id_token,
-        "scope": grant.scope,
-    }))
+        "scope": login.scope,
+    });
+    if client.grant_types.iter().any(|g| g == "refresh_token") {
+        let refresh = random_token()?;
+        let refresh_grant = RefreshGrant {
+            family_id: family.to_owned(),
+            client_id: client.id.clone(),
+            personal_number: person.personal_number.clone(),
+            scope: login.scope.clone(),
+            acr: login.acr.clone(),
+            auth_time: login.auth_time,
+            expires_at: now + cfg.refresh_token_lifetime,
+        };
+        state
+            .store
+            .put_refresh(&state.secret.hash_code(&refresh), &refresh_grant)
+            .await
+            .map_err(internal)?;
+        body["refresh_token"] = refresh.into();
+    }
+    tracing::info!(client_id = %client.id, "tokens issued");
+    Ok(body)
+}
+
+/// An access token of ours that verifies, has not expired and is not revoked.
+async fn live_access_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<identity_core::jose::VerifiedClaims>, OAuthError> {
+    let rules = Validation::new(state.clock.now(), &[JwsAlgorithm::Es256])
+        .issuer(state.config.issuer.clone())
+        .typ("at+jwt")
+        .leeway(0);
+    // Audiences vary (userinfo, services): accept any, check the rest.
+    let rules = identity_core::jose::dangerous::accept_any_audience(rules);
+    let Ok(jwt) = UnverifiedJwt::decode(token.trim()) else {
+        return Ok(None);
+    };
+    let Ok(claims) = jwt.verify_with_set(state.keys.jwks(), &rules) else {
+        return Ok(None);
+    };
+    if let Some(jti) = claims.get("jti").and_then(|j| j.as_str())
+        && state.store.token_revoked(jti).await.map_err(internal)?
+    {
+        return Ok(None);
+    }
+    if let Some(family) = claims.get("fam").and_then(|f| f.as_str())
+        && state.store.family_revoked(family).await.map_err(internal)?
+    {
+        return Ok(None);
+    }
+    Ok(Some(claims))
+}
+
+/// `POST /introspect` (RFC 7662): for authenticated clients (resource servers too).
+pub(crate) async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let result = async {
+        let form = authorize::parameters(pairs)?;
+        let client = authenticate_client(&state, &headers, &form).await?;
+        let token = form.get("token").ok_or_else(|| OAuthError::new("invalid_request", "token is missing"))?;
+        if let Some(claims) = live_access_token(&state, token).await? {
+            let mut body = serde_json::Map::new();
+            body.insert("active".into(), true.into());
+            body.insert("token_type".into(), "Bearer".into());
+            for name in ["scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "acr"] {
+                if let Some(v) = claims.get(name) {
+                    body.insert(name.into(), v.clone());
+                }
+            }
+            return Ok(serde_json::Value::Object(body));
+        }
+        // A refresh token: only its own client may ask.
+        if let Some((grant, usable)) = state.store.refresh_status(&state.secret.hash_code(token)).await.map_err(internal)?
+            && usable
+            && grant.client_id == client.id
+            && state.clock.now() < grant.expires_at
+        {
+            return Ok(json!({"active": true, "token_type": "refresh_token", "client_id": grant.client_id, "scope": grant.scope, "exp": grant.expires_at}));
+        }
+        Ok(json!({"active": false}))
+    }
+    .await;
+    match result {
+        Ok(body) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response(),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+/// `POST /revoke` (RFC 7009): a client revokes its own tokens. Always 200 for a
+/// token it cannot see, so nothing is learnt from the answer.
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let result = async {
+        let form = authorize::parameters(pairs)?;
+        let client = authenticate_client(&state, &headers, &form).await?;
+        let token = form
+            .get("token")
+            .ok_or_else(|| OAuthError::new("invalid_request", "token is missing"))?;
+        let now = state.clock.now();
+        if let Some(claims) = live_access_token(&state, token).await?
+            && claims.get("client_id").and_then(|c| c.as_str()) == Some(client.id.as_str())
+            && let Some(jti) = claims.get("jti").and_then(|j| j.as_str())
+        {
+            state
+                .store
+                .revoke_token(jti, claims.expires_at().unwrap_or(now))
+                .await
+                .map_err(internal)?;
+            return Ok(());
+        }
+        if let Some((grant, _)) = state
+            .store
+            .refresh_status(&state.secret.hash_code(token))
+            .await
+            .map_err(internal)?
+            && grant.client_id == client.id
+        {
+            state
+                .store
+                .revoke_family(&grant.family_id, now, grant.expires_at)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => oauth_error(&e),
+    }
 }
 
 /// `GET|POST /userinfo`.
@@ -480,16 +846,13 @@ async fn userinfo_inner(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .ok_or_else(|| invalid("a Bearer access token is required"))?;
-    let cfg = &state.config;
-    let rules = Validation::new(state.clock.now(), &[JwsAlgorithm::Es256])
-        .issuer(cfg.issuer.clone())
-        .audience(format!("{}/userinfo", cfg.issuer))
-        .typ("at+jwt")
-        .leeway(0);
-    let claims = UnverifiedJwt::decode(bearer.trim())
-        .map_err(|_| invalid("malformed access token"))?
-        .verify_with_set(state.keys.jwks(), &rules)
-        .map_err(|_| invalid("the access token is not valid"))?;
+    let claims = live_access_token(state, bearer)
+        .await?
+        .ok_or_else(|| invalid("the access token is not valid"))?;
+    let userinfo_audience = format!("{}/userinfo", state.config.issuer);
+    if claims.get("aud").and_then(|a| a.as_str()) != Some(userinfo_audience.as_str()) {
+        return Err(invalid("the access token is not for userinfo"));
+    }
     let personal_number = claims
         .get("ref")
         .and_then(|r| r.as_str())

@@ -150,6 +150,17 @@ async fn serve(state: AppState) -> Result<()> {
         .await
         .with_context(|| format!("listening on {}", state.config.listen))?;
     tracing::info!(issuer = %state.config.issuer, "serving");
+    // Expired codes and tokens go in batches, never per request.
+    let janitor = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = janitor.store.purge_expired(janitor.clock.now()).await {
+                tracing::warn!(error = %e, "purging expired entries failed");
+            }
+        }
+    });
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -25,6 +25,8 @@ pub fn app(state: AppState) -> Router {
         .route("/authorize", get(handlers::authorize))
         .route("/authorize/login", post(handlers::demo_login))
         .route("/token", post(handlers::token))
+        .route("/introspect", post(handlers::introspect))
+        .route("/revoke", post(handlers::revoke))
         .route(
             "/userinfo",
             get(handlers::userinfo).post(handlers::userinfo),

@@ -8,89 +8,18 @@
     reason = "test code: a failed step should stop the test with its message"
 )]
 
-use std::collections::HashMap;
+mod common;
 
+use common::*;
 use idp_server::clock::Clock;
-use idp_server::config::Config;
-use idp_server::oidc::ServerSecret;
-use idp_server::{AppState, app, demo};
+use idp_server::demo;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
-use openidconnect::reqwest;
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
     PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
-
-struct Server {
-    issuer: String,
-    client_secret: String,
-    state: AppState,
-}
-
-/// A provider on a free loopback port, in-memory SQLite, the demo registry.
-async fn start(clock: Clock) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let issuer = format!("http://{addr}");
-    let config = Config {
-        issuer: issuer.clone(),
-        listen: addr,
-        database_url: "sqlite::memory:".into(),
-        demo: true,
-        ..Config::default()
-    };
-    let secret = ServerSecret::new(&[42; 32]).unwrap();
-    let state = AppState::new(config, secret, clock, None).await.unwrap();
-    let client_secret = demo::seed(&state.store, &state.secret, &issuer, state.clock.now())
-        .await
-        .unwrap();
-    let router = app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    Server {
-        issuer,
-        client_secret: client_secret.to_string(),
-        state,
-    }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::ClientBuilder::new()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn query_of(location: &str) -> HashMap<String, String> {
-    url::Url::parse(location)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
-/// What a person's browser does at the demo authenticator: posts the request's
-/// parameters with the resident chosen. Returns the redirect's Location.
-async fn log_in(server: &Server, authorize_url: &str, who: &str) -> String {
-    let http = http();
-    let page = http.get(authorize_url).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let mut form: Vec<(String, String)> = url::Url::parse(authorize_url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect();
-    form.push(("personal_number".into(), who.into()));
-    let response = http
-        .post(format!("{}/authorize/login", server.issuer))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "{:?}", response.text().await);
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn code_flow_with_a_real_relying_party() {
@@ -193,70 +122,6 @@ async fn code_flow_with_a_real_relying_party() {
     let body: serde_json::Value = serde_json::from_slice(&again.bytes().await.unwrap()).unwrap();
     assert_eq!(body["error"], "invalid_grant");
 }
-
-/// An authorization URL for the demo client, with `changes` applied (an empty value
-/// removes the parameter).
-fn authorize_url(server: &Server, changes: &[(&str, &str)]) -> String {
-    let mut params: Vec<(String, String)> = [
-        ("client_id", demo::CLIENT_ID.to_owned()),
-        (
-            "redirect_uri",
-            format!("{}/demo/portal/callback", server.issuer),
-        ),
-        ("response_type", "code".to_owned()),
-        ("scope", "openid profile".to_owned()),
-        ("state", "st".to_owned()),
-        ("nonce", "nn".to_owned()),
-        (
-            "code_challenge",
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned(),
-        ),
-        ("code_challenge_method", "S256".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    for (k, v) in changes {
-        params.retain(|(pk, _)| pk != k);
-        if !v.is_empty() {
-            params.push(((*k).to_owned(), (*v).to_owned()));
-        }
-    }
-    let mut url = url::Url::parse(&format!("{}/authorize", server.issuer)).unwrap();
-    url.query_pairs_mut().extend_pairs(params);
-    url.to_string()
-}
-
-async fn token_request(
-    server: &Server,
-    code: &str,
-    verifier: &str,
-    secret: &str,
-) -> (u16, serde_json::Value) {
-    let response = http()
-        .post(format!("{}/token", server.issuer))
-        .basic_auth(demo::CLIENT_ID, Some(secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            (
-                "redirect_uri",
-                &format!("{}/demo/portal/callback", server.issuer),
-            ),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (
-        status,
-        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or_default(),
-    )
-}
-
-/// RFC 7636 appendix B's verifier for the challenge in `authorize_url`.
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 #[tokio::test]
 async fn every_rule_is_enforced() {

@@ -206,6 +206,7 @@ mod tests {
             redirect_uris: vec!["https://portal.example/cb".into()],
             sector: "portal.example".into(),
             scopes: vec!["openid".into(), "profile".into()],
+            grant_types: vec!["authorization_code".into()],
         }
     }
 

@@ -5,7 +5,7 @@ mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
-pub use sqlite::{CodeTaken, SqliteStore};
+pub use sqlite::{CodeTaken, RefreshTaken, SqliteStore};
 
 /// A storage failure, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,27 @@ pub struct Client {
     pub sector: String,
     /// Scopes it may ask for.
     pub scopes: Vec<String>,
+    /// Grants it may use: `authorization_code`, `refresh_token`, `client_credentials`.
+    pub grant_types: Vec<String>,
+}
+
+/// A refresh token's grant, stored under the token's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    /// The family: every token descended from one code.
+    pub family_id: String,
+    /// The client.
+    pub client_id: String,
+    /// Who.
+    pub personal_number: String,
+    /// The scopes.
+    pub scope: String,
+    /// The login's assurance level.
+    pub acr: String,
+    /// When the person authenticated.
+    pub auth_time: i64,
+    /// When the token expires.
+    pub expires_at: i64,
 }
 
 /// A signing key as stored: encrypted PKCS#8.

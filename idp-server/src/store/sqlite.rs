@@ -5,7 +5,7 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 
-use super::{Client, CodeGrant, Person, Represented, StoreError, StoredKey};
+use super::{Client, CodeGrant, Person, RefreshGrant, Represented, StoreError, StoredKey};
 
 /// A store over one SQLite database.
 #[derive(Debug, Clone)]
@@ -45,10 +45,11 @@ impl SqliteStore {
     /// Registers (or replaces) a client.
     pub async fn put_client(&self, client: &Client, now: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO clients (id, name, secret_hash, redirect_uris, sector, scopes, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO clients (id, name, secret_hash, redirect_uris, sector, scopes, created_at, grant_types)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
-               redirect_uris = excluded.redirect_uris, sector = excluded.sector, scopes = excluded.scopes",
+               redirect_uris = excluded.redirect_uris, sector = excluded.sector, scopes = excluded.scopes,
+               grant_types = excluded.grant_types",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -57,6 +58,7 @@ impl SqliteStore {
         .bind(&client.sector)
         .bind(client.scopes.join(" "))
         .bind(now)
+        .bind(client.grant_types.join(" "))
         .execute(&self.pool)
         .await
         .map_err(StoreError::new("saving a client"))?;
@@ -66,7 +68,7 @@ impl SqliteStore {
     /// The client with this id.
     pub async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_hash, redirect_uris, sector, scopes FROM clients WHERE id = ?",
+            "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types FROM clients WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -84,7 +86,37 @@ impl SqliteStore {
                 .split_whitespace()
                 .map(str::to_owned)
                 .collect(),
+            grant_types: r
+                .get::<&str, _>("grant_types")
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
         }))
+    }
+
+    /// Every registered client, by id.
+    pub async fn clients(&self) -> Result<Vec<Client>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM clients ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::new("listing clients"))?;
+        let mut clients = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(client) = self.client(&id).await? {
+                clients.push(client);
+            }
+        }
+        Ok(clients)
+    }
+
+    /// Removes a client; `false` when there was none.
+    pub async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM clients WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::new("removing a client"))?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Adds a signing key.
@@ -298,15 +330,208 @@ impl SqliteStore {
         })
     }
 
-    /// Deletes codes that expired before `before`, in one batch.
-    pub async fn purge_codes(&self, before: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM authorization_codes WHERE expires_at < ?")
-            .bind(before)
+    /// Records the token family a code's exchange started.
+    pub async fn set_code_family(
+        &self,
+        code_hash: &[u8],
+        family_id: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE authorization_codes SET family_id = ? WHERE code_hash = ?")
+            .bind(family_id)
+            .bind(code_hash)
             .execute(&self.pool)
             .await
-            .map_err(StoreError::new("purging expired codes"))?;
-        Ok(done.rows_affected())
+            .map_err(StoreError::new("recording a code's token family"))?;
+        Ok(())
     }
+
+    /// The token family a code's exchange started, if it got that far.
+    pub async fn code_family(&self, code_hash: &[u8]) -> Result<Option<String>, StoreError> {
+        let family: Option<Option<String>> =
+            sqlx::query_scalar("SELECT family_id FROM authorization_codes WHERE code_hash = ?")
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::new("reading a code's token family"))?;
+        Ok(family.flatten())
+    }
+
+    /// Stores a refresh token's grant under the token's hash.
+    pub async fn put_refresh(
+        &self,
+        token_hash: &[u8],
+        grant: &RefreshGrant,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, personal_number, scope, acr, auth_time, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(&grant.family_id)
+        .bind(&grant.client_id)
+        .bind(&grant.personal_number)
+        .bind(&grant.scope)
+        .bind(&grant.acr)
+        .bind(grant.auth_time)
+        .bind(grant.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("saving a refresh token"))?;
+        Ok(())
+    }
+
+    /// Takes a refresh token for rotation: marks it used and returns its grant in
+    /// one statement. A token used before revokes its whole family (RFC 9700 §4.14.2:
+    /// either the client or a thief holds a copy, and the server cannot tell which).
+    pub async fn take_refresh(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<RefreshTaken, StoreError> {
+        let row = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL
+               AND family_id NOT IN (SELECT family_id FROM revoked_families)
+             RETURNING family_id, client_id, personal_number, scope, acr, auth_time, expires_at",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("redeeming a refresh token"))?;
+        if let Some(r) = row {
+            return Ok(RefreshTaken::Fresh(refresh_grant(&r)));
+        }
+        let used = sqlx::query("SELECT family_id, expires_at FROM refresh_tokens WHERE token_hash = ? AND used_at IS NOT NULL")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::new("redeeming a refresh token"))?;
+        match used {
+            Some(r) => {
+                let family_id: String = r.get("family_id");
+                self.revoke_family(&family_id, now, r.get("expires_at"))
+                    .await?;
+                Ok(RefreshTaken::Reused { family_id })
+            }
+            None => Ok(RefreshTaken::Unknown),
+        }
+    }
+
+    /// A refresh token's grant and whether it can still be used (not used, family
+    /// not revoked), without changing anything: for introspection and revocation.
+    pub async fn refresh_status(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(RefreshGrant, bool)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT family_id, client_id, personal_number, scope, acr, auth_time, expires_at,
+               used_at IS NULL AND family_id NOT IN (SELECT family_id FROM revoked_families) AS usable
+             FROM refresh_tokens WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("reading a refresh token"))?;
+        Ok(row.map(|r| (refresh_grant(&r), r.get::<bool, _>("usable"))))
+    }
+
+    /// Revokes a token family: its refresh tokens stop working and access tokens
+    /// carrying it are refused. Kept until `expires_at`, when they would have expired.
+    pub async fn revoke_family(
+        &self,
+        family_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (family_id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)",
+        )
+        .bind(family_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("revoking a token family"))?;
+        Ok(())
+    }
+
+    /// Whether a token family was revoked.
+    pub async fn family_revoked(&self, family_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM revoked_families WHERE family_id = ?")
+            .bind(family_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::new("checking a token family"))?;
+        Ok(row.is_some())
+    }
+
+    /// Revokes one access token, by `jti`, until it would have expired anyway.
+    pub async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING")
+            .bind(jti)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::new("revoking an access token"))?;
+        Ok(())
+    }
+
+    /// Whether an access token was revoked.
+    pub async fn token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM revoked_tokens WHERE jti = ?")
+            .bind(jti)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::new("checking an access token"))?;
+        Ok(row.is_some())
+    }
+
+    /// Deletes codes, refresh tokens and revocations that expired before `before`,
+    /// in batches (never per request).
+    pub async fn purge_expired(&self, before: i64) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for sql in [
+            "DELETE FROM authorization_codes WHERE expires_at < ?",
+            "DELETE FROM refresh_tokens WHERE expires_at < ?",
+            "DELETE FROM revoked_tokens WHERE expires_at < ?",
+            "DELETE FROM revoked_families WHERE expires_at < ?",
+        ] {
+            let done = sqlx::query(sql)
+                .bind(before)
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::new("purging expired entries"))?;
+            removed += done.rows_affected();
+        }
+        Ok(removed)
+    }
+}
+
+fn refresh_grant(r: &sqlx::sqlite::SqliteRow) -> RefreshGrant {
+    RefreshGrant {
+        family_id: r.get("family_id"),
+        client_id: r.get("client_id"),
+        personal_number: r.get("personal_number"),
+        scope: r.get("scope"),
+        acr: r.get("acr"),
+        auth_time: r.get("auth_time"),
+        expires_at: r.get("expires_at"),
+    }
+}
+
+/// What redeeming a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshTaken {
+    /// The token, now used.
+    Fresh(super::RefreshGrant),
+    /// The token was used before: its family is now revoked.
+    Reused {
+        /// The revoked family.
+        family_id: String,
+    },
+    /// No such token (or its family was revoked).
+    Unknown,
 }
 
 /// What redeeming a code found.

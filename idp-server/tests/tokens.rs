@@ -1,0 +1,297 @@
+//! Tokens after the code: refresh rotation and reuse detection, code replay,
+//! service-to-service tokens, introspection (RFC 7662) and revocation (RFC 7009),
+//! all over real HTTP against a provider on a loopback port.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
+mod common;
+
+use common::*;
+use idp_server::clock::Clock;
+use idp_server::store::Client;
+
+const PERSON: &str = "079185004321";
+
+async fn refresh(server: &Server, token: &str, scope: Option<&str>) -> (u16, serde_json::Value) {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    post_as_client(server, "/token", &server.client_secret, &form).await
+}
+
+async fn introspect(server: &Server, token: &str) -> serde_json::Value {
+    let (status, body) = post_as_client(
+        server,
+        "/introspect",
+        &server.client_secret,
+        &[("token", token)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn userinfo_status(server: &Server, access_token: &str) -> u16 {
+    http()
+        .get(format!("{}/userinfo", server.issuer))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn str_of<'a>(body: &'a serde_json::Value, name: &str) -> &'a str {
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    let server = start(Clock::fixed(1_800_000_000)).await;
+    let first = tokens_for(&server, PERSON).await;
+    let r1 = str_of(&first, "refresh_token");
+
+    // A wider scope than was granted is refused, and the token is not spent by it.
+    let (status, body) = refresh(&server, r1, Some("openid national_id")).await;
+    assert_eq!((status, str_of(&body, "error")), (400, "invalid_scope"));
+
+    // Rotation: a new refresh token and new tokens; a narrower scope is allowed.
+    let (status, second) = refresh(&server, r1, Some("openid")).await;
+    assert_eq!(status, 200, "{second}");
+    let r2 = str_of(&second, "refresh_token");
+    assert_ne!(r1, r2);
+    assert_eq!(str_of(&second, "scope"), "openid");
+    let a2 = str_of(&second, "access_token");
+    assert_eq!(userinfo_status(&server, a2).await, 200);
+    assert_eq!(introspect(&server, r2).await["active"], true);
+    assert_eq!(introspect(&server, r1).await["active"], false);
+
+    // The old token again: someone holds a copy. The whole family is revoked,
+    // the newest refresh token and the access tokens of the family included.
+    let (status, body) = refresh(&server, r1, None).await;
+    assert_eq!((status, str_of(&body, "error")), (400, "invalid_grant"));
+    let (status, body) = refresh(&server, r2, None).await;
+    assert_eq!((status, str_of(&body, "error")), (400, "invalid_grant"));
+    assert_eq!(userinfo_status(&server, a2).await, 401);
+    assert_eq!(
+        userinfo_status(&server, str_of(&first, "access_token")).await,
+        401
+    );
+    assert_eq!(introspect(&server, a2).await["active"], false);
+
+    // Another login is another family: unaffected.
+    let other = tokens_for(&server, PERSON).await;
+    assert_eq!(
+        userinfo_status(&server, str_of(&other, "access_token")).await,
+        200
+    );
+
+    // Refresh tokens expire (30 days by default).
+    server.state.clock.advance(30 * 24 * 3600 + 1);
+    let (status, body) = refresh(&server, str_of(&other, "refresh_token"), None).await;
+    assert_eq!((status, str_of(&body, "error")), (400, "invalid_grant"));
+    assert!(str_of(&body, "error_description").contains("expired"));
+}
+
+#[tokio::test]
+async fn a_replayed_code_revokes_what_it_issued() {
+    let server = start(Clock::fixed(1_800_000_000)).await;
+    let code =
+        query_of(&log_in(&server, &authorize_url(&server, &[]), PERSON).await)["code"].clone();
+    let (status, tokens) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        userinfo_status(&server, str_of(&tokens, "access_token")).await,
+        200
+    );
+    let (status, body) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
+    assert_eq!((status, str_of(&body, "error")), (400, "invalid_grant"));
+    assert_eq!(
+        userinfo_status(&server, str_of(&tokens, "access_token")).await,
+        401
+    );
+    let (status, _) = refresh(&server, str_of(&tokens, "refresh_token"), None).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn service_tokens_by_client_credentials() {
+    let server = start(Clock::fixed(1_800_000_000)).await;
+    // The demo portal may not use client_credentials.
+    let (status, body) = post_as_client(
+        &server,
+        "/token",
+        &server.client_secret,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(
+        (status, str_of(&body, "error")),
+        (400, "unauthorized_client")
+    );
+
+    let service_secret = "a service's secret, long and random enough";
+    let service = Client {
+        id: "tax-office".into(),
+        name: "Tax office".into(),
+        secret_hash: Some(server.state.secret.hash_client_secret(service_secret)),
+        redirect_uris: vec![],
+        sector: "tax.example".into(),
+        scopes: vec!["registry.read".into()],
+        grant_types: vec!["client_credentials".into()],
+    };
+    server
+        .state
+        .store
+        .put_client(&service, server.state.clock.now())
+        .await
+        .unwrap();
+    let ask = |form: Vec<(&'static str, &'static str)>| {
+        let server = &server;
+        async move {
+            let response = http()
+                .post(format!("{}/token", server.issuer))
+                .basic_auth("tax-office", Some(service_secret))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+            (status, body)
+        }
+    };
+    let (status, body) = ask(vec![
+        ("grant_type", "client_credentials"),
+        ("scope", "registry.read"),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(str_of(&body, "scope"), "registry.read");
+    assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
+    // The resource server (here the demo portal's credentials) introspects it.
+    let info = introspect(&server, str_of(&body, "access_token")).await;
+    assert_eq!(info["active"], true, "{info}");
+    assert_eq!(info["client_id"], "tax-office");
+    assert_eq!(info["sub"], "tax-office");
+    assert_eq!(info["scope"], "registry.read");
+    // A service token is not a person's: userinfo refuses it.
+    assert_eq!(
+        userinfo_status(&server, str_of(&body, "access_token")).await,
+        401
+    );
+    for scope in ["openid", "registry.write"] {
+        let (status, body) =
+            ask(vec![("grant_type", "client_credentials"), ("scope", scope)]).await;
+        assert_eq!(
+            (status, str_of(&body, "error")),
+            (400, "invalid_scope"),
+            "{scope}"
+        );
+    }
+    // It may not use the person grants.
+    let (status, body) = ask(vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "x"),
+    ])
+    .await;
+    assert_eq!(
+        (status, str_of(&body, "error")),
+        (400, "unauthorized_client")
+    );
+}
+
+#[tokio::test]
+async fn introspection_and_revocation() {
+    let server = start(Clock::fixed(1_800_000_000)).await;
+    let tokens = tokens_for(&server, PERSON).await;
+    let access = str_of(&tokens, "access_token");
+
+    let info = introspect(&server, access).await;
+    assert_eq!(info["active"], true, "{info}");
+    assert_eq!(info["client_id"], idp_server::demo::CLIENT_ID);
+    assert_eq!(info["iss"], server.issuer.as_str());
+    assert_eq!(info["exp"], 1_800_000_000 + 300);
+    // The personal number is never in a token or an introspection answer.
+    assert!(!info.to_string().contains(PERSON));
+
+    // Forgeries and junk are simply inactive.
+    let (_, rest) = access.split_once('.').unwrap();
+    for junk in [
+        format!("eyJhbGciOiJub25lIn0.{rest}"),
+        "not a token".to_owned(),
+        String::new(),
+    ] {
+        assert_eq!(
+            introspect(&server, &junk).await,
+            serde_json::json!({"active": false})
+        );
+    }
+    // Only authenticated clients may ask.
+    let (status, body) =
+        post_as_client(&server, "/introspect", "wrong secret", &[("token", access)]).await;
+    assert_eq!((status, str_of(&body, "error")), (401, "invalid_client"));
+    let status = http()
+        .post(format!("{}/introspect", server.issuer))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401);
+
+    // Revoking the access token: userinfo and introspection see it at once.
+    let (status, _) = post_as_client(
+        &server,
+        "/revoke",
+        &server.client_secret,
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(userinfo_status(&server, access).await, 401);
+    assert_eq!(introspect(&server, access).await["active"], false);
+    // The refresh token still works until it is revoked too.
+    let refresh_token = str_of(&tokens, "refresh_token");
+    assert_eq!(introspect(&server, refresh_token).await["active"], true);
+    let (status, _) = post_as_client(
+        &server,
+        "/revoke",
+        &server.client_secret,
+        &[
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = refresh(&server, refresh_token, None).await;
+    assert_eq!(status, 400);
+    // An unknown token: 200 all the same (RFC 7009 §2.2).
+    let (status, _) = post_as_client(
+        &server,
+        "/revoke",
+        &server.client_secret,
+        &[("token", "unknown")],
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Expired access tokens are inactive.
+    let fresh = tokens_for(&server, PERSON).await;
+    server.state.clock.advance(301);
+    assert_eq!(
+        introspect(&server, str_of(&fresh, "access_token")).await["active"],
+        false
+    );
+}

@@ -86,6 +86,34 @@ pub async fn seed(
     Ok(client_secret)
 }
 
+/// The demo service client: service-to-service (G2G) tokens by `client_credentials`.
+pub const SERVICE_ID: &str = "demo-service";
+
+/// Registers the demo service client; returns its secret.
+pub async fn seed_service(
+    store: &Store,
+    secret: &ServerSecret,
+    now: i64,
+) -> anyhow::Result<Zeroizing<String>> {
+    let client_secret =
+        Zeroizing::new(crate::oidc::random_token().map_err(|e| anyhow::anyhow!(e.description))?);
+    store
+        .put_client(
+            &Client {
+                id: SERVICE_ID.into(),
+                name: "Registry reader (demo service)".into(),
+                secret_hash: Some(secret.hash_client_secret(&client_secret)),
+                redirect_uris: vec![],
+                sector: SERVICE_ID.into(),
+                scopes: vec!["registry.read".into()],
+                grant_types: vec!["client_credentials".into()],
+            },
+            now,
+        )
+        .await?;
+    Ok(client_secret)
+}
+
 /// The demo portal's state: its credentials and the logins under way.
 pub struct Portal {
     client_secret: Zeroizing<String>,

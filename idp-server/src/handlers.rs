@@ -407,9 +407,11 @@ async fn code_grant(
         .get("code")
         .ok_or_else(|| OAuthError::new("invalid_request", "code is missing"))?;
     let code_hash = state.secret.hash_code(code);
+    // The token family this exchange starts, recorded as the code is spent.
+    let family = random_token()?;
     let grant = match state
         .store
-        .take_code(&code_hash, now)
+        .take_code(&code_hash, &family, now)
         .await
         .map_err(internal)?
     {
@@ -443,12 +445,7 @@ async fn code_grant(
         form.get("code_verifier").map(String::as_str),
         now,
     )?;
-    let family = random_token()?;
-    state
-        .store
-        .set_code_family(&code_hash, &family)
-        .await
-        .map_err(internal)?;
+
     let login = Login {
         personal_number: grant.personal_number.clone(),
         scope: grant.scope.clone(),

@@ -109,7 +109,12 @@ async fn demo_command(listen: std::net::SocketAddr, data: &std::path::Path) -> R
     };
     let store = idp_server::store::Store::open(&config.database_url).await?;
     let client_secret = demo::seed(&store, &secret, &config.issuer, Clock::System.now()).await?;
+    let service_secret = demo::seed_service(&store, &secret, Clock::System.now()).await?;
     drop(store);
+    // The demo clients' secrets are new each start; they are written (0600) for
+    // tools such as the load generator, never printed or logged.
+    write_private(&data.join("demo-portal.secret"), client_secret.as_bytes())?;
+    write_private(&data.join("demo-service.secret"), service_secret.as_bytes())?;
     let issuer = config.issuer.clone();
     let state = AppState::new(
         config,
@@ -123,12 +128,22 @@ async fn demo_command(listen: std::net::SocketAddr, data: &std::path::Path) -> R
         "  open {issuer}/demo/portal to log in as a portal's user would (pick a fictional resident)"
     );
     println!("  discovery: {issuer}/.well-known/openid-configuration");
+    println!(
+        "  clients: {} (code flow) and {} (client_credentials); their secrets are in {}",
+        demo::CLIENT_ID,
+        demo::SERVICE_ID,
+        data.join("demo-*.secret").display()
+    );
     println!("  stop with Ctrl-C");
     serve(state).await
 }
 
+/// Writes a secret file readable by its owner only, replacing any old one whole:
+/// written beside it, then renamed over it.
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
+    let partial = path.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -137,12 +152,12 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         options.mode(0o600);
     }
     let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+        .open(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
     file.write_all(bytes)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.sync_all()
-        .with_context(|| format!("writing {}", path.display()))
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))
 }
 
 async fn serve(state: AppState) -> Result<()> {

@@ -26,7 +26,11 @@ impl SqliteStore {
             } else {
                 SqliteJournalMode::Wal
             })
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // WAL with NORMAL: durable at every checkpoint and never corrupt; a power
+            // cut may lose the last instants' codes and tokens (people log in again).
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(5));
         // An in-memory database lives in its one connection.
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 8 })
@@ -292,15 +296,22 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Takes a code: marks it used and returns its grant, in one statement, so that
-    /// two concurrent redemptions cannot both succeed. `Err(Used)` for a code seen
+    /// Takes a code: marks it used, records the token family its exchange starts,
+    /// and returns its grant, in one statement, so that two concurrent redemptions
+    /// cannot both succeed. `Err(Used)` for a code seen
     /// before (the caller revokes what it issued), `None` for an unknown one.
-    pub async fn take_code(&self, code_hash: &[u8], now: i64) -> Result<CodeTaken, StoreError> {
+    pub async fn take_code(
+        &self,
+        code_hash: &[u8],
+        family_id: &str,
+        now: i64,
+    ) -> Result<CodeTaken, StoreError> {
         let row = sqlx::query(
-            "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL
+            "UPDATE authorization_codes SET used_at = ?, family_id = ? WHERE code_hash = ? AND used_at IS NULL
              RETURNING client_id, redirect_uri, personal_number, scope, nonce, code_challenge, acr, auth_time, expires_at",
         )
-        .bind(now)
+                .bind(now)
+        .bind(family_id)
         .bind(code_hash)
         .fetch_optional(&self.pool)
         .await
@@ -328,21 +339,6 @@ impl SqliteStore {
         } else {
             CodeTaken::Unknown
         })
-    }
-
-    /// Records the token family a code's exchange started.
-    pub async fn set_code_family(
-        &self,
-        code_hash: &[u8],
-        family_id: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE authorization_codes SET family_id = ? WHERE code_hash = ?")
-            .bind(family_id)
-            .bind(code_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::new("recording a code's token family"))?;
-        Ok(())
     }
 
     /// The token family a code's exchange started, if it got that far.

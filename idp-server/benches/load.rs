@@ -1,0 +1,296 @@
+//! The provider's load generator: starts `idp-server demo` (release build, its own
+//! process, a fresh data directory) on loopback and drives it with a real HTTP
+//! client at a fixed number of connections, one phase after another:
+//!
+//! * discovery — `GET /.well-known/openid-configuration`;
+//! * token — `POST /token`, `client_credentials` as the demo service client;
+//! * login — a whole code flow: `GET /authorize`, the demo authenticator's form,
+//!   `POST /token` with PKCE (several database writes per login).
+//!
+//! For each: requests per second, p50 and p99 latency, failures; at the end the
+//! server's peak RSS (VmHWM). Run: `cargo bench -p idp-server --bench load`
+//! (`LOAD_SECONDS`, default 10, and `LOAD_CONNECTIONS`, default 32, change the run).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a benchmark binary: a failed step stops it with its message, figures go to stdout"
+)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use openidconnect::reqwest;
+
+/// RFC 7636 appendix B: a verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+struct Target {
+    issuer: String,
+    portal_secret: String,
+    service_secret: String,
+}
+
+/// One phase's outcome.
+struct Figures {
+    done: usize,
+    failed: usize,
+    latencies_us: Vec<u32>,
+    elapsed: Duration,
+}
+
+impl Figures {
+    fn print(&mut self, name: &str) {
+        self.latencies_us.sort_unstable();
+        let at = |q: f64| {
+            let i = ((self.latencies_us.len() as f64 - 1.0) * q).round() as usize;
+            self.latencies_us.get(i).copied().unwrap_or(0) as f64 / 1000.0
+        };
+        println!(
+            "{name:<10} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   {} done, {} failed",
+            self.done as f64 / self.elapsed.as_secs_f64(),
+            at(0.50),
+            at(0.99),
+            self.done,
+            self.failed,
+        );
+    }
+}
+
+/// Runs `step` on `connections` tasks for `seconds`; each call is one timed unit.
+async fn phase<F, Fut>(connections: usize, seconds: u64, step: F) -> Figures
+where
+    F: Fn(reqwest::Client) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let http = reqwest::ClientBuilder::new()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap();
+    let step = Arc::new(step);
+    // A short warm-up opens the connections.
+    let warm = Instant::now() + Duration::from_millis(500);
+    let start = warm;
+    let end = start + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let http = http.clone();
+        let step = Arc::clone(&step);
+        tasks.push(tokio::spawn(async move {
+            let (mut done, mut failed, mut latencies) = (0usize, 0usize, Vec::new());
+            loop {
+                let began = Instant::now();
+                if began >= end {
+                    break;
+                }
+                let ok = step(http.clone()).await;
+                if began < start {
+                    continue;
+                }
+                if ok {
+                    done += 1;
+                    latencies.push(u32::try_from(began.elapsed().as_micros()).unwrap_or(u32::MAX));
+                } else {
+                    failed += 1;
+                }
+            }
+            (done, failed, latencies)
+        }));
+    }
+    let mut figures = Figures {
+        done: 0,
+        failed: 0,
+        latencies_us: Vec::new(),
+        elapsed: Duration::from_secs(seconds),
+    };
+    for task in tasks {
+        let (done, failed, latencies) = task.await.unwrap();
+        figures.done += done;
+        figures.failed += failed;
+        figures.latencies_us.extend(latencies);
+    }
+    figures
+}
+
+async fn discovery(http: reqwest::Client, target: Arc<Target>) -> bool {
+    match http
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            target.issuer
+        ))
+        .send()
+        .await
+    {
+        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+async fn service_token(http: reqwest::Client, target: Arc<Target>) -> bool {
+    let sent = http
+        .post(format!("{}/token", target.issuer))
+        .basic_auth("demo-service", Some(&target.service_secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "registry.read"),
+        ])
+        .send()
+        .await;
+    match sent {
+        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+async fn login(http: reqwest::Client, target: Arc<Target>) -> bool {
+    let redirect_uri = format!("{}/demo/portal/callback", target.issuer);
+    let params = [
+        ("client_id", "demo-portal"),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("response_type", "code"),
+        ("scope", "openid profile"),
+        ("state", "load"),
+        ("nonce", "load"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let page = http
+        .get(format!("{}/authorize", target.issuer))
+        .query(&params)
+        .send()
+        .await;
+    if !matches!(page, Ok(ref r) if r.status() == 200) {
+        return false;
+    }
+    let mut form = params.to_vec();
+    form.push(("personal_number", "079185004321"));
+    let Ok(answer) = http
+        .post(format!("{}/authorize/login", target.issuer))
+        .form(&form)
+        .send()
+        .await
+    else {
+        return false;
+    };
+    let Some(code) = answer
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| url::Url::parse(l).ok())
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+        })
+    else {
+        return false;
+    };
+    let token = http
+        .post(format!("{}/token", target.issuer))
+        .basic_auth("demo-portal", Some(&target.portal_secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await;
+    matches!(token, Ok(ref r) if r.status() == 200)
+}
+
+/// The server's peak resident set, from /proc.
+fn peak_rss_kib(child: &Child) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; nothing here takes arguments.
+    let seconds = env_number("LOAD_SECONDS", 10);
+    let connections = usize::try_from(env_number("LOAD_CONNECTIONS", 32)).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_idp-server"))
+            .args(["demo", "--listen", &listen, "--data"])
+            .arg(data.path())
+            .env("IDP_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let issuer = format!("http://{listen}");
+    let probe = reqwest::Client::new();
+    let ready = Instant::now();
+    while probe
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            ready.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let read = |name: &str| std::fs::read_to_string(data.path().join(name)).unwrap();
+    let target = Arc::new(Target {
+        issuer,
+        portal_secret: read("demo-portal.secret"),
+        service_secret: read("demo-service.secret"),
+    });
+    println!(
+        "idp-server load: {connections} connections, {seconds} s a phase, SQLite, loopback, {} CPUs",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    let t = Arc::clone(&target);
+    phase(connections, seconds, move |h| discovery(h, Arc::clone(&t)))
+        .await
+        .print("discovery");
+    let t = Arc::clone(&target);
+    phase(connections, seconds, move |h| {
+        service_token(h, Arc::clone(&t))
+    })
+    .await
+    .print("token");
+    let t = Arc::clone(&target);
+    phase(connections, seconds, move |h| login(h, Arc::clone(&t)))
+        .await
+        .print("login");
+    match peak_rss_kib(&server.0) {
+        Some(kib) => println!("server peak RSS {:.1} MiB", kib as f64 / 1024.0),
+        None => println!("server peak RSS unknown (no /proc)"),
+    }
+}

@@ -86,7 +86,7 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
 
 /// `/jwks`.
 pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
-    let body = serde_json::Value::from(state.keys.jwks().clone());
+    let body = serde_json::Value::from(state.keys().jwks().clone());
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
         axum::Json(body),
@@ -581,7 +581,8 @@ fn client_credentials_grant(
         "exp": now + cfg.access_token_lifetime,
         "jti": random_token()?,
     });
-    let (key, kid) = state.keys.active();
+    let keys = state.keys();
+    let (key, kid) = keys.active();
     let access_token = jose::sign_jwt(
         &JwsHeader::new(JwsAlgorithm::Es256)
             .with_kid(Some(kid.to_owned()))
@@ -647,7 +648,8 @@ async fn user_tokens(
         grant: &grant,
     };
     let cfg = &state.config;
-    let (key, kid) = state.keys.active();
+    let keys = state.keys();
+    let (key, kid) = keys.active();
     let id_claims = token::id_token(
         &cfg.issuer,
         &client.id,
@@ -724,7 +726,7 @@ async fn live_access_token(
     let Ok(jwt) = UnverifiedJwt::decode(token.trim()) else {
         return Ok(None);
     };
-    let Ok(claims) = jwt.verify_with_set(state.keys.jwks(), &rules) else {
+    let Ok(claims) = jwt.verify_with_set(state.keys().jwks(), &rules) else {
         return Ok(None);
     };
     if let Some(jti) = claims.get("jti").and_then(|j| j.as_str())

@@ -5,6 +5,7 @@
 //! and keys in its [`store::Store`], and keeps no secret in logs. `app` builds the
 //! whole HTTP service, so tests drive it with or without a socket.
 
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -35,8 +36,8 @@ pub struct Inner {
     pub store: Store,
     /// Keys derived from the server secret.
     pub secret: ServerSecret,
-    /// Token signing keys.
-    pub keys: SigningKeys,
+    /// Token signing keys, reloaded from the store as they rotate.
+    keys: std::sync::RwLock<Arc<SigningKeys>>,
     /// The time.
     pub clock: clock::Clock,
     /// The demo portal, under `idp-server demo` only.
@@ -54,22 +55,49 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let store = Store::open(&config.database_url).await?;
         let passphrase = secret.key_passphrase();
-        let mut stored = store.signing_keys().await?;
+        let now = clock.now();
+        let mut stored = store.signing_keys(now).await?;
         if stored.is_empty() {
-            let key =
-                SigningKeys::generate(&passphrase, clock.now()).map_err(anyhow::Error::msg)?;
-            store.add_signing_key(&key).await?;
-            stored = store.signing_keys().await?;
+            let key = SigningKeys::generate(&passphrase, now, now).map_err(anyhow::Error::msg)?;
+            store.add_signing_key(&key, None).await?;
+            stored = store.signing_keys(now).await?;
         }
-        let keys = SigningKeys::from_stored(&stored, &passphrase).map_err(anyhow::Error::msg)?;
+        let keys =
+            SigningKeys::from_stored(&stored, &passphrase, now).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Inner {
             config,
             store,
             secret,
-            keys,
+            keys: std::sync::RwLock::new(Arc::new(keys)),
             clock,
             demo_portal,
         })))
+    }
+}
+
+impl Inner {
+    /// The signing keys as of the last reload.
+    pub fn keys(&self) -> Arc<SigningKeys> {
+        Arc::clone(
+            &self
+                .keys
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Reloads the signing keys from the store: a rotated key starts signing on
+    /// every replica within one reload period of its `not_before`.
+    pub async fn reload_keys(&self) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let stored = self.store.signing_keys(now).await?;
+        let keys = SigningKeys::from_stored(&stored, &self.secret.key_passphrase(), now)
+            .map_err(anyhow::Error::msg)?;
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
+        Ok(())
     }
 }
 

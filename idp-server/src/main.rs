@@ -42,6 +42,89 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Register, list and remove relying parties.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Rotate and list the token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// Which server an administration command works on: a configuration file (the
+/// secret from IDP_SECRET_KEY), a demo data directory, or IDP_* variables alone.
+#[derive(Debug, clap::Args)]
+#[group(multiple = false)]
+struct Target {
+    /// The server's TOML configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// A data directory made by `idp-server demo`.
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Register a client and print its secret (shown once; the server keeps only
+    /// a keyed hash of it).
+    Add {
+        #[command(flatten)]
+        target: Target,
+        /// The client_id.
+        #[arg(long)]
+        id: String,
+        /// The name people see on the login page.
+        #[arg(long)]
+        name: String,
+        /// A redirect URI, matched exactly (repeat for several).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// The pairwise subject sector (default: the redirect URIs' host).
+        #[arg(long)]
+        sector: Option<String>,
+        /// A scope it may ask for (repeat for several).
+        #[arg(long = "scope", default_values = ["openid", "profile"])]
+        scopes: Vec<String>,
+        /// A grant it may use: authorization_code, refresh_token, client_credentials.
+        #[arg(long = "grant", default_values = ["authorization_code", "refresh_token"])]
+        grants: Vec<String>,
+    },
+    /// List the clients (never their secrets).
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Remove a client: its tokens stop being refreshed.
+    Remove {
+        #[command(flatten)]
+        target: Target,
+        /// The client_id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Make a new signing key: published now, signing after --activate-in seconds;
+    /// the old keys stay published until the tokens they signed have expired.
+    /// Running servers pick it up within a minute.
+    Rotate {
+        #[command(flatten)]
+        target: Target,
+        /// Seconds between publishing the key and signing with it (at least the
+        /// JWKS cache age, 300).
+        #[arg(long, default_value_t = 600)]
+        activate_in: i64,
+    },
+    /// List the published keys.
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 #[tokio::main]
@@ -69,7 +152,159 @@ async fn main() -> Result<()> {
             println!("migrated {}", config.database_url);
             Ok(())
         }
+        Command::Client { command } => client_command(command).await,
+        Command::Keys { command } => keys_command(command).await,
     }
+}
+
+/// The configuration, store and secret of a command's target.
+async fn open_target(target: &Target) -> Result<(Config, idp_server::store::Store, ServerSecret)> {
+    let (config, secret) = match &target.data {
+        Some(dir) => {
+            let secret_path = dir.join("secret.key");
+            let database = dir.join("idp.sqlite3");
+            if !secret_path.exists() || !database.exists() {
+                bail!(
+                    "{} holds no demo data: run `idp-server demo --data {}` first",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+            let bytes = zeroize::Zeroizing::new(
+                std::fs::read(&secret_path)
+                    .with_context(|| format!("reading {}", secret_path.display()))?,
+            );
+            let config = Config {
+                database_url: format!("sqlite://{}", database.display()),
+                ..Config::default()
+            };
+            (
+                config,
+                ServerSecret::new(&bytes).map_err(anyhow::Error::msg)?,
+            )
+        }
+        None => (
+            Config::load(target.config.as_deref(), std::env::vars())?,
+            secret_from_env()?,
+        ),
+    };
+    let store = idp_server::store::Store::open(&config.database_url).await?;
+    Ok((config, store, secret))
+}
+
+async fn client_command(command: ClientCommand) -> Result<()> {
+    match command {
+        ClientCommand::Add {
+            target,
+            id,
+            name,
+            redirect_uris,
+            sector,
+            scopes,
+            grants,
+        } => {
+            let (_, store, secret) = open_target(&target).await?;
+            if store.client(&id).await?.is_some() {
+                bail!(
+                    "client {id} is already registered: `idp-server client remove {id}` first to replace it"
+                );
+            }
+            let client_secret = zeroize::Zeroizing::new(
+                idp_server::oidc::random_token().map_err(|e| anyhow::anyhow!(e.description))?,
+            );
+            let request = idp_server::admin::ClientRequest {
+                id,
+                name,
+                redirect_uris,
+                sector,
+                scopes,
+                grant_types: grants,
+            };
+            let client =
+                idp_server::admin::new_client(request, secret.hash_client_secret(&client_secret))
+                    .map_err(anyhow::Error::msg)?;
+            store.put_client(&client, Clock::System.now()).await?;
+            println!("registered client {} (sector {})", client.id, client.sector);
+            println!("client_secret: {}", client_secret.as_str());
+            println!(
+                "(shown once: keep it in the portal's secret store; the server keeps only a keyed hash)"
+            );
+            Ok(())
+        }
+        ClientCommand::List { target } => {
+            let (_, store, _) = open_target(&target).await?;
+            for c in store.clients().await? {
+                println!(
+                    "{}	{}	grants: {}	scopes: {}	sector: {}	redirect URIs: {}",
+                    c.id,
+                    c.name,
+                    c.grant_types.join(" "),
+                    c.scopes.join(" "),
+                    c.sector,
+                    c.redirect_uris.join(" ")
+                );
+            }
+            Ok(())
+        }
+        ClientCommand::Remove { target, id } => {
+            let (_, store, _) = open_target(&target).await?;
+            if !store.remove_client(&id).await? {
+                bail!("no client {id}: `idp-server client list` shows the registered ones");
+            }
+            println!("removed client {id}");
+            Ok(())
+        }
+    }
+}
+
+async fn keys_command(command: KeysCommand) -> Result<()> {
+    let now = Clock::System.now();
+    match command {
+        KeysCommand::Rotate {
+            target,
+            activate_in,
+        } => {
+            let (config, store, secret) = open_target(&target).await?;
+            let rotation =
+                idp_server::oidc::rotate_keys(&store, &secret, &config, now, activate_in)
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+            println!(
+                "new signing key {}: published now, signs from {} (in {activate_in} s); \
+                 the old keys are published until {}",
+                rotation.kid,
+                rfc3339(rotation.signs_from),
+                rfc3339(rotation.old_retire_at)
+            );
+            Ok(())
+        }
+        KeysCommand::List { target } => {
+            let (_, store, _) = open_target(&target).await?;
+            for key in store.signing_keys(now).await? {
+                println!(
+                    "{}	{}	signs from {}	{}",
+                    key.kid,
+                    key.alg,
+                    rfc3339(key.not_before),
+                    key.retired_at.map_or_else(
+                        || "published".to_owned(),
+                        |t| format!("published until {}", rfc3339(t))
+                    )
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
 }
 
 fn secret_from_env() -> Result<ServerSecret> {
@@ -173,6 +408,9 @@ async fn serve(state: AppState) -> Result<()> {
             tick.tick().await;
             if let Err(e) = janitor.store.purge_expired(janitor.clock.now()).await {
                 tracing::warn!(error = %e, "purging expired entries failed");
+            }
+            if let Err(e) = janitor.reload_keys().await {
+                tracing::warn!(error = %e, "reloading the signing keys failed");
             }
         }
     });

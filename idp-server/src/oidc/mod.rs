@@ -166,7 +166,8 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     valid_verifier && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
 }
 
-/// The keys that sign tokens: the newest signs, all are published.
+/// The keys that sign tokens: the newest whose time has come signs, all are
+/// published (a new key before it signs, an old one until its tokens expired).
 pub struct SigningKeys {
     active: SigningKey,
     active_kid: String,
@@ -182,10 +183,12 @@ impl std::fmt::Debug for SigningKeys {
 }
 
 impl SigningKeys {
-    /// From the stored keys (newest first), decrypted with `passphrase`.
+    /// From the stored keys (by `not_before`, newest first), decrypted with
+    /// `passphrase`; the signing key is the newest one whose `not_before` is past.
     pub fn from_stored(
         stored: &[crate::store::StoredKey],
         passphrase: &Passphrase,
+        now: i64,
     ) -> Result<Self, String> {
         let mut keys = Vec::new();
         for k in stored {
@@ -198,13 +201,15 @@ impl SigningKeys {
             })?;
             keys.push((k.kid.clone(), key));
         }
-        let mut iter = keys.into_iter();
-        let (active_kid, active) = iter.next().ok_or("no signing key")?;
         let mut published = JwkSet::default();
-        published.keys.push(jwk(&active, &active_kid));
-        for (kid, key) in iter {
-            published.keys.push(jwk(&key, &kid));
+        for (kid, key) in &keys {
+            published.keys.push(jwk(key, kid));
         }
+        let position = stored
+            .iter()
+            .position(|k| k.not_before <= now)
+            .ok_or("no signing key is active yet")?;
+        let (active_kid, active) = keys.swap_remove(position);
         Ok(Self {
             active,
             active_kid,
@@ -212,8 +217,12 @@ impl SigningKeys {
         })
     }
 
-    /// Makes a new ES256 key, encrypted for storage.
-    pub fn generate(passphrase: &Passphrase, now: i64) -> Result<crate::store::StoredKey, String> {
+    /// Makes a new ES256 key, encrypted for storage, to sign from `not_before`.
+    pub fn generate(
+        passphrase: &Passphrase,
+        now: i64,
+        not_before: i64,
+    ) -> Result<crate::store::StoredKey, String> {
         let rng = SystemRandom::new();
         let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &rng)
             .map_err(|e| e.to_string())?;
@@ -226,6 +235,8 @@ impl SigningKeys {
             alg: "ES256".into(),
             pkcs8_encrypted,
             created_at: now,
+            not_before,
+            retired_at: None,
         })
     }
 
@@ -238,6 +249,53 @@ impl SigningKeys {
     pub fn jwks(&self) -> &JwkSet {
         &self.published
     }
+}
+
+/// What `keys rotate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The new key.
+    pub kid: String,
+    /// When it starts signing.
+    pub signs_from: i64,
+    /// When the old keys stop being published.
+    pub old_retire_at: i64,
+}
+
+/// How long relying parties may cache the JWKS (its `Cache-Control: max-age`).
+pub const JWKS_MAX_AGE: i64 = 300;
+
+/// Rotates the signing key: a new key is published now and signs `activate_in`
+/// seconds from now (at least the JWKS cache age, so that relying parties have it
+/// before they see a token it signed); the old keys stay published until every
+/// token they signed has expired.
+pub async fn rotate_keys(
+    store: &crate::store::Store,
+    secret: &ServerSecret,
+    config: &crate::config::Config,
+    now: i64,
+    activate_in: i64,
+) -> Result<Rotation, String> {
+    if activate_in < JWKS_MAX_AGE {
+        return Err(format!(
+            "the new key must be published at least {JWKS_MAX_AGE} s (the JWKS cache age) before it signs; \
+             give --activate-in {JWKS_MAX_AGE} or more"
+        ));
+    }
+    let signs_from = now + activate_in;
+    let old_retire_at =
+        signs_from + config.id_token_lifetime.max(config.access_token_lifetime) + JWKS_MAX_AGE;
+    let key = SigningKeys::generate(&secret.key_passphrase(), now, signs_from)?;
+    let kid = key.kid.clone();
+    store
+        .add_signing_key(&key, Some(old_retire_at))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Rotation {
+        kid,
+        signs_from,
+        old_retire_at,
+    })
 }
 
 fn jwk(key: &SigningKey, kid: &str) -> Jwk {

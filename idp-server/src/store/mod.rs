@@ -70,8 +70,12 @@ pub struct StoredKey {
     pub alg: String,
     /// PKCS#8, encrypted under the server's secret.
     pub pkcs8_encrypted: Vec<u8>,
-    /// When it was made.
+    /// When it was made (and first published).
     pub created_at: i64,
+    /// When it starts signing.
+    pub not_before: i64,
+    /// When it stops being published (the tokens it signed have expired by then).
+    pub retired_at: Option<i64>,
 }
 
 /// A resident in the registry.

@@ -123,26 +123,55 @@ impl SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Adds a signing key.
-    pub async fn add_signing_key(&self, key: &StoredKey) -> Result<(), StoreError> {
+    /// Adds a signing key and, in the same transaction, sets every other key still
+    /// published to retire at `retire_others_at` (unless it retires sooner).
+    pub async fn add_signing_key(
+        &self,
+        key: &StoredKey,
+        retire_others_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(StoreError::new("saving a signing key"))?;
+        if let Some(at) = retire_others_at {
+            sqlx::query(
+                "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL OR retired_at > ?",
+            )
+            .bind(at)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new("retiring the old signing keys"))?;
+        }
         sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, pkcs8_encrypted, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO signing_keys (kid, alg, pkcs8_encrypted, created_at, not_before, retired_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&key.kid)
         .bind(&key.alg)
         .bind(&key.pkcs8_encrypted)
         .bind(key.created_at)
-        .execute(&self.pool)
+        .bind(key.not_before)
+        .bind(key.retired_at)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::new("saving a signing key"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::new("saving a signing key"))?;
         Ok(())
     }
 
-    /// Keys not retired, newest first.
-    pub async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+    /// Keys published at `now`, the one signing last longest first: by `not_before`,
+    /// newest first.
+    pub async fn signing_keys(&self, now: i64) -> Result<Vec<StoredKey>, StoreError> {
         let rows = sqlx::query(
-            "SELECT kid, alg, pkcs8_encrypted, created_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC",
+            "SELECT kid, alg, pkcs8_encrypted, created_at, not_before, retired_at FROM signing_keys
+             WHERE retired_at IS NULL OR retired_at > ? ORDER BY not_before DESC, created_at DESC",
         )
+        .bind(now)
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::new("reading signing keys"))?;
@@ -153,6 +182,8 @@ impl SqliteStore {
                 alg: r.get("alg"),
                 pkcs8_encrypted: r.get("pkcs8_encrypted"),
                 created_at: r.get("created_at"),
+                not_before: r.get("not_before"),
+                retired_at: r.get("retired_at"),
             })
             .collect())
     }

@@ -1,0 +1,198 @@
+//! What the administration commands (`idp-server client …`) check before they
+//! change the store: a client is registered whole and valid, or not at all.
+
+use crate::store::Client;
+
+/// A client as an administrator describes it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientRequest {
+    /// `client_id`.
+    pub id: String,
+    /// The name people see.
+    pub name: String,
+    /// Redirect URIs, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// The pairwise subject sector; by default the redirect URIs' host.
+    pub sector: Option<String>,
+    /// Scopes it may ask for.
+    pub scopes: Vec<String>,
+    /// Grants it may use.
+    pub grant_types: Vec<String>,
+}
+
+const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
+
+/// Checks a request and makes the client, with `secret_hash` as its credential.
+pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client, String> {
+    let id = request.id.trim();
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+    {
+        return Err(format!(
+            "client id {id:?} is not allowed: use 1 to 64 letters, digits, '-', '.' or '_'"
+        ));
+    }
+    if request.name.trim().is_empty() {
+        return Err("give the client a --name people will see on the login page".into());
+    }
+    for grant in &request.grant_types {
+        if !GRANTS.contains(&grant.as_str()) {
+            return Err(format!(
+                "grant {grant} is not supported: use {}",
+                GRANTS.join(", ")
+            ));
+        }
+    }
+    if request.grant_types.is_empty() {
+        return Err("give at least one --grant".into());
+    }
+    let code_flow = request
+        .grant_types
+        .iter()
+        .any(|g| g == "authorization_code");
+    if request.grant_types.iter().any(|g| g == "refresh_token") && !code_flow {
+        return Err(
+            "refresh_token comes with authorization_code: add --grant authorization_code".into(),
+        );
+    }
+    if code_flow && request.redirect_uris.is_empty() {
+        return Err("a client of the code flow needs at least one --redirect-uri".into());
+    }
+    let mut hosts = Vec::new();
+    for uri in &request.redirect_uris {
+        hosts.push(check_redirect_uri(uri)?);
+    }
+    if request
+        .scopes
+        .iter()
+        .any(|s| s.is_empty() || s.contains(char::is_whitespace))
+    {
+        return Err("a scope is one word: give each with its own --scope".into());
+    }
+    if code_flow && !request.scopes.iter().any(|s| s == "openid") {
+        return Err("a client of the code flow needs --scope openid".into());
+    }
+    let sector = match request.sector {
+        Some(sector) if !sector.trim().is_empty() => sector.trim().to_owned(),
+        Some(_) => return Err("--sector is empty".into()),
+        None => match hosts.first() {
+            Some(first) if hosts.iter().all(|h| h == first) => first.clone(),
+            Some(_) => {
+                return Err(
+                    "the redirect URIs are on different hosts: give a --sector, so that the \
+                     client's users keep one subject"
+                        .into(),
+                );
+            }
+            None => id.to_owned(),
+        },
+    };
+    Ok(Client {
+        id: id.to_owned(),
+        name: request.name.trim().to_owned(),
+        secret_hash: Some(secret_hash),
+        redirect_uris: request.redirect_uris,
+        sector,
+        scopes: request.scopes,
+        grant_types: request.grant_types,
+    })
+}
+
+/// A redirect URI a client may register: absolute, no fragment, `https` (or `http`
+/// on a loopback host, for development). Returns its host.
+fn check_redirect_uri(uri: &str) -> Result<String, String> {
+    let parsed =
+        url::Url::parse(uri).map_err(|e| format!("redirect URI {uri:?} is not a URL: {e}"))?;
+    if parsed.fragment().is_some() {
+        return Err(format!(
+            "redirect URI {uri} has a fragment, which OAuth forbids"
+        ));
+    }
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| format!("redirect URI {uri} has no host"))?
+        .to_owned();
+    let loopback = matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]");
+    match parsed.scheme() {
+        "https" => Ok(host),
+        "http" if loopback => Ok(host),
+        _ => Err(format!(
+            "redirect URI {uri} must be https (http only on a loopback host)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> ClientRequest {
+        ClientRequest {
+            id: "tax-portal".into(),
+            name: "Tax portal".into(),
+            redirect_uris: vec!["https://tax.example/callback".into()],
+            sector: None,
+            scopes: vec!["openid".into(), "profile".into()],
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        }
+    }
+
+    #[test]
+    fn a_good_client_gets_its_host_as_sector() {
+        let client = new_client(request(), vec![1]).unwrap();
+        assert_eq!(client.sector, "tax.example");
+        assert_eq!(client.secret_hash, Some(vec![1]));
+    }
+
+    #[test]
+    fn bad_clients_are_refused_with_the_reason() {
+        type Change = fn(&mut ClientRequest);
+        let cases: [(Change, &str); 9] = [
+            (|r| r.id = "tax portal".into(), "not allowed"),
+            (|r| r.name = " ".into(), "--name"),
+            (
+                |r| r.redirect_uris = vec!["http://tax.example/cb".into()],
+                "must be https",
+            ),
+            (
+                |r| r.redirect_uris = vec!["https://tax.example/cb#x".into()],
+                "fragment",
+            ),
+            (|r| r.redirect_uris = vec!["/cb".into()], "not a URL"),
+            (|r| r.redirect_uris.clear(), "--redirect-uri"),
+            (|r| r.scopes = vec!["profile".into()], "--scope openid"),
+            (|r| r.grant_types = vec!["password".into()], "not supported"),
+            (
+                |r| r.redirect_uris.push("https://other.example/cb".into()),
+                "--sector",
+            ),
+        ];
+        for (change, expected) in cases {
+            let mut r = request();
+            change(&mut r);
+            let error = new_client(r, vec![1]).unwrap_err();
+            assert!(error.contains(expected), "{error} (expected {expected})");
+        }
+    }
+
+    #[test]
+    fn service_clients_need_no_redirect_uri_and_loopback_http_is_allowed() {
+        let service = ClientRequest {
+            id: "registry-sync".into(),
+            name: "Registry sync".into(),
+            scopes: vec!["registry.read".into()],
+            grant_types: vec!["client_credentials".into()],
+            ..ClientRequest::default()
+        };
+        assert_eq!(
+            new_client(service, vec![1]).unwrap().sector,
+            "registry-sync"
+        );
+        let mut local = request();
+        local.redirect_uris = vec!["http://127.0.0.1:3000/cb".into()];
+        assert!(new_client(local, vec![1]).is_ok());
+    }
+}

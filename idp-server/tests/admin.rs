@@ -1,0 +1,244 @@
+//! Administration: key rotation as relying parties see it, and the `idp-server`
+//! commands (`client add|list|remove`, `keys rotate|list`) run as a binary.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64ct::Encoding as _;
+use common::*;
+use idp_server::clock::Clock;
+
+fn kid_of(jwt: &str) -> String {
+    let header = jwt.split('.').next().unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(header).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+async fn published_kids(server: &Server) -> Vec<String> {
+    let jwks: serde_json::Value = serde_json::from_slice(
+        &http()
+            .get(format!("{}/jwks", server.issuer))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_until_its_tokens_expire() {
+    let server = start(Clock::fixed(1_800_000_000)).await;
+    let state = &server.state;
+    let old = published_kids(&server).await;
+    assert_eq!(old.len(), 1);
+    let before = tokens_for(&server, "079185004321").await;
+    assert_eq!(kid_of(before["id_token"].as_str().unwrap()), old[0]);
+
+    // Too short a publication time is refused, and nothing changes.
+    let error = idp_server::oidc::rotate_keys(
+        &state.store,
+        &state.secret,
+        &state.config,
+        state.clock.now(),
+        60,
+    )
+    .await
+    .unwrap_err();
+    assert!(error.contains("--activate-in"), "{error}");
+    state.reload_keys().await.unwrap();
+    assert_eq!(published_kids(&server).await, old);
+
+    let rotation = idp_server::oidc::rotate_keys(
+        &state.store,
+        &state.secret,
+        &state.config,
+        state.clock.now(),
+        600,
+    )
+    .await
+    .unwrap();
+    state.reload_keys().await.unwrap();
+    // Published at once, not signing yet.
+    let both = published_kids(&server).await;
+    assert_eq!(both.len(), 2);
+    assert!(both.contains(&rotation.kid));
+    let during = tokens_for(&server, "079185004321").await;
+    assert_eq!(kid_of(during["id_token"].as_str().unwrap()), old[0]);
+
+    // The last token of the old key, a second before the new one signs.
+    state.clock.advance(599);
+    state.reload_keys().await.unwrap();
+    let last_old = tokens_for(&server, "079185004321").await;
+    assert_eq!(kid_of(last_old["access_token"].as_str().unwrap()), old[0]);
+    state.clock.advance(1);
+    state.reload_keys().await.unwrap();
+    let after = tokens_for(&server, "079185004321").await;
+    assert_eq!(kid_of(after["id_token"].as_str().unwrap()), rotation.kid);
+    assert_eq!(
+        kid_of(after["access_token"].as_str().unwrap()),
+        rotation.kid
+    );
+    // Tokens of the old key still verify while they live.
+    let (status, info) = post_as_client(
+        &server,
+        "/introspect",
+        &server.client_secret,
+        &[("token", last_old["access_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(
+        (status, &info["active"]),
+        (200, &serde_json::Value::Bool(true))
+    );
+
+    // Once every token it signed has expired, the old key is withdrawn.
+    state
+        .clock
+        .advance(rotation.old_retire_at - state.clock.now());
+    state.reload_keys().await.unwrap();
+    assert_eq!(published_kids(&server).await, vec![rotation.kid.clone()]);
+}
+
+fn idp(args: &[&str], data: &std::path::Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_idp-server"))
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn client_and_keys_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    // Before the demo has made its data: a clear error.
+    let (ok, _, err) = idp(&["client", "list"], &data);
+    assert!(!ok);
+    assert!(err.contains("idp-server demo --data"), "{err}");
+
+    // The demo makes the data directory; stop it once it is serving.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_idp-server"))
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the demo did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+    #[cfg(unix)]
+    for name in ["secret.key", "demo-portal.secret", "demo-service.secret"] {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(data.join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
+
+    let (ok, out, err) = idp(
+        &[
+            "client",
+            "add",
+            "--id",
+            "tax-portal",
+            "--name",
+            "Tax portal",
+            "--redirect-uri",
+            "https://tax.example/callback",
+        ],
+        &data,
+    );
+    assert!(ok, "{err}");
+    let secret = out
+        .lines()
+        .find_map(|l| l.strip_prefix("client_secret: "))
+        .unwrap();
+    assert!(secret.len() >= 43, "{out}");
+    // A second add of the same id, and a bad one, change nothing.
+    let (ok, _, err) = idp(
+        &[
+            "client",
+            "add",
+            "--id",
+            "tax-portal",
+            "--name",
+            "Again",
+            "--redirect-uri",
+            "https://tax.example/cb",
+        ],
+        &data,
+    );
+    assert!(!ok && err.contains("already registered"), "{err}");
+    let (ok, _, err) = idp(
+        &[
+            "client",
+            "add",
+            "--id",
+            "bad",
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            "http://bad.example/cb",
+        ],
+        &data,
+    );
+    assert!(!ok && err.contains("must be https"), "{err}");
+    let (ok, out, _) = idp(&["client", "list"], &data);
+    assert!(ok);
+    assert!(out.contains("tax-portal\tTax portal"), "{out}");
+    assert!(out.contains("demo-portal") && !out.contains("bad"), "{out}");
+    assert!(!out.contains(secret));
+
+    let (ok, out, err) = idp(&["client", "remove", "tax-portal"], &data);
+    assert!(ok, "{err}");
+    assert!(out.contains("removed"));
+    let (ok, _, err) = idp(&["client", "remove", "tax-portal"], &data);
+    assert!(!ok && err.contains("no client tax-portal"), "{err}");
+
+    let (ok, out, err) = idp(&["keys", "rotate"], &data);
+    assert!(ok, "{err}");
+    assert!(out.contains("new signing key"), "{out}");
+    let (ok, out, _) = idp(&["keys", "list"], &data);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains("published until"), "{out}");
+}

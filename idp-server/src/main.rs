@@ -134,6 +134,10 @@ async fn main() -> Result<()> {
             tracing_subscriber::EnvFilter::try_from_env("IDP_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
+        // Logs to stderr: stdout is for what a command prints (a new client's secret).
+        .with_writer(std::io::stderr)
+        // Colour for a person at a terminal, plain text for log files and collectors.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match Cli::parse().command {
         Command::Serve { config } => {

@@ -6,6 +6,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::{AppState, demo, handlers};
 
@@ -35,6 +36,17 @@ pub fn app(state: AppState) -> Router {
         .route("/demo/portal/login", get(demo::login))
         .route("/demo/portal/callback", get(demo::callback))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // One span a request with its method and path, never its query (codes and
+        // states travel there); status and latency are logged as it finishes.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path()
+                )
+            }),
+        )
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -10,8 +10,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use base64ct::Encoding as _;
 use common::*;
@@ -142,26 +141,7 @@ fn client_and_keys_commands() {
     assert!(err.contains("idp-server demo --data"), "{err}");
 
     // The demo makes the data directory; stop it once it is serving.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_idp-server"))
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(&data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the demo did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut demo, _) = spawn_demo(&data, "warn", None);
     demo.kill().unwrap();
     demo.wait().unwrap();
     #[cfg(unix)]

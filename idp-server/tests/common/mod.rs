@@ -176,3 +176,36 @@ pub(crate) async fn tokens_for(server: &Server, who: &str) -> serde_json::Value 
     assert_eq!(status, 200, "{body}");
     body
 }
+
+/// `idp-server demo` as its own process on a free loopback port, logging at
+/// `log_level` into `log` (or nowhere); returns once it accepts connections.
+pub(crate) fn spawn_demo(
+    data: &std::path::Path,
+    log_level: &str,
+    log: Option<std::fs::File>,
+) -> (std::process::Child, u16) {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_idp-server"))
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data)
+        .env("IDP_LOG", log_level)
+        .stdout(Stdio::null())
+        .stderr(log.map_or_else(Stdio::null, Stdio::from))
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the demo did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, port)
+}

@@ -18,11 +18,15 @@ pub struct ClientRequest {
     pub scopes: Vec<String>,
     /// Grants it may use.
     pub grant_types: Vec<String>,
+    /// Its public keys for `private_key_jwt` (a JWK Set, JSON); without them the
+    /// client authenticates with a secret.
+    pub jwks: Option<String>,
 }
 
 const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 
-/// Checks a request and makes the client, with `secret_hash` as its credential.
+/// Checks a request and makes the client. Its credential is its JWK Set when the
+/// request has one, else `secret_hash`.
 pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client, String> {
     let id = request.id.trim();
     if id.is_empty()
@@ -90,14 +94,23 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
             None => id.to_owned(),
         },
     };
+    if let Some(jwks) = &request.jwks {
+        let set = identity_core::jose::JwkSet::from_json(jwks)
+            .map_err(|e| format!("the client's JWK Set is not usable: {e}"))?;
+        if set.keys.is_empty() {
+            return Err("the client's JWK Set has no key".into());
+        }
+    }
+    let secret_hash = request.jwks.is_none().then_some(secret_hash);
     Ok(Client {
         id: id.to_owned(),
         name: request.name.trim().to_owned(),
-        secret_hash: Some(secret_hash),
+        secret_hash,
         redirect_uris: request.redirect_uris,
         sector,
         scopes: request.scopes,
         grant_types: request.grant_types,
+        jwks: request.jwks,
     })
 }
 
@@ -137,6 +150,7 @@ mod tests {
             sector: None,
             scopes: vec!["openid".into(), "profile".into()],
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            jwks: None,
         }
     }
 

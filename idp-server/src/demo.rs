@@ -79,6 +79,7 @@ pub async fn seed(
                 grant_types: ["authorization_code", "refresh_token"]
                     .map(str::to_owned)
                     .to_vec(),
+                jwks: None,
             },
             now,
         )
@@ -107,6 +108,7 @@ pub async fn seed_service(
                 sector: SERVICE_ID.into(),
                 scopes: vec!["registry.read".into()],
                 grant_types: vec!["client_credentials".into()],
+                jwks: None,
             },
             now,
         )

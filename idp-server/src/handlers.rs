@@ -64,11 +64,12 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
                 "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "introspection_endpoint": format!("{iss}/introspect"),
         "revocation_endpoint": format!("{iss}/revoke"),
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["ES256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "EdDSA"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "national_id", "business"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "name", "birthdate", "national_id", "businesses"],
@@ -320,6 +321,106 @@ fn client_credentials(
     }
 }
 
+/// private_key_jwt (RFC 7523 §2.2, OpenID Connect Core §9): a JWT the client
+/// signed with a key of its registered JWK Set, for this server, used once.
+async fn assertion_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<Client, OAuthError> {
+    let invalid = |why: String| OAuthError::new("invalid_client", why);
+    if headers.contains_key(header::AUTHORIZATION) || form.contains_key("client_secret") {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "use one client authentication method, not two",
+        ));
+    }
+    if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
+        return Err(OAuthError::new(
+            "invalid_request",
+            format!("client_assertion_type must be {JWT_BEARER}"),
+        ));
+    }
+    let assertion = form
+        .get("client_assertion")
+        .ok_or_else(|| OAuthError::new("invalid_request", "client_assertion is missing"))?;
+    // The assertion names its client in `sub`; it is read before the signature is
+    // checked only to find that client's keys.
+    let named = unverified_subject(assertion)
+        .ok_or_else(|| invalid("the client assertion is not a JWT with a sub".into()))?;
+    if form.get("client_id").is_some_and(|id| *id != named) {
+        return Err(invalid(
+            "client_id and the client assertion's sub differ".into(),
+        ));
+    }
+    let client = state
+        .store
+        .client(&named)
+        .await
+        .map_err(internal)?
+        .filter(|c| c.jwks.is_some())
+        .ok_or_else(|| invalid("unknown client, or one without keys for private_key_jwt".into()))?;
+    let keys = identity_core::jose::JwkSet::from_json(client.jwks.as_deref().unwrap_or_default())
+        .map_err(internal)?;
+    let now = state.clock.now();
+    let issuer = &state.config.issuer;
+    let rules = Validation::new(
+        now,
+        &[
+            JwsAlgorithm::Es256,
+            JwsAlgorithm::Es384,
+            JwsAlgorithm::EdDsa,
+        ],
+    )
+    .issuer(client.id.clone())
+    .audience(format!("{issuer}/token"))
+    .audience(issuer.clone())
+    .require("sub")
+    .require("jti")
+    .leeway(ASSERTION_LEEWAY);
+    let claims = UnverifiedJwt::decode(assertion)
+        .map_err(|e| invalid(format!("the client assertion is malformed: {e}")))?
+        .verify_with_set(&keys, &rules)
+        .map_err(|e| invalid(format!("the client assertion is not valid: {e}")))?;
+    if claims.subject() != Some(client.id.as_str()) {
+        return Err(invalid(
+            "the client assertion's sub must be its client_id".into(),
+        ));
+    }
+    let exp = claims.expires_at().unwrap_or(0);
+    if exp > now + ASSERTION_MAX_LIFETIME + 30 {
+        return Err(invalid(format!(
+            "the client assertion lives too long: expire it within {ASSERTION_MAX_LIFETIME} s"
+        )));
+    }
+    let jti = claims
+        .get("jti")
+        .and_then(|j| j.as_str())
+        .filter(|j| !j.is_empty() && j.len() <= 256)
+        .ok_or_else(|| invalid("the client assertion's jti must be a short string".into()))?;
+    if !state
+        .store
+        .record_assertion(&client.id, jti, exp + 60)
+        .await
+        .map_err(internal)?
+    {
+        tracing::warn!(client_id = %client.id, "client assertion replayed");
+        return Err(invalid(
+            "the client assertion was used before: sign a new one, with a new jti, for each request"
+                .into(),
+        ));
+    }
+    Ok(client)
+}
+
+/// A JWT's `sub`, read without checking anything.
+fn unverified_subject(jwt: &str) -> Option<String> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64ct::Base64UrlUnpadded::decode_vec(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("sub")?.as_str().map(str::to_owned)
+}
+
 /// `POST /token`.
 pub(crate) async fn token(
     State(state): State<AppState>,
@@ -341,12 +442,23 @@ pub(crate) async fn token(
 
 use base64ct::Encoding as _;
 
-/// The authenticated client of a token, introspection or revocation request.
+/// The client assertion type of RFC 7523 §2.2.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Longest a client assertion may live, which bounds the store of seen `jti`s.
+const ASSERTION_MAX_LIFETIME: i64 = 300;
+/// Clock skew tolerated on client assertions.
+const ASSERTION_LEEWAY: u64 = 30;
+
+/// The authenticated client of a token, introspection or revocation request:
+/// client_secret_basic, client_secret_post or private_key_jwt.
 async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
     form: &std::collections::HashMap<String, String>,
 ) -> Result<Client, OAuthError> {
+    if form.contains_key("client_assertion") || form.contains_key("client_assertion_type") {
+        return assertion_client(state, headers, form).await;
+    }
     let (client_id, secret) = client_credentials(headers, form)?;
     match state.store.client(&client_id).await.map_err(internal)? {
         Some(c)

@@ -92,6 +92,10 @@ enum ClientCommand {
         /// A grant it may use: authorization_code, refresh_token, client_credentials.
         #[arg(long = "grant", default_values = ["authorization_code", "refresh_token"])]
         grants: Vec<String>,
+        /// Authenticate it by private_key_jwt with the public keys in this JWK Set
+        /// file, instead of a secret.
+        #[arg(long)]
+        jwks_file: Option<PathBuf>,
     },
     /// List the clients (never their secrets).
     List {
@@ -206,7 +210,14 @@ async fn client_command(command: ClientCommand) -> Result<()> {
             sector,
             scopes,
             grants,
+            jwks_file,
         } => {
+            let jwks = jwks_file
+                .map(|path| {
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))
+                })
+                .transpose()?;
             let (_, store, secret) = open_target(&target).await?;
             if store.client(&id).await?.is_some() {
                 bail!(
@@ -223,16 +234,21 @@ async fn client_command(command: ClientCommand) -> Result<()> {
                 sector,
                 scopes,
                 grant_types: grants,
+                jwks,
             };
             let client =
                 idp_server::admin::new_client(request, secret.hash_client_secret(&client_secret))
                     .map_err(anyhow::Error::msg)?;
             store.put_client(&client, Clock::System.now()).await?;
             println!("registered client {} (sector {})", client.id, client.sector);
-            println!("client_secret: {}", client_secret.as_str());
-            println!(
-                "(shown once: keep it in the portal's secret store; the server keeps only a keyed hash)"
-            );
+            if client.secret_hash.is_some() {
+                println!("client_secret: {}", client_secret.as_str());
+                println!(
+                    "(shown once: keep it in the portal's secret store; the server keeps only a keyed hash)"
+                );
+            } else {
+                println!("it authenticates by private_key_jwt with the keys of its JWK Set");
+            }
             Ok(())
         }
         ClientCommand::List { target } => {

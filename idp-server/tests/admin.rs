@@ -214,6 +214,47 @@ fn client_and_keys_commands() {
     let (ok, _, err) = idp(&["client", "remove", "tax-portal"], &data);
     assert!(!ok && err.contains("no client tax-portal"), "{err}");
 
+    // A service that authenticates with its own key (private_key_jwt).
+    let key = identity_core::keys::SigningKey::generate(
+        identity_core::keys::SignatureAlgorithm::EcdsaP256Sha256,
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let mut set = identity_core::jose::JwkSet::default();
+    set.keys
+        .push(identity_core::jose::Jwk::new(key.verifying_key().clone()));
+    let jwks_file = dir.path().join("svc.jwks.json");
+    std::fs::write(&jwks_file, set.to_json()).unwrap();
+    let service = |file: &std::path::Path| {
+        idp(
+            &[
+                "client",
+                "add",
+                "--id",
+                "svc",
+                "--name",
+                "Service",
+                "--grant",
+                "client_credentials",
+                "--scope",
+                "registry.read",
+                "--jwks-file",
+                file.to_str().unwrap(),
+            ],
+            &data,
+        )
+    };
+    let bad_file = dir.path().join("bad.json");
+    std::fs::write(&bad_file, "{\"keys\": 1}").unwrap();
+    let (ok, _, err) = service(&bad_file);
+    assert!(!ok && err.contains("JWK Set"), "{err}");
+    let (ok, out, err) = service(&jwks_file);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("private_key_jwt") && !out.contains("client_secret"),
+        "{out}"
+    );
+
     let (ok, out, err) = idp(&["keys", "rotate"], &data);
     assert!(ok, "{err}");
     assert!(out.contains("new signing key"), "{out}");

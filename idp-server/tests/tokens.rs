@@ -148,6 +148,7 @@ async fn service_tokens_by_client_credentials() {
         sector: "tax.example".into(),
         scopes: vec!["registry.read".into()],
         grant_types: vec!["client_credentials".into()],
+        jwks: None,
     };
     server
         .state
@@ -294,4 +295,151 @@ async fn introspection_and_revocation() {
         introspect(&server, str_of(&fresh, "access_token")).await["active"],
         false
     );
+}
+
+/// A client key pair and its published JWK Set.
+fn client_key() -> (identity_core::keys::SigningKey, String) {
+    let key = identity_core::keys::SigningKey::generate(
+        identity_core::keys::SignatureAlgorithm::EcdsaP256Sha256,
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let mut set = identity_core::jose::JwkSet::default();
+    set.keys
+        .push(identity_core::jose::Jwk::new(key.verifying_key().clone()).with_thumbprint_kid());
+    (key, set.to_json())
+}
+
+fn assertion(key: &identity_core::keys::SigningKey, claims: &serde_json::Value) -> String {
+    identity_core::jose::sign_jwt(
+        &identity_core::jose::JwsHeader::new(identity_core::jose::JwsAlgorithm::Es256),
+        claims,
+        key,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn private_key_jwt_client_authentication() {
+    let server = start(Clock::fixed(1_800_000_000)).await;
+    let now = server.state.clock.now();
+    let (key, jwks) = client_key();
+    let client = Client {
+        id: "pension-office".into(),
+        name: "Pension office".into(),
+        secret_hash: None,
+        redirect_uris: vec![],
+        sector: "pension.example".into(),
+        scopes: vec!["registry.read".into()],
+        grant_types: vec!["client_credentials".into()],
+        jwks: Some(jwks),
+    };
+    server.state.store.put_client(&client, now).await.unwrap();
+    let token_url = format!("{}/token", server.issuer);
+    let claims = |changes: &[(&str, serde_json::Value)]| {
+        let mut c = serde_json::json!({
+            "iss": "pension-office",
+            "sub": "pension-office",
+            "aud": token_url,
+            "jti": format!("jti-{}", changes.len()),
+            "iat": now,
+            "exp": now + 120,
+        });
+        for (k, v) in changes {
+            c[*k] = v.clone();
+        }
+        c
+    };
+    let post = |assertion: String, basic: bool| {
+        let url = token_url.clone();
+        async move {
+            let mut request = http().post(url).form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "registry.read"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion.as_str()),
+            ]);
+            if basic {
+                request = request.basic_auth("pension-office", Some("x"));
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+            (status, body)
+        }
+    };
+
+    let good = assertion(&key, &claims(&[]));
+    let (status, body) = post(good.clone(), false).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(str_of(&body, "scope"), "registry.read");
+    // The same assertion again: a replay.
+    let (status, body) = post(good, false).await;
+    assert_eq!((status, str_of(&body, "error")), (401, "invalid_client"));
+    assert!(
+        str_of(&body, "error_description").contains("used before"),
+        "{body}"
+    );
+    // The audience may also be the issuer.
+    let (status, body) = post(
+        assertion(
+            &key,
+            &claims(&[
+                ("aud", server.issuer.clone().into()),
+                ("jti", "by-issuer".into()),
+            ]),
+        ),
+        false,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let (other_key, _) = client_key();
+    let refused = [
+        assertion(&other_key, &claims(&[("jti", "other-key".into())])),
+        assertion(
+            &key,
+            &claims(&[
+                ("aud", "https://elsewhere.example/token".into()),
+                ("jti", "aud".into()),
+            ]),
+        ),
+        assertion(
+            &key,
+            &claims(&[("exp", (now - 120).into()), ("jti", "expired".into())]),
+        ),
+        assertion(
+            &key,
+            &claims(&[("exp", (now + 3600).into()), ("jti", "long".into())]),
+        ),
+        assertion(
+            &key,
+            &claims(&[("iss", "tax-office".into()), ("jti", "iss".into())]),
+        ),
+        assertion(&key, &claims(&[("jti", serde_json::Value::Null)])),
+        "not.a.jwt".to_owned(),
+    ];
+    for (i, bad) in refused.into_iter().enumerate() {
+        let (status, body) = post(bad, false).await;
+        assert_eq!(
+            (status, str_of(&body, "error")),
+            (401, "invalid_client"),
+            "case {i}: {body}"
+        );
+    }
+    // Two methods at once, and a secret for a client that has keys, are refused.
+    let (status, body) = post(assertion(&key, &claims(&[("jti", "two".into())])), true).await;
+    assert_eq!((status, str_of(&body, "error")), (400, "invalid_request"));
+    let response = http()
+        .post(&token_url)
+        .basic_auth("pension-office", Some(""))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
 }

@@ -207,6 +207,7 @@ mod tests {
             sector: "portal.example".into(),
             scopes: vec!["openid".into(), "profile".into()],
             grant_types: vec!["authorization_code".into()],
+            jwks: None,
         }
     }
 

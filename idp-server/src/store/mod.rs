@@ -40,6 +40,8 @@ pub struct Client {
     pub scopes: Vec<String>,
     /// Grants it may use: `authorization_code`, `refresh_token`, `client_credentials`.
     pub grant_types: Vec<String>,
+    /// Its public keys (a JWK Set, JSON) for `private_key_jwt`.
+    pub jwks: Option<String>,
 }
 
 /// A refresh token's grant, stored under the token's hash.

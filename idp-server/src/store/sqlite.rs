@@ -49,11 +49,11 @@ impl SqliteStore {
     /// Registers (or replaces) a client.
     pub async fn put_client(&self, client: &Client, now: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO clients (id, name, secret_hash, redirect_uris, sector, scopes, created_at, grant_types)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        "INSERT INTO clients (id, name, secret_hash, redirect_uris, sector, scopes, created_at, grant_types, jwks)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
                redirect_uris = excluded.redirect_uris, sector = excluded.sector, scopes = excluded.scopes,
-               grant_types = excluded.grant_types",
+               grant_types = excluded.grant_types, jwks = excluded.jwks",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -62,7 +62,8 @@ impl SqliteStore {
         .bind(&client.sector)
         .bind(client.scopes.join(" "))
         .bind(now)
-        .bind(client.grant_types.join(" "))
+                .bind(client.grant_types.join(" "))
+        .bind(&client.jwks)
         .execute(&self.pool)
         .await
         .map_err(StoreError::new("saving a client"))?;
@@ -72,7 +73,7 @@ impl SqliteStore {
     /// The client with this id.
     pub async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types FROM clients WHERE id = ?",
+            "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types, jwks FROM clients WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -95,6 +96,7 @@ impl SqliteStore {
                 .split_whitespace()
                 .map(str::to_owned)
                 .collect(),
+            jwks: r.get("jwks"),
         }))
     }
 
@@ -514,6 +516,27 @@ impl SqliteStore {
         Ok(row.is_some())
     }
 
+    /// Records a client assertion's `jti` until `expires_at`; `false` when it was
+    /// seen before (a replay).
+    pub async fn record_assertion(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (client_id, jti) DO NOTHING",
+        )
+        .bind(client_id)
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("recording a client assertion"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Deletes codes, refresh tokens and revocations that expired before `before`,
     /// in batches (never per request).
     pub async fn purge_expired(&self, before: i64) -> Result<u64, StoreError> {
@@ -523,6 +546,7 @@ impl SqliteStore {
             "DELETE FROM refresh_tokens WHERE expires_at < ?",
             "DELETE FROM revoked_tokens WHERE expires_at < ?",
             "DELETE FROM revoked_families WHERE expires_at < ?",
+            "DELETE FROM client_assertions WHERE expires_at < ?",
         ] {
             let done = sqlx::query(sql)
                 .bind(before)

@@ -1,11 +1,11 @@
-//! Storage: one `Store` in front of the database. SQLite is the embedded default;
-//! PostgreSQL, for several replicas, is the next backend to add here.
+//! Storage: one `Store` in front of the database: SQLite, the embedded default,
+//! or PostgreSQL, for several replicas.
 
-mod sqlite;
+mod sql;
 
 use serde::{Deserialize, Serialize};
 
-pub use sqlite::{CodeTaken, RefreshTaken, SqliteStore};
+pub use sql::{Backend, CodeTaken, RefreshTaken, SqlStore};
 
 /// A storage failure, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +125,5 @@ pub struct CodeGrant {
     pub expires_at: i64,
 }
 
-/// The store the server runs on. A PostgreSQL backend will make this an enum over
-/// both, with the same methods.
-pub type Store = SqliteStore;
+/// The store the server runs on.
+pub type Store = SqlStore;

@@ -22,28 +22,103 @@ pub(crate) struct Server {
 
 /// A provider on a free loopback port, in-memory SQLite, the demo registry.
 pub(crate) async fn start(clock: Clock) -> Server {
+    start_on(clock, "sqlite::memory:").await
+}
+
+/// A provider on a free loopback port over `database_url`, with the demo registry.
+pub(crate) async fn start_on(clock: Clock, database_url: &str) -> Server {
+    let server = serve(clock, database_url, String::new()).await;
+    let client_secret = demo::seed(
+        &server.state.store,
+        &server.state.secret,
+        &server.issuer,
+        server.state.clock.now(),
+    )
+    .await
+    .unwrap();
+    Server {
+        client_secret: client_secret.to_string(),
+        ..server
+    }
+}
+
+/// A second replica of `server`: the same database and server secret, its own
+/// port, state and signing-key cache.
+/// It answers for the same issuer (as replicas behind one load balancer do);
+/// its `issuer` field is its own address, where tests reach it.
+pub(crate) async fn replica_of(server: &Server, clock: Clock) -> Server {
+    serve_as(
+        clock,
+        &server.state.config.database_url,
+        server.client_secret.clone(),
+        Some(server.state.config.issuer.clone()),
+    )
+    .await
+}
+
+async fn serve(clock: Clock, database_url: &str, client_secret: String) -> Server {
+    serve_as(clock, database_url, client_secret, None).await
+}
+
+async fn serve_as(
+    clock: Clock,
+    database_url: &str,
+    client_secret: String,
+    issuer_of: Option<String>,
+) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let issuer = format!("http://{addr}");
     let config = Config {
-        issuer: issuer.clone(),
+        issuer: issuer_of.unwrap_or_else(|| issuer.clone()),
         listen: addr,
-        database_url: "sqlite::memory:".into(),
+        database_url: database_url.into(),
         demo: true,
         ..Config::default()
     };
     let secret = ServerSecret::new(&[42; 32]).unwrap();
     let state = AppState::new(config, secret, clock, None).await.unwrap();
-    let client_secret = demo::seed(&state.store, &state.secret, &issuer, state.clock.now())
-        .await
-        .unwrap();
     let router = app(state.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     Server {
         issuer,
-        client_secret: client_secret.to_string(),
+        client_secret,
         state,
     }
+}
+
+/// A new, empty PostgreSQL database on the server `DATABASE_URL` names, or `None`
+/// (said loudly) when there is no `DATABASE_URL`. With `IDP_REQUIRE_POSTGRES=1`
+/// (as `scripts/test` sets once it has started PostgreSQL) a missing one fails.
+pub(crate) async fn fresh_postgres(test: &str) -> Option<String> {
+    let Ok(base) = std::env::var("DATABASE_URL") else {
+        assert!(
+            std::env::var("IDP_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "IDP_REQUIRE_POSTGRES=1 but DATABASE_URL is not set"
+        );
+        eprintln!(
+            "SKIPPED: {test} on PostgreSQL: DATABASE_URL is not set \
+             (scripts/test starts a local server and sets it)"
+        );
+        return None;
+    };
+    let mut name = [0u8; 8];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut name).unwrap();
+    let name = format!(
+        "idp_test_{}",
+        name.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+    // The name is ours: a fixed prefix and hex digits.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&name);
+    Some(url.to_string())
 }
 
 pub(crate) fn http() -> reqwest::Client {

@@ -1,56 +1,99 @@
-//! The SQLite store: one file, the embedded default.
+//! The store over SQL: one implementation for SQLite (the embedded default) and
+//! PostgreSQL (several replicas on one database), through sqlx's `Any` driver.
+//! The SQL is written once, in the dialect both share (`$n` parameters,
+//! `ON CONFLICT`, `RETURNING`); only the migrations differ by backend.
 
-use std::str::FromStr;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor as _, Row};
 
 use super::{Client, CodeGrant, Person, RefreshGrant, Represented, StoreError, StoredKey};
 
-/// A store over one SQLite database.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite: one file (or memory).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
 }
 
-impl SqliteStore {
-    /// Opens (creating if needed) the database at `url` (`sqlite://FILE` or
-    /// `sqlite::memory:`) and applies the migrations.
+/// A store over one SQLite or PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Opens the database at `url` and applies the migrations: `sqlite://FILE`
+    /// (made if missing), `sqlite::memory:`, or `postgres://…`.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::new("reading the database URL")(
+                sqlx::Error::Configuration(
+                    format!("{url:?} is neither sqlite://FILE, sqlite::memory: nor postgres://…")
+                        .into(),
+                ),
+            ));
+        };
         let memory = url.contains(":memory:");
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(StoreError::new("reading the database URL"))?
-            .create_if_missing(true)
-            .journal_mode(if memory {
-                SqliteJournalMode::Memory
-            } else {
-                SqliteJournalMode::Wal
+        let url = if backend == Backend::Sqlite && !memory && !url.contains('?') {
+            format!("{url}?mode=rwc")
+        } else {
+            url.to_owned()
+        };
+        let pool = AnyPoolOptions::new()
+            // An in-memory SQLite database lives in its one connection.
+            .max_connections(match (backend, memory) {
+                (Backend::Sqlite, true) => 1,
+                (Backend::Sqlite, false) => 8,
+                (Backend::Postgres, _) => 16,
             })
-            .foreign_keys(true)
-            // WAL with NORMAL: durable at every checkpoint and never corrupt; a power
-            // cut may lose the last instants' codes and tokens (people log in again).
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        // An in-memory database lives in its one connection.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(if memory { 1 } else { 8 })
-            .connect_with(options)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL with NORMAL: durable at every checkpoint and never
+                        // corrupt; a power cut may lose the last instants' codes and
+                        // tokens (people log in again).
+                        conn.execute(if memory {
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
+                        } else {
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
+                        })
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
             .await
             .map_err(StoreError::new("opening the database"))?;
-        sqlx::migrate!("migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| {
-                StoreError::new("migrating the database")(sqlx::Error::Migrate(Box::new(e)))
-            })?;
-        Ok(Self { pool })
+        let migrated = match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await,
+        };
+        migrated.map_err(|e| {
+            StoreError::new("migrating the database")(sqlx::Error::Migrate(Box::new(e)))
+        })?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The database it runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Registers (or replaces) a client.
     pub async fn put_client(&self, client: &Client, now: i64) -> Result<(), StoreError> {
         sqlx::query(
                         "INSERT INTO clients (id, name, secret_hash, redirect_uris, sector, scopes, created_at, grant_types, jwks)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
                redirect_uris = excluded.redirect_uris, sector = excluded.sector, scopes = excluded.scopes,
                grant_types = excluded.grant_types, jwks = excluded.jwks",
@@ -73,7 +116,7 @@ impl SqliteStore {
     /// The client with this id.
     pub async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types, jwks FROM clients WHERE id = ?",
+            "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types, jwks FROM clients WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -117,7 +160,7 @@ impl SqliteStore {
 
     /// Removes a client; `false` when there was none.
     pub async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM clients WHERE id = ?")
+        let done = sqlx::query("DELETE FROM clients WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await
@@ -139,7 +182,7 @@ impl SqliteStore {
             .map_err(StoreError::new("saving a signing key"))?;
         if let Some(at) = retire_others_at {
             sqlx::query(
-                "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL OR retired_at > ?",
+                "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL OR retired_at > $2",
             )
             .bind(at)
             .bind(at)
@@ -149,7 +192,7 @@ impl SqliteStore {
         }
         sqlx::query(
             "INSERT INTO signing_keys (kid, alg, pkcs8_encrypted, created_at, not_before, retired_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&key.kid)
         .bind(&key.alg)
@@ -171,7 +214,7 @@ impl SqliteStore {
     pub async fn signing_keys(&self, now: i64) -> Result<Vec<StoredKey>, StoreError> {
         let rows = sqlx::query(
             "SELECT kid, alg, pkcs8_encrypted, created_at, not_before, retired_at FROM signing_keys
-             WHERE retired_at IS NULL OR retired_at > ? ORDER BY not_before DESC, created_at DESC",
+             WHERE retired_at IS NULL OR retired_at > $1 ORDER BY not_before DESC, created_at DESC",
         )
         .bind(now)
         .fetch_all(&self.pool)
@@ -193,7 +236,7 @@ impl SqliteStore {
     /// Adds or replaces a resident.
     pub async fn put_person(&self, person: &Person) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO people (personal_number, full_name, birth_date, assurance) VALUES (?, ?, ?, ?)
+            "INSERT INTO people (personal_number, full_name, birth_date, assurance) VALUES ($1, $2, $3, $4)
              ON CONFLICT (personal_number) DO UPDATE SET full_name = excluded.full_name,
                birth_date = excluded.birth_date, assurance = excluded.assurance",
         )
@@ -209,7 +252,7 @@ impl SqliteStore {
 
     /// The resident with this number.
     pub async fn person(&self, personal_number: &str) -> Result<Option<Person>, StoreError> {
-        let row = sqlx::query("SELECT personal_number, full_name, birth_date, assurance FROM people WHERE personal_number = ?")
+        let row = sqlx::query("SELECT personal_number, full_name, birth_date, assurance FROM people WHERE personal_number = $1")
             .bind(personal_number)
             .fetch_optional(&self.pool)
             .await
@@ -225,7 +268,7 @@ impl SqliteStore {
     /// Up to `limit` residents, by number.
     pub async fn people(&self, limit: i64) -> Result<Vec<Person>, StoreError> {
         let rows = sqlx::query(
-            "SELECT personal_number, full_name, birth_date, assurance FROM people ORDER BY personal_number LIMIT ?",
+            "SELECT personal_number, full_name, birth_date, assurance FROM people ORDER BY personal_number LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -255,7 +298,7 @@ impl SqliteStore {
             .await
             .map_err(StoreError::new("saving a business"))?;
         sqlx::query(
-            "INSERT INTO businesses (enterprise_code, registered_name) VALUES (?, ?)
+            "INSERT INTO businesses (enterprise_code, registered_name) VALUES ($1, $2)
              ON CONFLICT (enterprise_code) DO UPDATE SET registered_name = excluded.registered_name",
         )
         .bind(code)
@@ -263,14 +306,14 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::new("saving a business"))?;
-        sqlx::query("DELETE FROM representatives WHERE enterprise_code = ?")
+        sqlx::query("DELETE FROM representatives WHERE enterprise_code = $1")
             .bind(code)
             .execute(&mut *tx)
             .await
             .map_err(StoreError::new("saving a business"))?;
         for person in representatives {
             sqlx::query(
-                "INSERT INTO representatives (enterprise_code, personal_number) VALUES (?, ?)",
+                "INSERT INTO representatives (enterprise_code, personal_number) VALUES ($1, $2)",
             )
             .bind(code)
             .bind(person)
@@ -292,7 +335,7 @@ impl SqliteStore {
         let rows = sqlx::query(
             "SELECT b.enterprise_code, b.registered_name FROM businesses b
              JOIN representatives r ON r.enterprise_code = b.enterprise_code
-             WHERE r.personal_number = ? ORDER BY b.enterprise_code",
+             WHERE r.personal_number = $1 ORDER BY b.enterprise_code",
         )
         .bind(personal_number)
         .fetch_all(&self.pool)
@@ -311,7 +354,7 @@ impl SqliteStore {
     pub async fn put_code(&self, code_hash: &[u8], grant: &CodeGrant) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, personal_number, scope, nonce,
-               code_challenge, acr, auth_time, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               code_challenge, acr, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(code_hash)
         .bind(&grant.client_id)
@@ -340,7 +383,7 @@ impl SqliteStore {
         now: i64,
     ) -> Result<CodeTaken, StoreError> {
         let row = sqlx::query(
-            "UPDATE authorization_codes SET used_at = ?, family_id = ? WHERE code_hash = ? AND used_at IS NULL
+            "UPDATE authorization_codes SET used_at = $1, family_id = $2 WHERE code_hash = $3 AND used_at IS NULL
              RETURNING client_id, redirect_uri, personal_number, scope, nonce, code_challenge, acr, auth_time, expires_at",
         )
                 .bind(now)
@@ -362,7 +405,7 @@ impl SqliteStore {
                 expires_at: r.get("expires_at"),
             }));
         }
-        let seen = sqlx::query("SELECT 1 FROM authorization_codes WHERE code_hash = ?")
+        let seen = sqlx::query("SELECT 1 FROM authorization_codes WHERE code_hash = $1")
             .bind(code_hash)
             .fetch_optional(&self.pool)
             .await
@@ -377,7 +420,7 @@ impl SqliteStore {
     /// The token family a code's exchange started, if it got that far.
     pub async fn code_family(&self, code_hash: &[u8]) -> Result<Option<String>, StoreError> {
         let family: Option<Option<String>> =
-            sqlx::query_scalar("SELECT family_id FROM authorization_codes WHERE code_hash = ?")
+            sqlx::query_scalar("SELECT family_id FROM authorization_codes WHERE code_hash = $1")
                 .bind(code_hash)
                 .fetch_optional(&self.pool)
                 .await
@@ -393,7 +436,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, family_id, client_id, personal_number, scope, acr, auth_time, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(token_hash)
         .bind(&grant.family_id)
@@ -418,7 +461,7 @@ impl SqliteStore {
         now: i64,
     ) -> Result<RefreshTaken, StoreError> {
         let row = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL
+            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL
                AND family_id NOT IN (SELECT family_id FROM revoked_families)
              RETURNING family_id, client_id, personal_number, scope, acr, auth_time, expires_at",
         )
@@ -430,7 +473,7 @@ impl SqliteStore {
         if let Some(r) = row {
             return Ok(RefreshTaken::Fresh(refresh_grant(&r)));
         }
-        let used = sqlx::query("SELECT family_id, expires_at FROM refresh_tokens WHERE token_hash = ? AND used_at IS NOT NULL")
+        let used = sqlx::query("SELECT family_id, expires_at FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL")
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await
@@ -454,14 +497,18 @@ impl SqliteStore {
     ) -> Result<Option<(RefreshGrant, bool)>, StoreError> {
         let row = sqlx::query(
             "SELECT family_id, client_id, personal_number, scope, acr, auth_time, expires_at,
-               used_at IS NULL AND family_id NOT IN (SELECT family_id FROM revoked_families) AS usable
-             FROM refresh_tokens WHERE token_hash = ?",
+               used_at, (SELECT COUNT(*) FROM revoked_families f WHERE f.family_id = refresh_tokens.family_id) AS revoked
+             FROM refresh_tokens WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await
         .map_err(StoreError::new("reading a refresh token"))?;
-        Ok(row.map(|r| (refresh_grant(&r), r.get::<bool, _>("usable"))))
+        Ok(row.map(|r| {
+            let usable =
+                r.get::<Option<i64>, _>("used_at").is_none() && r.get::<i64, _>("revoked") == 0;
+            (refresh_grant(&r), usable)
+        }))
     }
 
     /// Revokes a token family: its refresh tokens stop working and access tokens
@@ -473,8 +520,10 @@ impl SqliteStore {
         expires_at: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES (?, ?, ?)
-             ON CONFLICT (family_id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)",
+            "INSERT INTO revoked_families (family_id, revoked_at, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (family_id) DO UPDATE SET expires_at = CASE
+               WHEN excluded.expires_at > revoked_families.expires_at THEN excluded.expires_at
+               ELSE revoked_families.expires_at END",
         )
         .bind(family_id)
         .bind(now)
@@ -487,7 +536,7 @@ impl SqliteStore {
 
     /// Whether a token family was revoked.
     pub async fn family_revoked(&self, family_id: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM revoked_families WHERE family_id = ?")
+        let row = sqlx::query("SELECT 1 FROM revoked_families WHERE family_id = $1")
             .bind(family_id)
             .fetch_optional(&self.pool)
             .await
@@ -497,7 +546,7 @@ impl SqliteStore {
 
     /// Revokes one access token, by `jti`, until it would have expired anyway.
     pub async fn revoke_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING")
+        sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
             .bind(jti)
             .bind(expires_at)
             .execute(&self.pool)
@@ -508,7 +557,7 @@ impl SqliteStore {
 
     /// Whether an access token was revoked.
     pub async fn token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM revoked_tokens WHERE jti = ?")
+        let row = sqlx::query("SELECT 1 FROM revoked_tokens WHERE jti = $1")
             .bind(jti)
             .fetch_optional(&self.pool)
             .await
@@ -525,7 +574,7 @@ impl SqliteStore {
         expires_at: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES (?, ?, ?)
+            "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT (client_id, jti) DO NOTHING",
         )
         .bind(client_id)
@@ -542,11 +591,11 @@ impl SqliteStore {
     pub async fn purge_expired(&self, before: i64) -> Result<u64, StoreError> {
         let mut removed = 0;
         for sql in [
-            "DELETE FROM authorization_codes WHERE expires_at < ?",
-            "DELETE FROM refresh_tokens WHERE expires_at < ?",
-            "DELETE FROM revoked_tokens WHERE expires_at < ?",
-            "DELETE FROM revoked_families WHERE expires_at < ?",
-            "DELETE FROM client_assertions WHERE expires_at < ?",
+            "DELETE FROM authorization_codes WHERE expires_at < $1",
+            "DELETE FROM refresh_tokens WHERE expires_at < $1",
+            "DELETE FROM revoked_tokens WHERE expires_at < $1",
+            "DELETE FROM revoked_families WHERE expires_at < $1",
+            "DELETE FROM client_assertions WHERE expires_at < $1",
         ] {
             let done = sqlx::query(sql)
                 .bind(before)
@@ -559,7 +608,7 @@ impl SqliteStore {
     }
 }
 
-fn refresh_grant(r: &sqlx::sqlite::SqliteRow) -> RefreshGrant {
+fn refresh_grant(r: &AnyRow) -> RefreshGrant {
     RefreshGrant {
         family_id: r.get("family_id"),
         client_id: r.get("client_id"),

@@ -1,0 +1,350 @@
+//! The store's conformance suite: every check runs against SQLite (a file, WAL)
+//! and against PostgreSQL (a fresh database on the server `DATABASE_URL` names;
+//! skipped, loudly, without one).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
+mod common;
+
+use common::fresh_postgres;
+use idp_server::store::{
+    Backend, Client, CodeGrant, CodeTaken, Person, RefreshGrant, RefreshTaken, Store, StoredKey,
+};
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => { $(
+        #[tokio::test]
+        async fn $name() {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("idp.sqlite3").display());
+            let sqlite = Store::open(&url).await.unwrap();
+            assert_eq!(sqlite.backend(), Backend::Sqlite);
+            checks::$name(&sqlite).await;
+            // Opening again applies no migration twice.
+            Store::open(&url).await.unwrap();
+            if let Some(url) = fresh_postgres(stringify!($name)).await {
+                let postgres = Store::open(&url).await.unwrap();
+                assert_eq!(postgres.backend(), Backend::Postgres);
+                checks::$name(&postgres).await;
+                Store::open(&url).await.unwrap();
+            }
+        }
+    )* };
+}
+
+conformance!(
+    clients,
+    registry,
+    codes_are_single_use_even_when_raced,
+    refresh_rotation_and_family_revocation,
+    access_token_revocation_and_assertions,
+    signing_keys_rotate,
+    expired_entries_are_purged,
+);
+
+#[test]
+fn a_bad_database_url_is_refused_with_what_to_give() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let error = runtime
+        .block_on(Store::open("mysql://localhost/idp"))
+        .unwrap_err();
+    assert!(error.to_string().contains("postgres://"), "{error}");
+}
+
+mod checks {
+    use super::*;
+
+    fn client(id: &str) -> Client {
+        Client {
+            id: id.into(),
+            name: format!("Client {id}"),
+            secret_hash: Some(vec![0, 1, 2, 255]),
+            redirect_uris: vec![
+                "https://a.example/cb".into(),
+                "https://a.example/cb2".into(),
+            ],
+            sector: "a.example".into(),
+            scopes: vec!["openid".into(), "profile".into()],
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            jwks: None,
+        }
+    }
+
+    pub(super) async fn clients(store: &Store) {
+        assert_eq!(store.client("a").await.unwrap(), None);
+        store.put_client(&client("b"), 1).await.unwrap();
+        let mut a = client("a");
+        store.put_client(&a, 1).await.unwrap();
+        assert_eq!(store.client("a").await.unwrap(), Some(a.clone()));
+        // Replacing keeps one row and every field.
+        a.secret_hash = None;
+        a.jwks = Some(r#"{"keys":[]}"#.into());
+        a.grant_types = vec!["client_credentials".into()];
+        store.put_client(&a, 2).await.unwrap();
+        assert_eq!(store.client("a").await.unwrap(), Some(a));
+        let ids: Vec<String> = store
+            .clients()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert!(store.remove_client("a").await.unwrap());
+        assert!(!store.remove_client("a").await.unwrap());
+        assert_eq!(store.client("a").await.unwrap(), None);
+    }
+
+    pub(super) async fn registry(store: &Store) {
+        let person = |n: &str, name: &str| Person {
+            personal_number: n.into(),
+            full_name: name.into(),
+            birth_date: Some("1985-01-02".into()),
+            assurance: "substantial".into(),
+        };
+        store
+            .put_person(&person("079185004321", "Nguyễn Văn An"))
+            .await
+            .unwrap();
+        store
+            .put_person(&person("001090012345", "Trần Thị Bình"))
+            .await
+            .unwrap();
+        // Replacing updates in place.
+        store
+            .put_person(&person("079185004321", "Nguyễn Văn Anh"))
+            .await
+            .unwrap();
+        let found = store.person("079185004321").await.unwrap().unwrap();
+        assert_eq!(found.full_name, "Nguyễn Văn Anh");
+        assert_eq!(store.person("000000000000").await.unwrap(), None);
+        assert_eq!(store.people(1).await.unwrap().len(), 1);
+        assert_eq!(
+            store.people(10).await.unwrap()[0].personal_number,
+            "001090012345"
+        );
+        store
+            .put_business("0314409058", "Công ty A", &["079185004321".into()])
+            .await
+            .unwrap();
+        // Representatives are replaced whole.
+        store
+            .put_business("0314409058", "Công ty A", &["001090012345".into()])
+            .await
+            .unwrap();
+        assert!(
+            store
+                .represented_by("079185004321")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let represented = store.represented_by("001090012345").await.unwrap();
+        assert_eq!(represented.len(), 1);
+        assert_eq!(represented[0].registered_name, "Công ty A");
+        // A representative who is not a resident: refused, and the business is unchanged.
+        assert!(
+            store
+                .put_business("0314409058", "Renamed", &["999999999999".into()])
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            store.represented_by("001090012345").await.unwrap()[0].registered_name,
+            "Công ty A"
+        );
+    }
+
+    fn code_grant() -> CodeGrant {
+        CodeGrant {
+            client_id: "a".into(),
+            redirect_uri: "https://a.example/cb".into(),
+            personal_number: "079185004321".into(),
+            scope: "openid".into(),
+            nonce: None,
+            code_challenge: "challenge".into(),
+            acr: "substantial".into(),
+            auth_time: 100,
+            expires_at: 160,
+        }
+    }
+
+    pub(super) async fn codes_are_single_use_even_when_raced(store: &Store) {
+        store.put_code(b"code-1", &code_grant()).await.unwrap();
+        // A duplicate code hash is an error, never a silent overwrite.
+        assert!(store.put_code(b"code-1", &code_grant()).await.is_err());
+        let mut racers = Vec::new();
+        for i in 0..8 {
+            let store = store.clone();
+            racers.push(tokio::spawn(async move {
+                store
+                    .take_code(b"code-1", &format!("family-{i}"), 110)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut fresh = Vec::new();
+        for racer in racers {
+            match racer.await.unwrap() {
+                CodeTaken::Fresh(grant) => fresh.push(grant),
+                CodeTaken::Replayed => {}
+                CodeTaken::Unknown => panic!("a stored code was unknown"),
+            }
+        }
+        assert_eq!(fresh, vec![code_grant()], "exactly one redemption wins");
+        let family = store.code_family(b"code-1").await.unwrap().unwrap();
+        assert!(family.starts_with("family-"));
+        assert_eq!(
+            store.take_code(b"nope", "f", 110).await.unwrap(),
+            CodeTaken::Unknown
+        );
+    }
+
+    fn refresh_grant(family: &str) -> RefreshGrant {
+        RefreshGrant {
+            family_id: family.into(),
+            client_id: "a".into(),
+            personal_number: "079185004321".into(),
+            scope: "openid profile".into(),
+            acr: "substantial".into(),
+            auth_time: 100,
+            expires_at: 10_000,
+        }
+    }
+
+    pub(super) async fn refresh_rotation_and_family_revocation(store: &Store) {
+        store
+            .put_refresh(b"r1", &refresh_grant("f1"))
+            .await
+            .unwrap();
+        store
+            .put_refresh(b"other", &refresh_grant("f2"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.refresh_status(b"r1").await.unwrap(),
+            Some((refresh_grant("f1"), true))
+        );
+        assert_eq!(
+            store.take_refresh(b"r1", 200).await.unwrap(),
+            RefreshTaken::Fresh(refresh_grant("f1"))
+        );
+        store
+            .put_refresh(b"r2", &refresh_grant("f1"))
+            .await
+            .unwrap();
+        assert!(!store.family_revoked("f1").await.unwrap());
+        // Reuse of r1 revokes f1: r2 is dead too; f2 is untouched.
+        assert_eq!(
+            store.take_refresh(b"r1", 300).await.unwrap(),
+            RefreshTaken::Reused {
+                family_id: "f1".into()
+            }
+        );
+        assert!(store.family_revoked("f1").await.unwrap());
+        assert_eq!(
+            store.refresh_status(b"r2").await.unwrap(),
+            Some((refresh_grant("f1"), false))
+        );
+        assert_eq!(
+            store.take_refresh(b"r2", 300).await.unwrap(),
+            RefreshTaken::Unknown
+        );
+        assert!(store.refresh_status(b"other").await.unwrap().unwrap().1);
+        assert_eq!(
+            store.take_refresh(b"unknown", 300).await.unwrap(),
+            RefreshTaken::Unknown
+        );
+        // Revoking twice keeps the later expiry.
+        store.revoke_family("f2", 400, 50).await.unwrap();
+        store.revoke_family("f2", 401, 20_000).await.unwrap();
+        store.revoke_family("f2", 402, 30).await.unwrap();
+        assert!(store.family_revoked("f2").await.unwrap());
+        // Three refresh tokens and f1's revocation expire at 10 000; f2's at 20 000.
+        assert_eq!(store.purge_expired(19_999).await.unwrap(), 4);
+        assert!(store.family_revoked("f2").await.unwrap());
+        assert_eq!(store.purge_expired(20_001).await.unwrap(), 1);
+        assert!(!store.family_revoked("f2").await.unwrap());
+    }
+
+    pub(super) async fn access_token_revocation_and_assertions(store: &Store) {
+        assert!(!store.token_revoked("jti-1").await.unwrap());
+        store.revoke_token("jti-1", 500).await.unwrap();
+        store.revoke_token("jti-1", 500).await.unwrap();
+        assert!(store.token_revoked("jti-1").await.unwrap());
+        assert!(store.record_assertion("a", "jti-x", 500).await.unwrap());
+        assert!(!store.record_assertion("a", "jti-x", 500).await.unwrap());
+        // jti are per client.
+        assert!(store.record_assertion("b", "jti-x", 500).await.unwrap());
+    }
+
+    fn key(kid: &str, created_at: i64, not_before: i64) -> StoredKey {
+        StoredKey {
+            kid: kid.into(),
+            alg: "ES256".into(),
+            pkcs8_encrypted: vec![1, 2, 3],
+            created_at,
+            not_before,
+            retired_at: None,
+        }
+    }
+
+    pub(super) async fn signing_keys_rotate(store: &Store) {
+        store.add_signing_key(&key("k1", 0, 0), None).await.unwrap();
+        store
+            .add_signing_key(&key("k2", 100, 700), Some(2_000))
+            .await
+            .unwrap();
+        let at = |t| {
+            let store = store.clone();
+            async move {
+                store
+                    .signing_keys(t)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|k| (k.kid, k.retired_at))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            at(100).await,
+            [("k2".to_owned(), None), ("k1".to_owned(), Some(2_000))]
+        );
+        assert_eq!(at(2_000).await, [("k2".to_owned(), None)]);
+        // The same kid twice is an error, and the transaction leaves k1 as it was.
+        assert!(
+            store
+                .add_signing_key(&key("k2", 200, 900), Some(1_000))
+                .await
+                .is_err()
+        );
+        assert_eq!(at(1_500).await.len(), 2);
+    }
+
+    pub(super) async fn expired_entries_are_purged(store: &Store) {
+        store.put_code(b"old", &code_grant()).await.unwrap();
+        let mut young = code_grant();
+        young.expires_at = 10_000;
+        store.put_code(b"young", &young).await.unwrap();
+        let mut old_refresh = refresh_grant("f");
+        old_refresh.expires_at = 150;
+        store.put_refresh(b"old", &old_refresh).await.unwrap();
+        store.revoke_token("old", 150).await.unwrap();
+        store.record_assertion("a", "old", 150).await.unwrap();
+        assert_eq!(store.purge_expired(1_000).await.unwrap(), 4);
+        assert_eq!(
+            store.take_code(b"old", "f", 1_000).await.unwrap(),
+            CodeTaken::Unknown
+        );
+        assert!(matches!(
+            store.take_code(b"young", "f", 1_000).await.unwrap(),
+            CodeTaken::Fresh(_)
+        ));
+    }
+}

@@ -9,7 +9,9 @@
 //!
 //! For each: requests per second, p50 and p99 latency, failures; at the end the
 //! server's peak RSS (VmHWM). Run: `cargo bench -p idp-server --bench load`
-//! (`LOAD_SECONDS`, default 10, and `LOAD_CONNECTIONS`, default 32, change the run).
+//! (`LOAD_SECONDS`, default 10, and `LOAD_CONNECTIONS`, default 32, change the run;
+//! `LOAD_DATABASE_URL=postgres://…` runs the server on that PostgreSQL database
+//! instead of SQLite).
 
 #![allow(
     clippy::unwrap_used,
@@ -241,10 +243,16 @@ async fn main() {
         .unwrap()
         .port();
     let listen = format!("127.0.0.1:{port}");
+    let database = std::env::var("LOAD_DATABASE_URL").ok();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_idp-server"));
+    command
+        .args(["demo", "--listen", &listen, "--data"])
+        .arg(data.path());
+    if let Some(url) = &database {
+        command.args(["--database", url]);
+    }
     let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_idp-server"))
-            .args(["demo", "--listen", &listen, "--data"])
-            .arg(data.path())
+        command
             .env("IDP_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -272,7 +280,12 @@ async fn main() {
         service_secret: read("demo-service.secret"),
     });
     println!(
-        "idp-server load: {connections} connections, {seconds} s a phase, SQLite, loopback, {} CPUs",
+        "idp-server load: {connections} connections, {seconds} s a phase, {}, loopback, {} CPUs",
+        if database.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         std::thread::available_parallelism().map_or(0, usize::from)
     );
     let t = Arc::clone(&target);

@@ -35,6 +35,9 @@ enum Command {
         /// The data directory (made if missing).
         #[arg(long, default_value = "idp-demo")]
         data: PathBuf,
+        /// The database (default: SQLite in the data directory), e.g. postgres://…
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -153,7 +156,11 @@ async fn main() -> Result<()> {
             let state = AppState::new(config, secret, Clock::System, None).await?;
             serve(state).await
         }
-        Command::Demo { listen, data } => demo_command(listen, &data).await,
+        Command::Demo {
+            listen,
+            data,
+            database,
+        } => demo_command(listen, &data, database).await,
         Command::Migrate { config } => {
             let config = Config::load(config.as_deref(), std::env::vars())?;
             idp_server::store::Store::open(&config.database_url).await?;
@@ -339,7 +346,11 @@ fn secret_from_env() -> Result<ServerSecret> {
     ServerSecret::new(&bytes).map_err(anyhow::Error::msg)
 }
 
-async fn demo_command(listen: std::net::SocketAddr, data: &std::path::Path) -> Result<()> {
+async fn demo_command(
+    listen: std::net::SocketAddr,
+    data: &std::path::Path,
+    database: Option<String>,
+) -> Result<()> {
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
     let secret_path = data.join("secret.key");
     let secret = if secret_path.exists() {
@@ -358,7 +369,8 @@ async fn demo_command(listen: std::net::SocketAddr, data: &std::path::Path) -> R
     let config = Config {
         listen,
         issuer: format!("http://{listen}"),
-        database_url: format!("sqlite://{}", data.join("idp.sqlite3").display()),
+        database_url: database
+            .unwrap_or_else(|| format!("sqlite://{}", data.join("idp.sqlite3").display())),
         demo: true,
         ..Config::default()
     };

@@ -12,6 +12,7 @@ pub mod demo;
 mod handlers;
 pub mod oidc;
 mod router;
+pub mod server;
 pub mod store;
 mod web;
 

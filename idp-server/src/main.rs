@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use idp_server::clock::Clock;
 use idp_server::config::Config;
 use idp_server::oidc::ServerSecret;
-use idp_server::{AppState, app, demo};
+use idp_server::{AppState, demo};
 
 /// The OpenID Connect provider of the national identity infrastructure.
 #[derive(Debug, Parser)]
@@ -446,10 +446,36 @@ async fn serve(state: AppState) -> Result<()> {
             }
         }
     });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving")
+    idp_server::server::serve(
+        listener,
+        state,
+        idp_server::server::Limits::default(),
+        stop_signal(),
+    )
+    .await
+    .context("serving")
+}
+
+/// Ctrl-C, or SIGTERM (what service managers send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("stopping: finishing the requests under way");
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use idp_server::clock::Clock;
 use idp_server::config::Config;
 use idp_server::oidc::ServerSecret;
-use idp_server::{AppState, app, demo};
+use idp_server::{AppState, demo};
 use openidconnect::reqwest;
 
 pub(crate) struct Server {
@@ -78,8 +78,17 @@ async fn serve_as(
     };
     let secret = ServerSecret::new(&[42; 32]).unwrap();
     let state = AppState::new(config, secret, clock, None).await.unwrap();
-    let router = app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let served = state.clone();
+    tokio::spawn(async move {
+        idp_server::server::serve(
+            listener,
+            served,
+            idp_server::server::Limits::default(),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+    });
     Server {
         issuer,
         client_secret,

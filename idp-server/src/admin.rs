@@ -21,6 +21,8 @@ pub struct ClientRequest {
     /// Its public keys for `private_key_jwt` (a JWK Set, JSON); without them the
     /// client authenticates with a secret.
     pub jwks: Option<String>,
+    /// Where it may send people after logout, matched exactly.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
@@ -69,6 +71,9 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
     for uri in &request.redirect_uris {
         hosts.push(check_redirect_uri(uri)?);
     }
+    for uri in &request.post_logout_redirect_uris {
+        check_redirect_uri(uri)?;
+    }
     if request
         .scopes
         .iter()
@@ -111,6 +116,7 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
         scopes: request.scopes,
         grant_types: request.grant_types,
         jwks: request.jwks,
+        post_logout_redirect_uris: request.post_logout_redirect_uris,
     })
 }
 
@@ -151,6 +157,7 @@ mod tests {
             scopes: vec!["openid".into(), "profile".into()],
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             jwks: None,
+            post_logout_redirect_uris: vec!["https://tax.example/".into()],
         }
     }
 

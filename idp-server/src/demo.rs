@@ -80,6 +80,7 @@ pub async fn seed(
                     .map(str::to_owned)
                     .to_vec(),
                 jwks: None,
+                post_logout_redirect_uris: vec![format!("{issuer}/demo/portal")],
             },
             now,
         )
@@ -109,6 +110,7 @@ pub async fn seed_service(
                 scopes: vec!["registry.read".into()],
                 grant_types: vec!["client_credentials".into()],
                 jwks: None,
+                post_logout_redirect_uris: vec![],
             },
             now,
         )
@@ -279,17 +281,29 @@ pub(crate) async fn callback(
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))?;
         let userinfo_json = serde_json::to_string_pretty(&userinfo).map_err(|e| e.to_string())?;
-        Ok::<_, String>((id_json, userinfo_json))
+        // RP-initiated logout: the ID token as the hint, back to the portal after.
+        let mut logout = url::Url::parse(&format!("{}/logout", state.config.issuer))
+            .map_err(|e| e.to_string())?;
+        logout
+            .query_pairs_mut()
+            .append_pair("id_token_hint", &id_token.to_string())
+            .append_pair(
+                "post_logout_redirect_uri",
+                &format!("{}/demo/portal", state.config.issuer),
+            );
+        Ok::<_, String>((id_json, userinfo_json, logout.to_string()))
     }
     .await;
     match result {
-        Ok((id_json, userinfo_json)) => Html(page(
+                Ok((id_json, userinfo_json, logout)) => Html(page(
             "Welcome — the portal now knows who you are",
             &format!(
                 "<p>The ID token's signature and claims were checked by the portal's OpenID Connect library.</p>\
-                 <h2>ID token claims</h2><pre>{}</pre><h2>Userinfo</h2><pre>{}</pre><p><a href=\"/demo/portal\">Again</a></p>",
+                 <h2>ID token claims</h2><pre>{}</pre><h2>Userinfo</h2><pre>{}</pre>\
+                 <p><a href=\"{}\">Log out</a> (RP-initiated logout: this login's tokens end) · <a href=\"/demo/portal\">Again</a></p>",
                 escape(&id_json),
-                escape(&userinfo_json)
+                escape(&userinfo_json),
+                escape(&logout)
             ),
         ))
         .into_response(),

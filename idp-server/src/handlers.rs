@@ -63,7 +63,8 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
         "response_modes_supported": ["query"],
                 "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "introspection_endpoint": format!("{iss}/introspect"),
-        "revocation_endpoint": format!("{iss}/revoke"),
+                "revocation_endpoint": format!("{iss}/revoke"),
+        "end_session_endpoint": format!("{iss}/logout"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "subject_types_supported": ["pairwise"],
@@ -72,7 +73,7 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "EdDSA"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "national_id", "business"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "name", "birthdate", "national_id", "businesses"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "sid", "name", "birthdate", "national_id", "businesses"],
         "acr_values_supported": ["low", "substantial", "high"],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
@@ -769,6 +770,9 @@ async fn user_tokens(
         now,
         cfg.id_token_lifetime,
     );
+    // The login's id: RP-initiated logout ends it (and its tokens) by this.
+    let mut id_claims = id_claims;
+    id_claims["sid"] = family.into();
     let id_token = jose::sign_jwt(
         &JwsHeader::new(JwsAlgorithm::Es256)
             .with_kid(Some(kid.to_owned()))

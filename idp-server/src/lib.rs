@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 mod handlers;
+mod logout;
 pub mod oidc;
 mod router;
 pub mod server;

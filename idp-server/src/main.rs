@@ -99,6 +99,9 @@ enum ClientCommand {
         /// file, instead of a secret.
         #[arg(long)]
         jwks_file: Option<PathBuf>,
+        /// Where it may send people after logout, matched exactly (repeat for several).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
     },
     /// List the clients (never their secrets).
     List {
@@ -218,6 +221,7 @@ async fn client_command(command: ClientCommand) -> Result<()> {
             scopes,
             grants,
             jwks_file,
+            post_logout_redirect_uris,
         } => {
             let jwks = jwks_file
                 .map(|path| {
@@ -242,6 +246,7 @@ async fn client_command(command: ClientCommand) -> Result<()> {
                 scopes,
                 grant_types: grants,
                 jwks,
+                post_logout_redirect_uris,
             };
             let client =
                 idp_server::admin::new_client(request, secret.hash_client_secret(&client_secret))

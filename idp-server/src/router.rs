@@ -8,7 +8,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::{AppState, demo, handlers};
+use crate::{AppState, demo, handlers, logout};
 
 /// Largest request body accepted (forms and JSON are small).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -28,6 +28,7 @@ pub fn app(state: AppState) -> Router {
         .route("/token", post(handlers::token))
         .route("/introspect", post(handlers::introspect))
         .route("/revoke", post(handlers::revoke))
+        .route("/logout", get(logout::logout_get).post(logout::logout_post))
         .route(
             "/userinfo",
             get(handlers::userinfo).post(handlers::userinfo),

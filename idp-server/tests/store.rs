@@ -72,6 +72,7 @@ mod checks {
             scopes: vec!["openid".into(), "profile".into()],
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             jwks: None,
+            post_logout_redirect_uris: vec!["https://a.example/".into()],
         }
     }
 

@@ -149,6 +149,7 @@ async fn service_tokens_by_client_credentials() {
         scopes: vec!["registry.read".into()],
         grant_types: vec!["client_credentials".into()],
         jwks: None,
+        post_logout_redirect_uris: vec![],
     };
     server
         .state
@@ -333,6 +334,7 @@ async fn private_key_jwt_client_authentication() {
         scopes: vec!["registry.read".into()],
         grant_types: vec!["client_credentials".into()],
         jwks: Some(jwks),
+        post_logout_redirect_uris: vec![],
     };
     server.state.store.put_client(&client, now).await.unwrap();
     let token_url = format!("{}/token", server.issuer);
@@ -442,4 +444,82 @@ async fn private_key_jwt_client_authentication() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_ends_the_login() {
+    let server = start(Clock::fixed(1_800_000_000)).await;
+    let tokens = tokens_for(&server, PERSON).await;
+    let id_token = str_of(&tokens, "id_token");
+    let portal = format!("{}/demo/portal", server.issuer);
+    let logout = |params: Vec<(&'static str, String)>| {
+        let mut url = url::Url::parse(&format!("{}/logout", server.issuer)).unwrap();
+        url.query_pairs_mut().extend_pairs(params);
+        async move { http().get(url).send().await.unwrap() }
+    };
+
+    // Refused, and nothing ended: a forged hint, an unregistered return address,
+    // a client_id that is not the token's audience.
+    let (_, rest) = id_token.split_once('.').unwrap();
+    for (params, why) in [
+        (
+            vec![("id_token_hint", format!("eyJhbGciOiJub25lIn0.{rest}"))],
+            "forged",
+        ),
+        (
+            vec![
+                ("id_token_hint", id_token.to_owned()),
+                (
+                    "post_logout_redirect_uri",
+                    "https://evil.example/".to_owned(),
+                ),
+            ],
+            "unregistered",
+        ),
+        (
+            vec![
+                ("id_token_hint", id_token.to_owned()),
+                ("client_id", "tax-office".to_owned()),
+            ],
+            "audience",
+        ),
+    ] {
+        let r = logout(params).await;
+        assert_eq!(r.status(), 400, "{why}");
+        assert!(r.headers().get("location").is_none(), "{why}");
+    }
+    assert_eq!(
+        userinfo_status(&server, str_of(&tokens, "access_token")).await,
+        200
+    );
+
+    // A good logout, after the ID token has expired: back to the portal with the
+    // state, and the login's tokens are dead.
+    server.state.clock.advance(3600);
+    let fresh_access = {
+        let (status, body) = refresh(&server, str_of(&tokens, "refresh_token"), None).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let r = logout(vec![
+        ("id_token_hint", id_token.to_owned()),
+        ("post_logout_redirect_uri", portal.clone()),
+        ("state", "bye".to_owned()),
+    ])
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("{portal}?state=bye")
+    );
+    assert_eq!(
+        userinfo_status(&server, str_of(&fresh_access, "access_token")).await,
+        401
+    );
+    let (status, _) = refresh(&server, str_of(&fresh_access, "refresh_token"), None).await;
+    assert_eq!(status, 400);
+
+    // Without a hint: a page, no redirect.
+    let r = logout(vec![]).await;
+    assert_eq!(r.status(), 200);
 }

@@ -208,6 +208,7 @@ mod tests {
             scopes: vec!["openid".into(), "profile".into()],
             grant_types: vec!["authorization_code".into()],
             jwks: None,
+            post_logout_redirect_uris: vec![],
         }
     }
 

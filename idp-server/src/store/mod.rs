@@ -42,6 +42,8 @@ pub struct Client {
     pub grant_types: Vec<String>,
     /// Its public keys (a JWK Set, JSON) for `private_key_jwt`.
     pub jwks: Option<String>,
+    /// Where it may send people after logout, matched exactly.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// A refresh token's grant, stored under the token's hash.

@@ -92,11 +92,13 @@ impl SqlStore {
     /// Registers (or replaces) a client.
     pub async fn put_client(&self, client: &Client, now: i64) -> Result<(), StoreError> {
         sqlx::query(
-                        "INSERT INTO clients (id, name, secret_hash, redirect_uris, sector, scopes, created_at, grant_types, jwks)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                    "INSERT INTO clients (id, name, secret_hash, redirect_uris, sector, scopes, created_at, grant_types, jwks,
+               post_logout_redirect_uris)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
                redirect_uris = excluded.redirect_uris, sector = excluded.sector, scopes = excluded.scopes,
-               grant_types = excluded.grant_types, jwks = excluded.jwks",
+                              grant_types = excluded.grant_types, jwks = excluded.jwks,
+               post_logout_redirect_uris = excluded.post_logout_redirect_uris",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -106,7 +108,8 @@ impl SqlStore {
         .bind(client.scopes.join(" "))
         .bind(now)
                 .bind(client.grant_types.join(" "))
-        .bind(&client.jwks)
+                .bind(&client.jwks)
+        .bind(serde_json::to_string(&client.post_logout_redirect_uris).unwrap_or_default())
         .execute(&self.pool)
         .await
         .map_err(StoreError::new("saving a client"))?;
@@ -116,7 +119,8 @@ impl SqlStore {
     /// The client with this id.
     pub async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types, jwks FROM clients WHERE id = $1",
+            "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types, jwks, post_logout_redirect_uris
+             FROM clients WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -140,6 +144,10 @@ impl SqlStore {
                 .map(str::to_owned)
                 .collect(),
             jwks: r.get("jwks"),
+            post_logout_redirect_uris: serde_json::from_str(
+                r.get::<&str, _>("post_logout_redirect_uris"),
+            )
+            .unwrap_or_default(),
         }))
     }
 

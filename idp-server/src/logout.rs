@@ -1,0 +1,151 @@
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): a portal sends
+//! the person here with the ID token it holds; the login behind that token (its
+//! `sid`, the token family) ends: refresh tokens and access tokens of it stop
+//! working at once. The person is sent back only to a post-logout redirect URI
+//! the client registered, matched exactly.
+
+use axum::extract::{Form, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use identity_core::jose::{JwsAlgorithm, UnverifiedJwt, Validation};
+
+use crate::{AppState, web};
+
+/// `GET /logout`.
+pub(crate) async fn logout_get(
+    State(state): State<AppState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    logout(&state, pairs).await
+}
+
+/// `POST /logout` (a form).
+pub(crate) async fn logout_post(
+    State(state): State<AppState>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    logout(&state, pairs).await
+}
+
+fn refused(detail: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Html(web::error(
+            "Đăng xuất không thành công — logout failed",
+            detail,
+        )),
+    )
+        .into_response()
+}
+
+async fn logout(state: &AppState, pairs: Vec<(String, String)>) -> Response {
+    let params = match crate::oidc::authorize::parameters(pairs) {
+        Ok(p) => p,
+        Err(e) => return refused(&e.description),
+    };
+    let now = state.clock.now();
+    // The ID token the portal holds: ours by its signature; an expired one is
+    // still a good hint (people log out long after they logged in).
+    let hint = match params.get("id_token_hint") {
+        Some(token) => {
+            let rules = Validation::new(now, &[JwsAlgorithm::Es256])
+                .issuer(state.config.issuer.clone())
+                .leeway(u64::try_from(state.config.refresh_token_lifetime).unwrap_or(0));
+            let rules = identity_core::jose::dangerous::accept_any_audience(rules);
+            let keys = state.keys();
+            match UnverifiedJwt::decode(token.trim())
+                .ok()
+                .and_then(|jwt| jwt.verify_with_set(keys.jwks(), &rules).ok())
+            {
+                Some(claims) => Some(claims),
+                None => return refused("id_token_hint is not an ID token this server issued"),
+            }
+        }
+        None => None,
+    };
+    let hinted_client = hint.as_ref().and_then(|c| match c.get("aud") {
+        Some(serde_json::Value::String(aud)) => Some(aud.clone()),
+        _ => None,
+    });
+    let client_id = match (params.get("client_id"), hinted_client) {
+        (Some(given), Some(hinted)) if *given != hinted => {
+            return refused("client_id is not the audience of id_token_hint");
+        }
+        (Some(given), _) => Some(given.clone()),
+        (None, hinted) => hinted,
+    };
+    let client = match &client_id {
+        Some(id) => match state.store.client(id).await {
+            Ok(Some(client)) => Some(client),
+            Ok(None) => return refused("unknown client_id"),
+            Err(e) => {
+                tracing::error!(error = %e, "logout: reading the client failed");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html(web::error("Server error", "try again in a moment")),
+                )
+                    .into_response();
+            }
+        },
+        None => None,
+    };
+    let redirect = match params.get("post_logout_redirect_uri") {
+        Some(uri) => match &client {
+            Some(c) if c.post_logout_redirect_uris.iter().any(|r| r == uri) => Some(uri.clone()),
+            Some(_) => {
+                return refused("post_logout_redirect_uri is not registered for this client");
+            }
+            None => {
+                return refused("post_logout_redirect_uri needs id_token_hint or client_id");
+            }
+        },
+        None => None,
+    };
+    // End the login: its token family is revoked everywhere.
+    if let Some(sid) = hint
+        .as_ref()
+        .and_then(|c| c.get("sid"))
+        .and_then(|s| s.as_str())
+    {
+        let until = now + state.config.refresh_token_lifetime;
+        if let Err(e) = state.store.revoke_family(sid, now, until).await {
+            tracing::error!(error = %e, "logout: revoking the login failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html(web::error(
+                    "Server error",
+                    "you are not logged out yet: try again",
+                )),
+            )
+                .into_response();
+        }
+        tracing::info!(
+            client_id = client_id.as_deref().unwrap_or("-"),
+            "logged out"
+        );
+    }
+    match redirect {
+        Some(uri) => {
+            let mut url = match url::Url::parse(&uri) {
+                Ok(url) => url,
+                Err(_) => return refused("post_logout_redirect_uri is not a URL"),
+            };
+            if let Some(s) = params.get("state") {
+                url.query_pairs_mut().append_pair("state", s);
+            }
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::LOCATION, url.to_string()),
+                    (header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+            )
+                .into_response()
+        }
+        None => Html(web::page(
+            "Đã đăng xuất — logged out",
+            "<p>Bạn đã đăng xuất. You are logged out; you may close this page.</p>",
+        ))
+        .into_response(),
+    }
+}

@@ -120,6 +120,69 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
     })
 }
 
+/// Shortest client secret accepted from the configuration: secrets are checked
+/// with a keyed fast hash, so they must be random and long (32 bytes, base64).
+pub const MIN_SECRET_LENGTH: usize = 32;
+
+/// Registers (or updates) the configuration file's clients, all or none: every
+/// one is checked before the first is saved. `env` reads a variable.
+pub async fn apply_config_clients(
+    store: &crate::store::Store,
+    secret: &crate::oidc::ServerSecret,
+    clients: &[crate::config::ClientConfig],
+    env: impl Fn(&str) -> Option<String>,
+    now: i64,
+) -> anyhow::Result<usize> {
+    use anyhow::{Context as _, bail};
+    let mut checked = Vec::with_capacity(clients.len());
+    for c in clients {
+        let jwks = match &c.jwks_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("client {}: reading {}", c.id, path.display()))?,
+            ),
+            None => None,
+        };
+        let secret_hash = match &c.secret_env {
+            Some(name) => {
+                let value = zeroize::Zeroizing::new(env(name).with_context(|| {
+                    format!(
+                        "client {}: the variable {name} holding its secret is not set",
+                        c.id
+                    )
+                })?);
+                if value.len() < MIN_SECRET_LENGTH {
+                    bail!(
+                        "client {}: the secret in {name} is too short: give at least \
+                         {MIN_SECRET_LENGTH} random characters (head -c 32 /dev/urandom | base64)",
+                        c.id
+                    );
+                }
+                secret.hash_client_secret(&value)
+            }
+            None => Vec::new(),
+        };
+        let request = ClientRequest {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            redirect_uris: c.redirect_uris.clone(),
+            sector: c.sector.clone(),
+            scopes: c.scopes.clone(),
+            grant_types: c.grant_types.clone(),
+            jwks,
+            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        };
+        checked.push(
+            new_client(request, secret_hash)
+                .map_err(|e| anyhow::anyhow!("client {} in the configuration: {e}", c.id))?,
+        );
+    }
+    for client in &checked {
+        store.put_client(client, now).await?;
+    }
+    Ok(checked.len())
+}
+
 /// A redirect URI a client may register: absolute, no fragment, `https` (or `http`
 /// on a loopback host, for development). Returns its host.
 fn check_redirect_uri(uri: &str) -> Result<String, String> {
@@ -215,5 +278,61 @@ mod tests {
         let mut local = request();
         local.redirect_uris = vec!["http://127.0.0.1:3000/cb".into()];
         assert!(new_client(local, vec![1]).is_ok());
+    }
+
+    #[tokio::test]
+    async fn configuration_clients_are_registered_all_or_none() {
+        let store = crate::store::Store::open("sqlite::memory:").await.unwrap();
+        let secret = crate::oidc::ServerSecret::new(&[9; 32]).unwrap();
+        let good = crate::config::ClientConfig {
+            id: "tax-portal".into(),
+            name: "Tax portal".into(),
+            redirect_uris: vec!["https://tax.example/cb".into()],
+            post_logout_redirect_uris: vec![],
+            sector: None,
+            scopes: vec!["openid".into()],
+            grant_types: vec!["authorization_code".into()],
+            secret_env: Some("IDP_CLIENT_SECRET_TAX".into()),
+            jwks_file: None,
+        };
+        let mut bad = good.clone();
+        bad.id = "bad".into();
+        bad.redirect_uris = vec!["http://bad.example/cb".into()];
+        let long = "s".repeat(40);
+        let env = |name: &str| (name == "IDP_CLIENT_SECRET_TAX").then(|| long.clone());
+        let error = apply_config_clients(&store, &secret, &[good.clone(), bad], env, 0)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("client bad"), "{error}");
+        assert_eq!(
+            store.client("tax-portal").await.unwrap(),
+            None,
+            "none saved"
+        );
+        let error = apply_config_clients(&store, &secret, std::slice::from_ref(&good), |_| None, 0)
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("IDP_CLIENT_SECRET_TAX"),
+            "{error}"
+        );
+        let error = apply_config_clients(
+            &store,
+            &secret,
+            std::slice::from_ref(&good),
+            |_| Some("short".into()),
+            0,
+        )
+        .await
+        .unwrap_err();
+        assert!(error.to_string().contains("too short"), "{error}");
+        assert_eq!(
+            apply_config_clients(&store, &secret, &[good], env, 0)
+                .await
+                .unwrap(),
+            1
+        );
+        let saved = store.client("tax-portal").await.unwrap().unwrap();
+        assert!(secret.client_secret_matches(&long, saved.secret_hash.as_deref().unwrap()));
     }
 }

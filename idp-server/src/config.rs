@@ -15,7 +15,7 @@ pub struct Config {
     pub issuer: String,
     /// Where to listen.
     pub listen: SocketAddr,
-    /// `sqlite://FILE` (the default) or, later, `postgres://…`.
+    /// `sqlite://FILE` (the default) or `postgres://…`.
     pub database_url: String,
     /// Seconds an authorization code lives.
     pub code_lifetime: i64,
@@ -29,6 +29,48 @@ pub struct Config {
     /// `idp-server demo` sets it; `serve` refuses to start with it.
     #[serde(skip)]
     pub demo: bool,
+    /// Relying parties registered from the file at every start (`[[clients]]`),
+    /// besides those `idp-server client add` registered.
+    pub clients: Vec<ClientConfig>,
+}
+
+/// A relying party as the configuration file declares it. Its secret is never in
+/// the file: `secret_env` names the environment variable holding it (by
+/// convention `IDP_CLIENT_SECRET_<NAME>`), or `jwks_file` its public keys for
+/// private_key_jwt.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// `client_id`.
+    pub id: String,
+    /// The name people see.
+    pub name: String,
+    /// Redirect URIs, matched exactly.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Where it may send people after logout.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The pairwise subject sector (default: the redirect URIs' host).
+    pub sector: Option<String>,
+    /// Scopes it may ask for.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Grants it may use.
+    #[serde(default = "default_grants")]
+    pub grant_types: Vec<String>,
+    /// The environment variable holding its secret.
+    pub secret_env: Option<String>,
+    /// A JWK Set file with its public keys (private_key_jwt).
+    pub jwks_file: Option<std::path::PathBuf>,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "profile".into()]
+}
+
+fn default_grants() -> Vec<String> {
+    vec!["authorization_code".into(), "refresh_token".into()]
 }
 
 impl Default for Config {
@@ -42,6 +84,7 @@ impl Default for Config {
             id_token_lifetime: 300,
             refresh_token_lifetime: 30 * 86_400,
             demo: false,
+            clients: Vec::new(),
         }
     }
 }
@@ -86,8 +129,10 @@ impl Config {
                     config.refresh_token_lifetime =
                         value.parse().with_context(|| bad("a number of seconds"))?;
                 }
-                // Secrets read elsewhere (IDP_SECRET_KEY) and log settings are not config.
+                // Secrets read elsewhere (IDP_SECRET_KEY, client secrets) and log
+                // settings are not config.
                 "SECRET_KEY" | "LOG" => {}
+                client_secret if client_secret.starts_with("CLIENT_SECRET_") => {}
                 other => bail!("unknown setting IDP_{other}"),
             }
         }
@@ -125,11 +170,24 @@ impl Config {
                 bail!("{name} must be between 1 and {max} seconds, not {value}");
             }
         }
-        if !self.database_url.starts_with("sqlite:") {
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|scheme| self.database_url.starts_with(scheme))
+        {
             bail!(
-                "database_url {:?}: only sqlite:// is supported so far",
+                "database_url {:?} must be sqlite://FILE or postgres://…",
                 self.database_url
             );
+        }
+        for client in &self.clients {
+            match (&client.secret_env, &client.jwks_file) {
+                (Some(_), None) | (None, Some(_)) => {}
+                _ => bail!(
+                    "client {}: give exactly one of secret_env (a variable holding its secret) \
+                     and jwks_file (its public keys)",
+                    client.id
+                ),
+            }
         }
         Ok(())
     }
@@ -164,5 +222,52 @@ mod tests {
         assert!(Config::load(None, env(&[("IDP_CODE_LIFETIME", "0")])).is_err());
         assert!(Config::load(None, env(&[("IDP_TYPO", "x")])).is_err());
         assert!(Config::load(None, env(&[("IDP_LISTEN", "nowhere")])).is_err());
+        let pg = Config::load(
+            None,
+            env(&[("IDP_DATABASE_URL", "postgres://idp@db.internal/idp")]),
+        )
+        .unwrap();
+        assert_eq!(pg.database_url, "postgres://idp@db.internal/idp");
+        assert!(Config::load(None, env(&[("IDP_DATABASE_URL", "mysql://db/idp")])).is_err());
+        // Client secrets by convention in IDP_CLIENT_SECRET_*: not settings, not errors.
+        assert!(Config::load(None, env(&[("IDP_CLIENT_SECRET_TAX", "s")])).is_ok());
+    }
+
+    #[test]
+    fn clients_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idp.toml");
+        std::fs::write(
+            &path,
+            r#"
+issuer = "https://id.gov.vn"
+database_url = "postgres://idp@db/idp"
+
+[[clients]]
+id = "tax-portal"
+name = "Cổng thuế"
+redirect_uris = ["https://thue.gov.vn/callback"]
+secret_env = "IDP_CLIENT_SECRET_TAX"
+"#,
+        )
+        .unwrap();
+        let c = Config::load(Some(&path), env(&[])).unwrap();
+        assert_eq!(c.clients.len(), 1);
+        assert_eq!(c.clients[0].scopes, ["openid", "profile"]);
+        assert_eq!(
+            c.clients[0].grant_types,
+            ["authorization_code", "refresh_token"]
+        );
+        // Neither a secret nor keys: refused at load.
+        std::fs::write(&path, "[[clients]]\nid = \"x\"\nname = \"X\"\n").unwrap();
+        let error = Config::load(Some(&path), env(&[])).unwrap_err();
+        assert!(format!("{error:#}").contains("secret_env"), "{error:#}");
+        // A secret in the file itself is not a field.
+        std::fs::write(
+            &path,
+            "[[clients]]\nid = \"x\"\nname = \"X\"\nsecret = \"s\"\n",
+        )
+        .unwrap();
+        assert!(Config::load(Some(&path), env(&[])).is_err());
     }
 }

@@ -157,6 +157,20 @@ async fn main() -> Result<()> {
             }
             let secret = secret_from_env()?;
             let state = AppState::new(config, secret, Clock::System, None).await?;
+            let registered = idp_server::admin::apply_config_clients(
+                &state.store,
+                &state.secret,
+                &state.config.clients,
+                |name| std::env::var(name).ok(),
+                Clock::System.now(),
+            )
+            .await?;
+            if registered > 0 {
+                tracing::info!(
+                    clients = registered,
+                    "clients of the configuration file registered"
+                );
+            }
             serve(state).await
         }
         Command::Demo {

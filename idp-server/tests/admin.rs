@@ -215,16 +215,9 @@ fn client_and_keys_commands() {
     assert!(!ok && err.contains("no client tax-portal"), "{err}");
 
     // A service that authenticates with its own key (private_key_jwt).
-    let key = identity_core::keys::SigningKey::generate(
-        identity_core::keys::SignatureAlgorithm::EcdsaP256Sha256,
-        &ring::rand::SystemRandom::new(),
-    )
-    .unwrap();
-    let mut set = identity_core::jose::JwkSet::default();
-    set.keys
-        .push(identity_core::jose::Jwk::new(key.verifying_key().clone()));
+    let (_, jwks) = client_key();
     let jwks_file = dir.path().join("svc.jwks.json");
-    std::fs::write(&jwks_file, set.to_json()).unwrap();
+    std::fs::write(&jwks_file, jwks).unwrap();
     let service = |file: &std::path::Path| {
         idp(
             &[

@@ -14,6 +14,22 @@ mod common;
 use common::*;
 use idp_server::clock::Clock;
 
+/// A code exchanged at `server`, for the redirect URI it was issued for.
+async fn redeem_at(server: &Server, redirect_uri: &str, code: &str) -> (u16, serde_json::Value) {
+    post_as_client(
+        server,
+        "/token",
+        &server.client_secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn two_replicas_share_codes_tokens_and_revocations() {
     let Some(url) = fresh_postgres("two replicas").await else {
@@ -24,19 +40,9 @@ async fn two_replicas_share_codes_tokens_and_revocations() {
     assert_eq!(a.state.config.issuer, b.state.config.issuer);
 
     let code = query_of(&log_in(&a, &authorize_url(&a, &[]), "079185004321").await)["code"].clone();
+    // The redirect URI is the issuer's (A's address), wherever the code is redeemed.
     let redirect_uri = format!("{}/demo/portal/callback", a.issuer);
-    let (status, tokens) = post_as_client(
-        &b,
-        "/token",
-        &b.client_secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &redirect_uri),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let (status, tokens) = redeem_at(&b, &redirect_uri, &code).await;
     assert_eq!(status, 200, "code from A redeemed at B: {tokens}");
     // The same code at A now: a replay, seen across replicas.
     let (status, _) = token_request(&a, &code, VERIFIER, &a.client_secret).await;
@@ -44,18 +50,7 @@ async fn two_replicas_share_codes_tokens_and_revocations() {
 
     // That replay revoked the family: log in again for the refresh part.
     let code = query_of(&log_in(&a, &authorize_url(&a, &[]), "079185004321").await)["code"].clone();
-    let (status, tokens) = post_as_client(
-        &b,
-        "/token",
-        &b.client_secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &redirect_uri),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let (status, tokens) = redeem_at(&b, &redirect_uri, &code).await;
     assert_eq!(status, 200, "{tokens}");
     let first_refresh = tokens["refresh_token"].as_str().unwrap();
     let (status, refreshed) = post_as_client(

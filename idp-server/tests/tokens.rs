@@ -298,19 +298,6 @@ async fn introspection_and_revocation() {
     );
 }
 
-/// A client key pair and its published JWK Set.
-fn client_key() -> (identity_core::keys::SigningKey, String) {
-    let key = identity_core::keys::SigningKey::generate(
-        identity_core::keys::SignatureAlgorithm::EcdsaP256Sha256,
-        &ring::rand::SystemRandom::new(),
-    )
-    .unwrap();
-    let mut set = identity_core::jose::JwkSet::default();
-    set.keys
-        .push(identity_core::jose::Jwk::new(key.verifying_key().clone()).with_thumbprint_kid());
-    (key, set.to_json())
-}
-
 fn assertion(key: &identity_core::keys::SigningKey, claims: &serde_json::Value) -> String {
     identity_core::jose::sign_jwt(
         &identity_core::jose::JwsHeader::new(identity_core::jose::JwsAlgorithm::Es256),

@@ -293,3 +293,16 @@ pub(crate) fn spawn_demo(
     }
     (child, port)
 }
+
+/// A client key pair and its published JWK Set.
+pub(crate) fn client_key() -> (identity_core::keys::SigningKey, String) {
+    let key = identity_core::keys::SigningKey::generate(
+        identity_core::keys::SignatureAlgorithm::EcdsaP256Sha256,
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let mut set = identity_core::jose::JwkSet::default();
+    set.keys
+        .push(identity_core::jose::Jwk::new(key.verifying_key().clone()).with_thumbprint_kid());
+    (key, set.to_json())
+}

@@ -596,7 +596,11 @@ async fn refresh_grant(
         // Another client holds this client's token: it leaked, so its family goes.
         state
             .store
-            .revoke_family(&grant.family_id, now, grant.expires_at)
+            .revoke_family(
+                &grant.family_id,
+                now,
+                now + state.config.refresh_token_lifetime,
+            )
             .await
             .map_err(internal)?;
         tracing::warn!(client_id = %client.id, "refresh token of another client presented: its family is revoked");
@@ -630,7 +634,7 @@ async fn refresh_grant(
     };
     let grant = match state
         .store
-        .take_refresh(&token_hash, now)
+        .take_refresh(&token_hash, now, now + state.config.refresh_token_lifetime)
         .await
         .map_err(internal)?
     {
@@ -930,7 +934,11 @@ pub(crate) async fn revoke(
         {
             state
                 .store
-                .revoke_family(&grant.family_id, now, grant.expires_at)
+                .revoke_family(
+                    &grant.family_id,
+                    now,
+                    now + state.config.refresh_token_lifetime,
+                )
                 .await
                 .map_err(internal)?;
         }

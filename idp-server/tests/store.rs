@@ -232,7 +232,7 @@ mod checks {
             Some((refresh_grant("f1"), true))
         );
         assert_eq!(
-            store.take_refresh(b"r1", 200).await.unwrap(),
+            store.take_refresh(b"r1", 200, 20_000).await.unwrap(),
             RefreshTaken::Fresh(refresh_grant("f1"))
         );
         store
@@ -242,7 +242,7 @@ mod checks {
         assert!(!store.family_revoked("f1").await.unwrap());
         // Reuse of r1 revokes f1: r2 is dead too; f2 is untouched.
         assert_eq!(
-            store.take_refresh(b"r1", 300).await.unwrap(),
+            store.take_refresh(b"r1", 300, 20_000).await.unwrap(),
             RefreshTaken::Reused {
                 family_id: "f1".into()
             }
@@ -253,12 +253,12 @@ mod checks {
             Some((refresh_grant("f1"), false))
         );
         assert_eq!(
-            store.take_refresh(b"r2", 300).await.unwrap(),
+            store.take_refresh(b"r2", 300, 20_000).await.unwrap(),
             RefreshTaken::Unknown
         );
         assert!(store.refresh_status(b"other").await.unwrap().unwrap().1);
         assert_eq!(
-            store.take_refresh(b"unknown", 300).await.unwrap(),
+            store.take_refresh(b"unknown", 300, 20_000).await.unwrap(),
             RefreshTaken::Unknown
         );
         // Revoking twice keeps the later expiry.
@@ -266,10 +266,12 @@ mod checks {
         store.revoke_family("f2", 401, 20_000).await.unwrap();
         store.revoke_family("f2", 402, 30).await.unwrap();
         assert!(store.family_revoked("f2").await.unwrap());
-        // Three refresh tokens and f1's revocation expire at 10 000; f2's at 20 000.
-        assert_eq!(store.purge_expired(19_999).await.unwrap(), 4);
+        // The three refresh tokens expire at 10 000; the revocations (f1's until the
+        // revoke_until given at reuse) outlast them, to 20 000.
+        assert_eq!(store.purge_expired(19_999).await.unwrap(), 3);
+        assert!(store.family_revoked("f1").await.unwrap());
         assert!(store.family_revoked("f2").await.unwrap());
-        assert_eq!(store.purge_expired(20_001).await.unwrap(), 1);
+        assert_eq!(store.purge_expired(20_001).await.unwrap(), 2);
         assert!(!store.family_revoked("f2").await.unwrap());
     }
 

@@ -64,7 +64,9 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let (status, body) = refresh(&server, r1, Some("openid national_id")).await;
     assert_eq!((status, str_of(&body, "error")), (400, "invalid_scope"));
 
-    // Rotation: a new refresh token and new tokens; a narrower scope is allowed.
+    // Ten days on. Rotation: a new refresh token and new tokens; a narrower scope
+    // is allowed for them.
+    server.state.clock.advance(10 * 86_400);
     let (status, second) = refresh(&server, r1, Some("openid")).await;
     assert_eq!(status, 200, "{second}");
     let r2 = str_of(&second, "refresh_token");
@@ -95,8 +97,20 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         200
     );
 
-    // Refresh tokens expire (30 days by default).
-    server.state.clock.advance(30 * 24 * 3600 + 1);
+    // Day 31: r1 has expired and the janitor purged it, but r2 (day 40) is alive
+    // by date; the family's revocation must outlast it.
+    server.state.clock.advance(21 * 86_400);
+    server
+        .state
+        .store
+        .purge_expired(server.state.clock.now())
+        .await
+        .unwrap();
+    let (status, _) = refresh(&server, r2, None).await;
+    assert_eq!(status, 400, "a revoked family came back after the purge");
+
+    // Refresh tokens expire (30 days by default): the other login's, at day 40.
+    server.state.clock.advance(9 * 86_400 + 1);
     let (status, body) = refresh(&server, str_of(&other, "refresh_token"), None).await;
     assert_eq!((status, str_of(&body, "error")), (400, "invalid_grant"));
     assert!(str_of(&body, "error_description").contains("expired"));

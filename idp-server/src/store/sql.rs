@@ -462,11 +462,14 @@ impl SqlStore {
 
     /// Takes a refresh token for rotation: marks it used and returns its grant in
     /// one statement. A token used before revokes its whole family (RFC 9700 §4.14.2:
-    /// either the client or a thief holds a copy, and the server cannot tell which).
+    /// either the client or a thief holds a copy, and the server cannot tell which)
+    /// until `revoke_until`, which must outlast every token of the family (the
+    /// caller gives now + the refresh token lifetime).
     pub async fn take_refresh(
         &self,
         token_hash: &[u8],
         now: i64,
+        revoke_until: i64,
     ) -> Result<RefreshTaken, StoreError> {
         let row = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL
@@ -481,16 +484,17 @@ impl SqlStore {
         if let Some(r) = row {
             return Ok(RefreshTaken::Fresh(refresh_grant(&r)));
         }
-        let used = sqlx::query("SELECT family_id, expires_at FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::new("redeeming a refresh token"))?;
+        let used = sqlx::query(
+            "SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("redeeming a refresh token"))?;
         match used {
             Some(r) => {
                 let family_id: String = r.get("family_id");
-                self.revoke_family(&family_id, now, r.get("expires_at"))
-                    .await?;
+                self.revoke_family(&family_id, now, revoke_until).await?;
                 Ok(RefreshTaken::Reused { family_id })
             }
             None => Ok(RefreshTaken::Unknown),

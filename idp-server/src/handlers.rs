@@ -520,6 +520,25 @@ async fn code_grant(
         .get("code")
         .ok_or_else(|| OAuthError::new("invalid_request", "code is missing"))?;
     let code_hash = state.secret.hash_code(code);
+    // Everything is checked before the code is spent, so that a bad request (a
+    // wrong verifier, another client) loses nothing; then one statement spends it.
+    let grant = match state
+        .store
+        .code_status(&code_hash)
+        .await
+        .map_err(internal)?
+    {
+        None => return Err(OAuthError::new("invalid_grant", "unknown code")),
+        Some((_, true)) => return Err(code_replayed(state, client, &code_hash, now).await),
+        Some((grant, false)) => grant,
+    };
+    token::check_code(
+        &grant,
+        &client.id,
+        form.get("redirect_uri").map(String::as_str),
+        form.get("code_verifier").map(String::as_str),
+        now,
+    )?;
     // The token family this exchange starts, recorded as the code is spent.
     let family = random_token()?;
     let grant = match state
@@ -529,36 +548,10 @@ async fn code_grant(
         .map_err(internal)?
     {
         CodeTaken::Fresh(grant) => grant,
-        CodeTaken::Replayed => {
-            // A replayed code is a stolen code: what it issued is revoked.
-            if let Some(family) = state
-                .store
-                .code_family(&code_hash)
-                .await
-                .map_err(internal)?
-            {
-                state
-                    .store
-                    .revoke_family(&family, now, now + state.config.refresh_token_lifetime)
-                    .await
-                    .map_err(internal)?;
-            }
-            tracing::warn!(client_id = %client.id, "authorization code replayed: its tokens are revoked");
-            return Err(OAuthError::new(
-                "invalid_grant",
-                "the code was already used",
-            ));
-        }
+        // Spent by a concurrent request between the check and now.
+        CodeTaken::Replayed => return Err(code_replayed(state, client, &code_hash, now).await),
         CodeTaken::Unknown => return Err(OAuthError::new("invalid_grant", "unknown code")),
     };
-    token::check_code(
-        &grant,
-        &client.id,
-        form.get("redirect_uri").map(String::as_str),
-        form.get("code_verifier").map(String::as_str),
-        now,
-    )?;
-
     let login = Login {
         personal_number: grant.personal_number.clone(),
         scope: grant.scope.clone(),
@@ -567,6 +560,28 @@ async fn code_grant(
         nonce: grant.nonce.clone(),
     };
     user_tokens(state, client, &login, &family, now).await
+}
+
+/// A code presented again: a stolen code, so what its first exchange issued is
+/// revoked. Returns the error to answer.
+async fn code_replayed(
+    state: &AppState,
+    client: &Client,
+    code_hash: &[u8],
+    now: i64,
+) -> OAuthError {
+    match state.store.code_family(code_hash).await {
+        Ok(Some(family)) => {
+            let until = now + state.config.refresh_token_lifetime;
+            if let Err(e) = state.store.revoke_family(&family, now, until).await {
+                return internal(e);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => return internal(e),
+    }
+    tracing::warn!(client_id = %client.id, "authorization code replayed: its tokens are revoked");
+    OAuthError::new("invalid_grant", "the code was already used")
 }
 
 async fn refresh_grant(

@@ -187,7 +187,9 @@ async fn every_rule_is_enforced() {
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    // That attempt used the code up: the right verifier now fails too.
+    // A failed attempt spends nothing: the right verifier still works, once.
+    let (status, body) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
+    assert_eq!(status, 200, "{body}");
     let (status, _) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
     assert_eq!(status, 400);
 

@@ -380,6 +380,25 @@ impl SqlStore {
         Ok(())
     }
 
+    /// A code's grant and whether it was used, without changing anything.
+    pub async fn code_status(
+        &self,
+        code_hash: &[u8],
+    ) -> Result<Option<(CodeGrant, bool)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT client_id, redirect_uri, personal_number, scope, nonce, code_challenge, acr, auth_time,
+               expires_at, used_at FROM authorization_codes WHERE code_hash = $1",
+        )
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("reading an authorization code"))?;
+        Ok(row.map(|r| {
+            let used = r.get::<Option<i64>, _>("used_at").is_some();
+            (code_grant(&r), used)
+        }))
+    }
+
     /// Takes a code: marks it used, records the token family its exchange starts,
     /// and returns its grant, in one statement, so that two concurrent redemptions
     /// cannot both succeed. `Err(Used)` for a code seen
@@ -401,17 +420,7 @@ impl SqlStore {
         .await
         .map_err(StoreError::new("redeeming an authorization code"))?;
         if let Some(r) = row {
-            return Ok(CodeTaken::Fresh(CodeGrant {
-                client_id: r.get("client_id"),
-                redirect_uri: r.get("redirect_uri"),
-                personal_number: r.get("personal_number"),
-                scope: r.get("scope"),
-                nonce: r.get("nonce"),
-                code_challenge: r.get("code_challenge"),
-                acr: r.get("acr"),
-                auth_time: r.get("auth_time"),
-                expires_at: r.get("expires_at"),
-            }));
+            return Ok(CodeTaken::Fresh(code_grant(&r)));
         }
         let seen = sqlx::query("SELECT 1 FROM authorization_codes WHERE code_hash = $1")
             .bind(code_hash)
@@ -617,6 +626,20 @@ impl SqlStore {
             removed += done.rows_affected();
         }
         Ok(removed)
+    }
+}
+
+fn code_grant(r: &AnyRow) -> CodeGrant {
+    CodeGrant {
+        client_id: r.get("client_id"),
+        redirect_uri: r.get("redirect_uri"),
+        personal_number: r.get("personal_number"),
+        scope: r.get("scope"),
+        nonce: r.get("nonce"),
+        code_challenge: r.get("code_challenge"),
+        acr: r.get("acr"),
+        auth_time: r.get("auth_time"),
+        expires_at: r.get("expires_at"),
     }
 }
 

@@ -285,7 +285,7 @@ fn client_credentials(
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|h| strip_scheme(h, "Basic"))
         .map(|b64| {
             let decoded = base64ct::Base64::decode_vec(b64.trim())
                 .map_err(|_| invalid("malformed Basic credentials"))?;
@@ -422,6 +422,13 @@ fn unverified_subject(jwt: &str) -> Option<String> {
     claims.get("sub")?.as_str().map(str::to_owned)
 }
 
+/// The credentials of an `Authorization` header of `scheme`, which is matched
+/// without regard to case (RFC 9110 §11.1).
+fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = header.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then_some(rest)
+}
+
 /// `POST /token`.
 pub(crate) async fn token(
     State(state): State<AppState>,
@@ -555,6 +562,7 @@ async fn code_grant(
     let login = Login {
         personal_number: grant.personal_number.clone(),
         scope: grant.scope.clone(),
+        granted_scope: grant.scope.clone(),
         acr: grant.acr.clone(),
         auth_time: grant.auth_time,
         nonce: grant.nonce.clone(),
@@ -671,6 +679,7 @@ async fn refresh_grant(
     let login = Login {
         personal_number: grant.personal_number,
         scope,
+        granted_scope: grant.scope,
         acr: grant.acr,
         auth_time: grant.auth_time,
         nonce: None,
@@ -734,7 +743,11 @@ fn client_credentials_grant(
 /// A person's login, as tokens carry it.
 struct Login {
     personal_number: String,
+    /// The scope of these tokens (a refresh may narrow it).
     scope: String,
+    /// The scope the person granted: the new refresh token keeps all of it
+    /// (RFC 6749 §6).
+    granted_scope: String,
     acr: String,
     auth_time: i64,
     nonce: Option<String>,
@@ -825,13 +838,19 @@ async fn user_tokens(
         "id_token": id_token,
         "scope": login.scope,
     });
+    // An ID token only for a scope with openid (a refresh may have narrowed it away).
+    if !login.scope.split(' ').any(|s| s == "openid")
+        && let Some(fields) = body.as_object_mut()
+    {
+        fields.remove("id_token");
+    }
     if client.grant_types.iter().any(|g| g == "refresh_token") {
         let refresh = random_token()?;
         let refresh_grant = RefreshGrant {
             family_id: family.to_owned(),
             client_id: client.id.clone(),
             personal_number: person.personal_number.clone(),
-            scope: login.scope.clone(),
+            scope: login.granted_scope.clone(),
             acr: login.acr.clone(),
             auth_time: login.auth_time,
             expires_at: now + cfg.refresh_token_lifetime,
@@ -982,7 +1001,7 @@ async fn userinfo_inner(
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
+        .and_then(|h| strip_scheme(h, "Bearer"))
         .ok_or_else(|| invalid("a Bearer access token is required"))?;
     let claims = live_access_token(state, bearer)
         .await?

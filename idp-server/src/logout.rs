@@ -48,8 +48,10 @@ async fn logout(state: &AppState, pairs: Vec<(String, String)>) -> Response {
     // still a good hint (people log out long after they logged in).
     let hint = match params.get("id_token_hint") {
         Some(token) => {
+            // An ID token (typ JWT), never an access token (at+jwt) passed off as one.
             let rules = Validation::new(now, &[JwsAlgorithm::Es256])
                 .issuer(state.config.issuer.clone())
+                .typ("JWT")
                 .leeway(u64::try_from(state.config.refresh_token_lifetime).unwrap_or(0));
             let rules = identity_core::jose::dangerous::accept_any_audience(rules);
             let keys = state.keys();

@@ -96,6 +96,17 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         userinfo_status(&server, str_of(&other, "access_token")).await,
         200
     );
+    // A narrower scope is for the tokens of that refresh only: without openid no
+    // ID token; the next refresh token still carries all that was granted.
+    let (status, narrowed) =
+        refresh(&server, str_of(&other, "refresh_token"), Some("profile")).await;
+    assert_eq!(status, 200, "{narrowed}");
+    assert_eq!(str_of(&narrowed, "scope"), "profile");
+    assert!(narrowed.get("id_token").is_none(), "{narrowed}");
+    let (status, other) = refresh(&server, str_of(&narrowed, "refresh_token"), None).await;
+    assert_eq!(status, 200, "{other}");
+    assert_eq!(str_of(&other, "scope"), "openid profile");
+    assert!(other.get("id_token").is_some());
 
     // Day 31: r1 has expired and the janitor purged it, but r2 (day 40) is alive
     // by date; the family's revocation must outlast it.
@@ -523,4 +534,23 @@ async fn rp_initiated_logout_ends_the_login() {
     // Without a hint: a page, no redirect.
     let r = logout(vec![]).await;
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn schemes_are_case_insensitive_and_access_tokens_are_not_logout_hints() {
+    let server = start(Clock::fixed(1_800_000_000)).await;
+    let tokens = tokens_for(&server, PERSON).await;
+    let access = str_of(&tokens, "access_token");
+    let r = http()
+        .get(format!("{}/userinfo", server.issuer))
+        .header("authorization", format!("bearer {access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // An access token passed off as an ID token hint: refused, nothing ended.
+    let mut url = url::Url::parse(&format!("{}/logout", server.issuer)).unwrap();
+    url.query_pairs_mut().append_pair("id_token_hint", access);
+    assert_eq!(http().get(url).send().await.unwrap().status(), 400);
+    assert_eq!(userinfo_status(&server, access).await, 200);
 }

@@ -58,11 +58,14 @@ impl AppState {
         let store = Store::open(&config.database_url).await?;
         let passphrase = secret.key_passphrase();
         let now = clock.now();
-        let mut stored = store.signing_keys(now).await?;
+        // Keys retired within the refresh token lifetime still recognise old ID
+        // tokens given as logout hints.
+        let since = now - config.refresh_token_lifetime;
+        let mut stored = store.signing_keys(since).await?;
         if stored.is_empty() {
             let key = SigningKeys::generate(&passphrase, now, now).map_err(anyhow::Error::msg)?;
             store.add_signing_key(&key, None).await?;
-            stored = store.signing_keys(now).await?;
+            stored = store.signing_keys(since).await?;
         }
         let keys =
             SigningKeys::from_stored(&stored, &passphrase, now).map_err(anyhow::Error::msg)?;
@@ -92,7 +95,10 @@ impl Inner {
     /// every replica within one reload period of its `not_before`.
     pub async fn reload_keys(&self) -> anyhow::Result<()> {
         let now = self.clock.now();
-        let stored = self.store.signing_keys(now).await?;
+        let stored = self
+            .store
+            .signing_keys(now - self.config.refresh_token_lifetime)
+            .await?;
         let keys = SigningKeys::from_stored(&stored, &self.secret.key_passphrase(), now)
             .map_err(anyhow::Error::msg)?;
         *self

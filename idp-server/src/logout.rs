@@ -57,7 +57,7 @@ async fn logout(state: &AppState, pairs: Vec<(String, String)>) -> Response {
             let keys = state.keys();
             match UnverifiedJwt::decode(token.trim())
                 .ok()
-                .and_then(|jwt| jwt.verify_with_set(keys.jwks(), &rules).ok())
+                .and_then(|jwt| jwt.verify_with_set(keys.recent(), &rules).ok())
             {
                 Some(claims) => Some(claims),
                 None => return refused("id_token_hint is not an ID token this server issued"),

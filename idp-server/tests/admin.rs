@@ -115,6 +115,25 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_until_its_to
         .advance(rotation.old_retire_at - state.clock.now());
     state.reload_keys().await.unwrap();
     assert_eq!(published_kids(&server).await, vec![rotation.kid.clone()]);
+
+    // An ID token of the withdrawn key is still a good logout hint: the login it
+    // names ends.
+    let mut logout = url::Url::parse(&format!("{}/logout", server.issuer)).unwrap();
+    logout
+        .query_pairs_mut()
+        .append_pair("id_token_hint", before["id_token"].as_str().unwrap());
+    assert_eq!(http().get(logout).send().await.unwrap().status(), 200);
+    let (status, _) = post_as_client(
+        &server,
+        "/token",
+        &server.client_secret,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", before["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "the login survived its logout");
 }
 
 fn idp(args: &[&str], data: &std::path::Path) -> (bool, String, String) {

@@ -172,6 +172,9 @@ pub struct SigningKeys {
     active: SigningKey,
     active_kid: String,
     published: JwkSet,
+    /// The published keys and those retired lately: logout hints are ID tokens
+    /// that may be older than the keys still published.
+    recent: JwkSet,
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -185,6 +188,7 @@ impl std::fmt::Debug for SigningKeys {
 impl SigningKeys {
     /// From the stored keys (by `not_before`, newest first), decrypted with
     /// `passphrase`; the signing key is the newest one whose `not_before` is past.
+    /// Keys retired by `now` are kept for [`SigningKeys::recent`] only.
     pub fn from_stored(
         stored: &[crate::store::StoredKey],
         passphrase: &Passphrase,
@@ -202,18 +206,23 @@ impl SigningKeys {
             keys.push((k.kid.clone(), key));
         }
         let mut published = JwkSet::default();
-        for (kid, key) in &keys {
-            published.keys.push(jwk(key, kid));
+        let mut recent = JwkSet::default();
+        for ((kid, key), stored) in keys.iter().zip(stored) {
+            if stored.retired_at.is_none_or(|at| at > now) {
+                published.keys.push(jwk(key, kid));
+            }
+            recent.keys.push(jwk(key, kid));
         }
         let position = stored
             .iter()
-            .position(|k| k.not_before <= now)
+            .position(|k| k.not_before <= now && k.retired_at.is_none_or(|at| at > now))
             .ok_or("no signing key is active yet")?;
         let (active_kid, active) = keys.swap_remove(position);
         Ok(Self {
             active,
             active_kid,
             published,
+            recent,
         })
     }
 
@@ -248,6 +257,12 @@ impl SigningKeys {
     /// The JWK Set to publish.
     pub fn jwks(&self) -> &JwkSet {
         &self.published
+    }
+
+    /// The published keys and those retired within the refresh token lifetime,
+    /// to recognise old ID tokens given as logout hints.
+    pub fn recent(&self) -> &JwkSet {
+        &self.recent
     }
 }
 

@@ -707,11 +707,17 @@ fn client_credentials_grant(
         ));
     }
     let cfg = &state.config;
-    let audience = form
-        .get("resource")
-        .or(form.get("audience"))
-        .cloned()
-        .unwrap_or_else(|| cfg.issuer.clone());
+    // No resource indicators (RFC 8707) yet: a client may not name the audience
+    // of its tokens, or it could mint tokens for any resource server. Resource
+    // servers accept aud = the issuer and check client_id and scope.
+    if form.contains_key("resource") || form.contains_key("audience") {
+        return Err(OAuthError::new(
+            "invalid_target",
+            "resource indicators are not supported: leave out resource and audience; \
+             the token's audience is the issuer",
+        ));
+    }
+    let audience = cfg.issuer.clone();
     let claims = json!({
         "iss": cfg.issuer,
         "sub": client.id,

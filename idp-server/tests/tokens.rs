@@ -217,6 +217,13 @@ async fn service_tokens_by_client_credentials() {
         userinfo_status(&server, str_of(&body, "access_token")).await,
         401
     );
+    // The audience is not the client's to choose (no resource indicators yet).
+    let (status, body) = ask(vec![
+        ("grant_type", "client_credentials"),
+        ("resource", "https://other-rs.example"),
+    ])
+    .await;
+    assert_eq!((status, str_of(&body, "error")), (400, "invalid_target"));
     for scope in ["openid", "registry.write"] {
         let (status, body) =
             ask(vec![("grant_type", "client_credentials"), ("scope", scope)]).await;

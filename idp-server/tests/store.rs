@@ -349,5 +349,25 @@ mod checks {
             store.take_code(b"young", "f", 1_000).await.unwrap(),
             CodeTaken::Fresh(_)
         ));
+        // A code used at 110: kept a day after its use, so a late replay is seen.
+        store.put_code(b"used", &code_grant()).await.unwrap();
+        assert!(matches!(
+            store.take_code(b"used", "f-used", 110).await.unwrap(),
+            CodeTaken::Fresh(_)
+        ));
+        assert_eq!(store.purge_expired(1_000).await.unwrap(), 0);
+        assert_eq!(
+            store.take_code(b"used", "f", 1_000).await.unwrap(),
+            CodeTaken::Replayed
+        );
+        assert_eq!(
+            store.code_family(b"used").await.unwrap().as_deref(),
+            Some("f-used")
+        );
+        assert_eq!(store.purge_expired(110 + 86_400 + 1).await.unwrap(), 1);
+        assert_eq!(
+            store.take_code(b"used", "f", 1_000).await.unwrap(),
+            CodeTaken::Unknown
+        );
     }
 }

@@ -17,6 +17,10 @@ pub enum Backend {
     Postgres,
 }
 
+/// Seconds a used authorization code is kept after its use (a day), to recognise
+/// a late replay.
+pub const USED_CODE_RETENTION: i64 = 86_400;
+
 /// A store over one SQLite or PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
@@ -608,11 +612,22 @@ impl SqlStore {
     }
 
     /// Deletes codes, refresh tokens and revocations that expired before `before`,
-    /// in batches (never per request).
+    /// in batches (never per request). A used code is kept [`USED_CODE_RETENTION`]
+    /// seconds after its use, so that a late replay is still recognised and still
+    /// revokes what the code's exchange issued.
     pub async fn purge_expired(&self, before: i64) -> Result<u64, StoreError> {
         let mut removed = 0;
+        let used = sqlx::query(
+            "DELETE FROM authorization_codes WHERE expires_at < $1 AND used_at IS NOT NULL AND used_at < $2",
+        )
+        .bind(before)
+        .bind(before.saturating_sub(USED_CODE_RETENTION))
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("purging expired entries"))?;
+        removed += used.rows_affected();
         for sql in [
-            "DELETE FROM authorization_codes WHERE expires_at < $1",
+            "DELETE FROM authorization_codes WHERE expires_at < $1 AND used_at IS NULL",
             "DELETE FROM refresh_tokens WHERE expires_at < $1",
             "DELETE FROM revoked_tokens WHERE expires_at < $1",
             "DELETE FROM revoked_families WHERE expires_at < $1",

@@ -12,8 +12,9 @@ use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, TokenResponse,
 };
 use zeroize::Zeroizing;
 
@@ -147,6 +148,37 @@ fn http() -> Result<openidconnect::reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The portal's OpenID Connect client, configured from the provider's discovery
+/// document as any relying party would be.
+async fn portal_client(
+    state: &AppState,
+    portal: &Portal,
+    http: &openidconnect::reqwest::Client,
+) -> Result<
+    CoreClient<
+        EndpointSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointMaybeSet,
+        EndpointMaybeSet,
+    >,
+    String,
+> {
+    let issuer = IssuerUrl::new(state.config.issuer.clone()).map_err(|e| e.to_string())?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, http)
+        .await
+        .map_err(|e| e.to_string())?;
+    let redirect = RedirectUrl::new(format!("{}/demo/portal/callback", state.config.issuer))
+        .map_err(|e| e.to_string())?;
+    Ok(CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(CLIENT_ID.into()),
+        Some(ClientSecret::new(portal.client_secret.to_string())),
+    )
+    .set_redirect_uri(redirect))
+}
+
 /// `GET /demo/portal`.
 pub(crate) async fn home(State(state): State<AppState>) -> Response {
     if state.demo_portal.is_none() {
@@ -169,18 +201,7 @@ pub(crate) async fn login(State(state): State<AppState>) -> Response {
     };
     let result = async {
         let http = http()?;
-        let issuer = IssuerUrl::new(state.config.issuer.clone()).map_err(|e| e.to_string())?;
-        let metadata = CoreProviderMetadata::discover_async(issuer, &http)
-            .await
-            .map_err(|e| e.to_string())?;
-        let redirect = RedirectUrl::new(format!("{}/demo/portal/callback", state.config.issuer))
-            .map_err(|e| e.to_string())?;
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(CLIENT_ID.into()),
-            Some(ClientSecret::new(portal.client_secret.to_string())),
-        )
-        .set_redirect_uri(redirect);
+        let client = portal_client(&state, portal, &http).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, csrf, nonce) = client
             .authorize_url(
@@ -243,18 +264,7 @@ pub(crate) async fn callback(
             .remove(csrf)
             .ok_or("unknown or reused state")?;
         let http = http()?;
-        let issuer = IssuerUrl::new(state.config.issuer.clone()).map_err(|e| e.to_string())?;
-        let metadata = CoreProviderMetadata::discover_async(issuer, &http)
-            .await
-            .map_err(|e| e.to_string())?;
-        let redirect = RedirectUrl::new(format!("{}/demo/portal/callback", state.config.issuer))
-            .map_err(|e| e.to_string())?;
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(CLIENT_ID.into()),
-            Some(ClientSecret::new(portal.client_secret.to_string())),
-        )
-        .set_redirect_uri(redirect);
+        let client = portal_client(&state, portal, &http).await?;
         let tokens = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| e.to_string())?

@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::oidc::authorize::{self, Refusal, ValidRequest};
-use crate::oidc::{OAuthError, random_token, token};
+use crate::oidc::token::{self, Login};
+use crate::oidc::{OAuthError, random_token};
 use crate::store::{Client, CodeGrant, CodeTaken, RefreshGrant, RefreshTaken};
 use crate::web;
 
@@ -746,19 +747,6 @@ fn client_credentials_grant(
     }))
 }
 
-/// A person's login, as tokens carry it.
-struct Login {
-    personal_number: String,
-    /// The scope of these tokens (a refresh may narrow it).
-    scope: String,
-    /// The scope the person granted: the new refresh token keeps all of it
-    /// (RFC 6749 §6).
-    granted_scope: String,
-    acr: String,
-    auth_time: i64,
-    nonce: Option<String>,
-}
-
 /// ID token, access token and a fresh refresh token of `family`.
 async fn user_tokens(
     state: &AppState,
@@ -781,22 +769,11 @@ async fn user_tokens(
     let sub = state
         .secret
         .pairwise_subject(&client.sector, &person.personal_number);
-    let grant = CodeGrant {
-        client_id: client.id.clone(),
-        redirect_uri: String::new(),
-        personal_number: person.personal_number.clone(),
-        scope: login.scope.clone(),
-        nonce: login.nonce.clone(),
-        code_challenge: String::new(),
-        acr: login.acr.clone(),
-        auth_time: login.auth_time,
-        expires_at: 0,
-    };
     let subject = token::Subject {
         sub: &sub,
         person: &person,
         businesses: &businesses,
-        grant: &grant,
+        login,
     };
     let cfg = &state.config;
     let keys = state.keys();
@@ -1032,31 +1009,27 @@ async fn userinfo_inner(
         .represented_by(&personal_number)
         .await
         .map_err(internal)?;
-    let grant = CodeGrant {
-        client_id: claims
-            .get("client_id")
-            .and_then(|c| c.as_str())
-            .unwrap_or_default()
-            .to_owned(),
-        redirect_uri: String::new(),
+    let scope = claims
+        .get("scope")
+        .and_then(|c| c.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    // Userinfo releases the claims of the token's scope; the login's other
+    // details (acr, auth_time, nonce) belong to the ID token only.
+    let login = Login {
         personal_number: personal_number.clone(),
-        scope: claims
-            .get("scope")
-            .and_then(|c| c.as_str())
-            .unwrap_or_default()
-            .to_owned(),
-        nonce: None,
-        code_challenge: String::new(),
+        granted_scope: scope.clone(),
+        scope,
         acr: String::new(),
         auth_time: 0,
-        expires_at: 0,
+        nonce: None,
     };
     let sub = claims.subject().unwrap_or_default().to_owned();
     let subject = token::Subject {
         sub: &sub,
         person: &person,
         businesses: &businesses,
-        grant: &grant,
+        login: &login,
     };
     let mut body = serde_json::Map::new();
     body.insert("sub".into(), sub.clone().into());

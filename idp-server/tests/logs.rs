@@ -14,31 +14,10 @@ mod common;
 
 use base64ct::Encoding as _;
 use common::*;
-use openidconnect::reqwest;
 
 const PERSON: &str = "079185004321";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-async fn form(
-    http: &reqwest::Client,
-    url: String,
-    auth: (&str, &str),
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let r = http
-        .post(url)
-        .basic_auth(auth.0, Some(auth.1))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (
-        status,
-        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or_default(),
-    )
-}
 
 #[tokio::test]
 async fn no_secret_reaches_the_log() {
@@ -103,21 +82,19 @@ async fn no_secret_reaches_the_log() {
     // A wrong secret first: refused, and the wrong secret is not logged either.
     let wrong = "a-wrong-secret-that-must-not-be-logged";
     secrets.push(wrong.to_owned());
-    let (status, _) = form(&http, token_url.clone(), ("demo-portal", wrong), &code_form).await;
+    let (status, _) = post_form(token_url.clone(), Some(("demo-portal", wrong)), &code_form).await;
     assert_eq!(status, 401);
-    let (status, tokens) = form(
-        &http,
+    let (status, tokens) = post_form(
         token_url.clone(),
-        ("demo-portal", &portal_secret),
+        Some(("demo-portal", &portal_secret)),
         &code_form,
     )
     .await;
     assert_eq!(status, 200, "{tokens}");
     // The code replayed (logged as an event, without the code).
-    let (status, _) = form(
-        &http,
+    let (status, _) = post_form(
         token_url.clone(),
-        ("demo-portal", &portal_secret),
+        Some(("demo-portal", &portal_secret)),
         &code_form,
     )
     .await;
@@ -141,18 +118,16 @@ async fn no_secret_reaches_the_log() {
         ("redirect_uri", redirect_uri.as_str()),
         ("code_verifier", VERIFIER),
     ];
-    let (_, tokens) = form(
-        &http,
+    let (_, tokens) = post_form(
         token_url.clone(),
-        ("demo-portal", &portal_secret),
+        Some(("demo-portal", &portal_secret)),
         &code_form,
     )
     .await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
-    let (status, refreshed) = form(
-        &http,
+    let (status, refreshed) = post_form(
         token_url.clone(),
-        ("demo-portal", &portal_secret),
+        Some(("demo-portal", &portal_secret)),
         &[
             ("grant_type", "refresh_token"),
             ("refresh_token", &refresh_token),
@@ -161,10 +136,9 @@ async fn no_secret_reaches_the_log() {
     .await;
     assert_eq!(status, 200, "{refreshed}");
     // Reuse of the old refresh token (logged as an event, without the token).
-    let (status, _) = form(
-        &http,
+    let (status, _) = post_form(
         token_url.clone(),
-        ("demo-portal", &portal_secret),
+        Some(("demo-portal", &portal_secret)),
         &[
             ("grant_type", "refresh_token"),
             ("refresh_token", &refresh_token),
@@ -186,10 +160,9 @@ async fn no_secret_reaches_the_log() {
     // The family was revoked by the reuse.
     assert_eq!(userinfo.status(), 401);
 
-    let (status, service) = form(
-        &http,
+    let (status, service) = post_form(
         token_url.clone(),
-        ("demo-service", &service_secret),
+        Some(("demo-service", &service_secret)),
         &[
             ("grant_type", "client_credentials"),
             ("scope", "registry.read"),
@@ -198,10 +171,9 @@ async fn no_secret_reaches_the_log() {
     .await;
     assert_eq!(status, 200, "{service}");
     let service_token = service["access_token"].as_str().unwrap().to_owned();
-    let (status, info) = form(
-        &http,
+    let (status, info) = post_form(
         format!("{issuer}/introspect"),
-        ("demo-portal", &portal_secret),
+        Some(("demo-portal", &portal_secret)),
         &[("token", &service_token)],
     )
     .await;
@@ -209,10 +181,9 @@ async fn no_secret_reaches_the_log() {
         (status, &info["active"]),
         (200, &serde_json::Value::Bool(true))
     );
-    let (status, _) = form(
-        &http,
+    let (status, _) = post_form(
         format!("{issuer}/revoke"),
-        ("demo-service", &service_secret),
+        Some(("demo-service", &service_secret)),
         &[("token", &service_token)],
     )
     .await;

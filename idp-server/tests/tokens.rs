@@ -182,21 +182,10 @@ async fn service_tokens_by_client_credentials() {
         .put_client(&service, server.state.clock.now())
         .await
         .unwrap();
+    let token_url = format!("{}/token", server.issuer);
     let ask = |form: Vec<(&'static str, &'static str)>| {
-        let server = &server;
-        async move {
-            let response = http()
-                .post(format!("{}/token", server.issuer))
-                .basic_auth("tax-office", Some(service_secret))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            let body: serde_json::Value =
-                serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-            (status, body)
-        }
+        let url = token_url.clone();
+        async move { post_form(url, Some(("tax-office", service_secret)), &form).await }
     };
     let (status, body) = ask(vec![
         ("grant_type", "client_credentials"),
@@ -374,23 +363,20 @@ async fn private_key_jwt_client_authentication() {
     let post = |assertion: String, basic: bool| {
         let url = token_url.clone();
         async move {
-            let mut request = http().post(url).form(&[
-                ("grant_type", "client_credentials"),
-                ("scope", "registry.read"),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", assertion.as_str()),
-            ]);
-            if basic {
-                request = request.basic_auth("pension-office", Some("x"));
-            }
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            let body: serde_json::Value =
-                serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-            (status, body)
+            post_form(
+                url,
+                basic.then_some(("pension-office", "x")),
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "registry.read"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", assertion.as_str()),
+                ],
+            )
+            .await
         }
     };
 

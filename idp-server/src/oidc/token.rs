@@ -47,13 +47,31 @@ pub struct Subject<'a> {
     pub person: &'a Person,
     /// The businesses the person represents.
     pub businesses: &'a [Represented],
-    /// The grant.
-    pub grant: &'a CodeGrant,
+    /// The login the tokens stand for.
+    pub login: &'a Login,
+}
+
+/// A person's login as tokens carry it: what was granted and how they logged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// The personal identification number.
+    pub personal_number: String,
+    /// The scope of these tokens (a refresh may narrow it).
+    pub scope: String,
+    /// The scope the person granted: a new refresh token keeps all of it
+    /// (RFC 6749 §6).
+    pub granted_scope: String,
+    /// The assurance level of the login.
+    pub acr: String,
+    /// When the person authenticated.
+    pub auth_time: i64,
+    /// The client's nonce, for the ID token.
+    pub nonce: Option<String>,
 }
 
 /// The claims a scope releases (OpenID Connect Core §5.4, and ours).
 pub fn scoped_claims(subject: &Subject<'_>, claims: &mut serde_json::Map<String, Value>) {
-    let scopes: Vec<&str> = subject.grant.scope.split(' ').collect();
+    let scopes: Vec<&str> = subject.login.scope.split(' ').collect();
     if scopes.contains(&"profile") {
         claims.insert("name".into(), subject.person.full_name.clone().into());
         if let Some(b) = &subject.person.birth_date {
@@ -90,9 +108,9 @@ pub fn id_token(
     claims.insert("aud".into(), client_id.into());
     claims.insert("iat".into(), now.into());
     claims.insert("exp".into(), (now + lifetime).into());
-    claims.insert("auth_time".into(), subject.grant.auth_time.into());
-    claims.insert("acr".into(), subject.grant.acr.clone().into());
-    if let Some(nonce) = &subject.grant.nonce {
+    claims.insert("auth_time".into(), subject.login.auth_time.into());
+    claims.insert("acr".into(), subject.login.acr.clone().into());
+    if let Some(nonce) = &subject.login.nonce {
         claims.insert("nonce".into(), nonce.clone().into());
     }
     scoped_claims(subject, &mut claims);
@@ -113,11 +131,11 @@ pub fn access_token(
         "sub": subject.sub,
         "aud": format!("{issuer}/userinfo"),
         "client_id": client_id,
-        "scope": subject.grant.scope,
+        "scope": subject.login.scope,
         "iat": now,
         "exp": now + lifetime,
-        "auth_time": subject.grant.auth_time,
-        "acr": subject.grant.acr,
+        "auth_time": subject.login.auth_time,
+        "acr": subject.login.acr,
         "jti": jti,
     })
 }

@@ -206,26 +206,19 @@ pub(crate) async fn token_request(
     verifier: &str,
     secret: &str,
 ) -> (u16, serde_json::Value) {
-    let response = http()
-        .post(format!("{}/token", server.issuer))
-        .basic_auth(demo::CLIENT_ID, Some(secret))
-        .form(&[
+    let redirect_uri = format!("{}/demo/portal/callback", server.issuer);
+    post_as_client(
+        server,
+        "/token",
+        secret,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code),
-            (
-                "redirect_uri",
-                &format!("{}/demo/portal/callback", server.issuer),
-            ),
+            ("redirect_uri", &redirect_uri),
             ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (
-        status,
-        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or_default(),
+        ],
     )
+    .await
 }
 
 /// RFC 7636 appendix B's verifier for the challenge in `authorize_url`.
@@ -239,13 +232,26 @@ pub(crate) async fn post_as_client(
     secret: &str,
     form: &[(&str, &str)],
 ) -> (u16, serde_json::Value) {
-    let response = http()
-        .post(format!("{}{path}", server.issuer))
-        .basic_auth(demo::CLIENT_ID, Some(secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
+    post_form(
+        format!("{}{path}", server.issuer),
+        Some((demo::CLIENT_ID, secret)),
+        form,
+    )
+    .await
+}
+
+/// A form posted to `url`, with Basic credentials when given; the status and the
+/// JSON body (`null` when there is none).
+pub(crate) async fn post_form(
+    url: String,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let mut request = http().post(url).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (
         status,

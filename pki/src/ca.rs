@@ -270,9 +270,9 @@ fn rcgen_reason(code: u8) -> rcgen::RevocationReason {
 /// A certification authority: its certificate, its key and its configuration.
 pub struct Authority<'a> {
     certificate: Certificate,
-    der: Vec<u8>,
+    /// rcgen's view of the CA (its certificate read once, its key), for signing.
+    issuer: Issuer<'static, CaKey<'a>>,
     profile: Profile,
-    signer: &'a dyn Signer,
     config: CaConfig,
 }
 
@@ -305,11 +305,13 @@ impl<'a> Authority<'a> {
                 "the key does not belong to the CA certificate".into(),
             ));
         }
+        let issuer =
+            Issuer::from_ca_cert_der(&certificate_der.to_vec().into(), CaKey::new(signer)?)
+                .map_err(|e| Error::Encoding(format!("reading the CA certificate: {e}")))?;
         Ok(Self {
             certificate,
-            der: certificate_der.to_vec(),
+            issuer,
             profile,
-            signer,
             config,
         })
     }
@@ -321,7 +323,7 @@ impl<'a> Authority<'a> {
 
     /// The CA's certificate, DER.
     pub fn certificate_der(&self) -> &[u8] {
-        &self.der
+        self.certificate.der()
     }
 
     /// The CA's profile.
@@ -433,11 +435,8 @@ impl<'a> Authority<'a> {
             Some(self.certificate.not_after()),
             &self.config,
         )?;
-        let issuer_key = CaKey::new(self.signer)?;
-        let issuer = Issuer::from_ca_cert_der(&self.der.clone().into(), issuer_key)
-            .map_err(|e| Error::Encoding(format!("reading the CA certificate: {e}")))?;
         let cert = params
-            .signed_by(&subject_key, &issuer)
+            .signed_by(&subject_key, &self.issuer)
             .map_err(|e| Error::Signing(e.to_string()))?;
         let der = cert.der().to_vec();
         // Read back what was made, so that nothing unreadable is ever handed out.
@@ -509,11 +508,8 @@ impl<'a> Authority<'a> {
             revoked_certs,
             key_identifier_method: KeyIdMethod::Sha256,
         };
-        let issuer_key = CaKey::new(self.signer)?;
-        let issuer = Issuer::from_ca_cert_der(&self.der.clone().into(), issuer_key)
-            .map_err(|e| Error::Encoding(format!("reading the CA certificate: {e}")))?;
         let crl = params
-            .signed_by(&issuer)
+            .signed_by(&self.issuer)
             .map_err(|e| Error::Signing(e.to_string()))?;
         Ok(crl.der().to_vec())
     }

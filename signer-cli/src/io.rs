@@ -69,7 +69,20 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], access: Access, force: boo
     persisted
         .map_err(|e| e.error)
         .with_context(|| format!("writing {}", path.display()))?;
+    // The rename is durable once the folder is synced too.
+    #[cfg(unix)]
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))?;
     Ok(())
+}
+
+/// `path` with `.extension` appended (`a.pdf` → `a.pdf.p7s`), never replaced.
+pub(crate) fn append_extension(path: &Path, extension: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".");
+    s.push(extension);
+    PathBuf::from(s)
 }
 
 #[cfg(unix)]

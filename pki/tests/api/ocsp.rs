@@ -205,6 +205,22 @@ fn forged_stale_and_unauthorised_answers_are_not_trusted() {
     let mut tampered = responder
         .respond(&query, &[CertState::Good], NOW + 60, 3_600)
         .unwrap();
+    // One bit of the signed response data (a digit of producedAt, the first
+    // GeneralizedTime), then one bit near the end (in the responder's own
+    // certificate): both are refused, by OpenSSL and by us.
+    let untouched = tampered.clone();
+    let produced_at = untouched
+        .windows(2)
+        .position(|w| w == [0x18, 0x0f])
+        .expect("a GeneralizedTime in the response");
+    tampered[produced_at + 2 + 13] ^= 1;
+    let (ok, out) = s.openssl_check(&tampered);
+    assert!(!ok || !out.contains("Response verify OK"), "{out}");
+    assert_eq!(
+        s.validate_with(&tampered).sub_indication,
+        Some(SubIndication::TryLater)
+    );
+    let mut tampered = untouched;
     let at = tampered.len() - 5;
     tampered[at] ^= 1;
     let (ok, out) = s.openssl_check(&tampered);
@@ -250,7 +266,11 @@ fn forged_stale_and_unauthorised_answers_are_not_trusted() {
 
     // Malformed requests are refused with a reason.
     assert!(OcspQuery::from_der(b"\x30\x03\x02\x01\x01").is_err());
-    assert!(!pki::malformed_request_response().is_empty());
+    // OCSPResponse { responseStatus malformedRequest (1) }, no responseBytes.
+    assert_eq!(
+        pki::malformed_request_response(),
+        [0x30, 0x03, 0x0a, 0x01, 0x01]
+    );
 }
 
 #[test]

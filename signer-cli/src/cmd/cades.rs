@@ -91,13 +91,6 @@ fn credentials(args: &SigningArgs) -> Result<Credentials> {
     Ok(Credentials { key, cert, chain })
 }
 
-fn append_extension(path: &Path, extension: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".");
-    s.push(extension);
-    PathBuf::from(s)
-}
-
 pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
     if args.out.is_some() && args.files.len() != 1 {
         bail!(
@@ -136,9 +129,9 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         let out = args
             .out
             .clone()
-            .unwrap_or_else(|| append_extension(file, "p7s"));
+            .unwrap_or_else(|| crate::io::append_extension(file, "p7s"));
         let key = std::fs::canonicalize(file)
-            .map(|c| append_extension(&c, "p7s"))
+            .map(|c| crate::io::append_extension(&c, "p7s"))
             .unwrap_or(out);
         if let Some(first) = seen.insert(key, file.clone()) {
             duplicates.push((
@@ -160,7 +153,7 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         let out = args
             .out
             .clone()
-            .unwrap_or_else(|| append_extension(file, "p7s"));
+            .unwrap_or_else(|| crate::io::append_extension(file, "p7s"));
         if file.is_dir() {
             bail!("is a directory");
         }
@@ -262,7 +255,7 @@ pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
     let (signature_path, content_path) = match &args.sig {
         Some(sig) => (sig.clone(), Some(args.file.clone())),
         None => {
-            let beside = append_extension(&args.file, "p7s");
+            let beside = crate::io::append_extension(&args.file, "p7s");
             let stripped = args
                 .file
                 .to_str()

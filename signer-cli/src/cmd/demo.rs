@@ -43,11 +43,7 @@ pub(crate) fn run(json_output: bool) -> Result<Outcome> {
         "Phó Chủ tịch",
     )?;
     let jwk = Jwk::new(reread.verifying_key().clone()).with_thumbprint_kid();
-    let now = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs(),
-    )?;
+    let now = crate::cmd::cades::now()?;
     let claims = json!({
         "iss": "https://id.example.gov.vn",
         "sub": official.citizen().personal_number(),

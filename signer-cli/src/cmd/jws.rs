@@ -1,6 +1,6 @@
 //! `signer jws sign|verify`: compact JWS over a file's bytes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use identity_core::jose::{self, Jwk, JwkSet, JwsAlgorithm, JwsHeader, UnverifiedJws, VerifiedJws};
@@ -22,7 +22,7 @@ pub(crate) fn sign(args: &JwsSignArgs, json_output: bool) -> Result<Outcome> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| append_extension(&args.input, "jws"));
+        .unwrap_or_else(|| crate::io::append_extension(&args.input, "jws"));
     if !args.force && out.exists() {
         bail!(
             "{} already exists: choose another path or pass --force",
@@ -131,12 +131,4 @@ pub(crate) fn verify(args: &JwsVerifyArgs, json_output: bool) -> Result<Outcome>
             Ok(outcome)
         }
     }
-}
-
-/// `a/b.txt` + `jws` → `a/b.txt.jws`.
-fn append_extension(path: &Path, extension: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".");
-    s.push(extension);
-    PathBuf::from(s)
 }

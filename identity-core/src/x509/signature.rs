@@ -205,17 +205,11 @@ pub(crate) enum SigError {
 
 /// The keys a signed object (a certificate, a CRL) was found to be signed by.
 /// Signed objects are immutable, so a validator that keeps them loaded (issuing CAs,
-/// CRLs) verifies each signature once rather than on every validation.
-#[derive(Debug, Default)]
-pub(crate) struct VerifiedKeys(Mutex<Vec<Vec<u8>>>);
-
-impl Clone for VerifiedKeys {
-    fn clone(&self) -> Self {
-        Self(Mutex::new(
-            self.0.lock().map(|v| v.clone()).unwrap_or_default(),
-        ))
-    }
-}
+/// CRLs) verifies each signature once rather than on every validation. Clones of
+/// an object share the memory (the bytes are the same), so what a validation learns
+/// about a clone — `cms::verify` clones the intermediates it is given — is kept.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct VerifiedKeys(std::sync::Arc<Mutex<Vec<Vec<u8>>>>);
 
 impl VerifiedKeys {
     /// Verifies as [`verify`] does, answering from memory for a key that verified before.

@@ -215,22 +215,6 @@ fn x509_cert_of(cert: &Certificate) -> Result<x509_cert::Certificate, CmsError> 
     x509_cert::Certificate::from_der(cert.der()).map_err(encoding)
 }
 
-/// The signature algorithm identifier a key signs CMS with.
-fn signature_algorithm(alg: SignatureAlgorithm) -> Result<AlgorithmIdentifierOwned, CmsError> {
-    let oid = match alg {
-        SignatureAlgorithm::EcdsaP256Sha256 => "1.2.840.10045.4.3.2",
-        SignatureAlgorithm::EcdsaP384Sha384 => "1.2.840.10045.4.3.3",
-        SignatureAlgorithm::Ed25519 => "1.3.101.112",
-    };
-    let oid = ObjectIdentifier::new(oid).map_err(|e| CmsError::Encoding {
-        detail: e.to_string(),
-    })?;
-    Ok(AlgorithmIdentifierOwned {
-        oid,
-        parameters: None,
-    })
-}
-
 /// Makes one SignerInfo over `content` (CAdES B-B attributes).
 fn signer_info(
     content: &[u8],
@@ -290,7 +274,7 @@ fn signer_info(
             parameters: None,
         },
         signed_attrs: Some(signed_attrs),
-        signature_algorithm: signature_algorithm(signer.algorithm())?,
+        signature_algorithm: signer.algorithm().signature_algorithm_identifier(),
         signature: OctetString::new(signature).map_err(encoding)?,
         unsigned_attrs: None,
     };

@@ -50,6 +50,9 @@ pub enum JwsAlgorithm {
     Es384,
     /// Ed25519 (RFC 8037).
     EdDsa,
+    /// RSASSA-PKCS1-v1_5 with SHA-256: what OpenID Connect requires every provider
+    /// to offer for ID tokens, and what older relying-party libraries expect.
+    Rs256,
 }
 
 impl JwsAlgorithm {
@@ -59,6 +62,7 @@ impl JwsAlgorithm {
             Self::Es256 => "ES256",
             Self::Es384 => "ES384",
             Self::EdDsa => "EdDSA",
+            Self::Rs256 => "RS256",
         }
     }
 
@@ -68,6 +72,7 @@ impl JwsAlgorithm {
             Self::Es256 => SignatureAlgorithm::EcdsaP256Sha256,
             Self::Es384 => SignatureAlgorithm::EcdsaP384Sha384,
             Self::EdDsa => SignatureAlgorithm::Ed25519,
+            Self::Rs256 => SignatureAlgorithm::RsaPkcs1Sha256,
         }
     }
 
@@ -77,6 +82,7 @@ impl JwsAlgorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => Self::Es256,
             SignatureAlgorithm::EcdsaP384Sha384 => Self::Es384,
             SignatureAlgorithm::Ed25519 => Self::EdDsa,
+            SignatureAlgorithm::RsaPkcs1Sha256 => Self::Rs256,
         }
     }
 }
@@ -94,6 +100,7 @@ impl FromStr for JwsAlgorithm {
             "ES256" => Ok(Self::Es256),
             "ES384" => Ok(Self::Es384),
             "EdDSA" => Ok(Self::EdDsa),
+            "RS256" => Ok(Self::Rs256),
             "none" => Err(JoseError::Unsecured),
             other => Err(JoseError::AlgorithmNotAllowed {
                 alg: other.to_owned(),
@@ -702,7 +709,7 @@ impl VerifiedClaims {
     }
 }
 
-/// A public key as a JWK (RFC 7517): `EC` P-256 or `OKP` Ed25519.
+/// A public key as a JWK (RFC 7517): `EC` P-256 or P-384, `OKP` Ed25519, `RSA`.
 ///
 /// Reading refuses a JWK holding private members (`d`): publishing one would leak a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -750,6 +757,10 @@ impl Jwk {
                     b64(self.key.as_bytes())
                 )
             }
+            SignatureAlgorithm::RsaPkcs1Sha256 => {
+                let (n, e) = self.key.rsa_components().unwrap_or_default();
+                format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64(e), b64(n))
+            }
             ec => {
                 let (x, y) = ec_coordinates(&self.key);
                 format!(
@@ -787,6 +798,12 @@ impl From<Jwk> for Value {
                 m.insert("kty".into(), "OKP".into());
                 m.insert("crv".into(), "Ed25519".into());
                 m.insert("x".into(), b64(jwk.key.as_bytes()).into());
+            }
+            SignatureAlgorithm::RsaPkcs1Sha256 => {
+                let (n, e) = jwk.key.rsa_components().unwrap_or_default();
+                m.insert("kty".into(), "RSA".into());
+                m.insert("n".into(), b64(n).into());
+                m.insert("e".into(), b64(e).into());
             }
             ec => {
                 let (x, y) = ec_coordinates(&jwk.key);
@@ -860,6 +877,14 @@ impl TryFrom<Value> for Jwk {
             }
             ("OKP", Some("Ed25519")) => {
                 VerifyingKey::from_bytes(SignatureAlgorithm::Ed25519, &coordinate("x", 32)?)
+            }
+            ("RSA", None) => {
+                let integer = |name: &str| -> Result<Vec<u8>, JoseError> {
+                    let v = text(name)?
+                        .ok_or_else(|| malformed("JWK", format!("{name} is missing")))?;
+                    b64_decode("JWK", v)
+                };
+                VerifyingKey::from_rsa_components(&integer("n")?, &integer("e")?)
             }
             _ => return Err(unsupported()),
         }
@@ -1260,8 +1285,10 @@ mod tests {
         v["alg"] = "EdDSA".into();
         assert!(Jwk::try_from(v).is_err());
         // Unknown key types are skipped in a set, not fatal.
-        let set = JwkSet::from_json(r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#).unwrap();
+        let set = JwkSet::from_json(r#"{"keys":[{"kty":"oct","k":"AQAB"}]}"#).unwrap();
         assert!(set.keys.is_empty());
+        // A weak RSA key is refused, not skipped.
+        assert!(JwkSet::from_json(r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#).is_err());
     }
 
     proptest::proptest! {
@@ -1329,6 +1356,55 @@ mod tests {
         assert_eq!(
             jwk.thumbprint(),
             "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+    }
+
+    #[test]
+    fn rfc7638_rsa_example() {
+        // RFC 7638 §3.1: the RSA key and its thumbprint; members it ignores stay out.
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFx\
+                 uhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN\
+                 5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5\
+                 hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniI\
+                 qbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        let jwk: Jwk = serde_json::from_value(
+            json!({"kty": "RSA", "n": n, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"}),
+        )
+        .unwrap();
+        assert_eq!(jwk.alg, Some(JwsAlgorithm::Rs256));
+        assert_eq!(
+            jwk.thumbprint(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+        let back = Value::from(jwk.clone());
+        assert_eq!(
+            (back["n"].as_str(), back["e"].as_str()),
+            (Some(n), Some("AQAB"))
+        );
+        // An RSA key may not claim an EC algorithm, nor carry private members.
+        assert!(Jwk::try_from(json!({"kty": "RSA", "n": n, "e": "AQAB", "alg": "ES256"})).is_err());
+        assert!(Jwk::try_from(json!({"kty": "RSA", "n": n, "e": "AQAB", "d": "AQAB"})).is_err());
+    }
+
+    #[test]
+    fn rs256_tokens_verify_only_as_rs256() {
+        let k = key(SignatureAlgorithm::RsaPkcs1Sha256);
+        let header = JwsHeader::new(JwsAlgorithm::Rs256).with_kid(Some("r".to_owned()));
+        let token = sign_compact(&header, b"payload", &k).unwrap();
+        let jws = UnverifiedJws::decode(&token).unwrap();
+        assert_eq!(
+            jws.verify(k.verifying_key(), &[JwsAlgorithm::Es256])
+                .unwrap_err(),
+            JoseError::AlgorithmNotAllowed {
+                alg: "RS256".into()
+            }
+        );
+        let jws = UnverifiedJws::decode(&token).unwrap();
+        assert_eq!(
+            jws.verify(k.verifying_key(), &[JwsAlgorithm::Rs256])
+                .unwrap()
+                .payload(),
+            b"payload"
         );
     }
 }

@@ -1,4 +1,6 @@
-//! Signing and verifying keys: ECDSA P-256 (the default) and Ed25519, on ring.
+//! Signing and verifying keys: ECDSA P-256 (the default), P-384, Ed25519 and RSA
+//! (PKCS#1 v1.5 with SHA-256, for relying parties that only know `RS256`), on ring.
+//! ring cannot generate RSA keys; the `rsa` crate makes them, ring signs with them.
 //!
 //! A private key lives in a [`SigningKey`] (in memory, read from PKCS#8) or behind
 //! any other [`Signer`] (a token, an HSM). Public keys are [`VerifyingKey`]s, read
@@ -37,6 +39,19 @@ const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7
 const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 /// id-Ed25519 (RFC 8410).
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// ecdsa-with-SHA256 and ecdsa-with-SHA384 (RFC 5758).
+const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+/// sha256WithRSAEncryption (RFC 4055).
+const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+/// rsaEncryption (RFC 8017).
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// The RSA modulus sizes this crate reads, in bits (ring's range for PKCS#1 v1.5).
+pub const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+/// The modulus size of RSA keys this crate generates: what `RS256` relying parties
+/// expect (NIST SP 800-57 allows it through 2030; tokens it signs live minutes).
+pub const RSA_GENERATED_BITS: usize = 2048;
 
 /// PBKDF2-HMAC-SHA256 rounds for keys we encrypt (OWASP's 2023 figure).
 pub const PBKDF2_ROUNDS: u32 = 600_000;
@@ -51,6 +66,9 @@ pub enum SignatureAlgorithm {
     EcdsaP384Sha384,
     /// Ed25519 (JOSE `EdDSA`).
     Ed25519,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (JOSE `RS256`), 2048 to 8192 bits: only for
+    /// relying parties that know nothing else.
+    RsaPkcs1Sha256,
 }
 
 impl SignatureAlgorithm {
@@ -60,24 +78,41 @@ impl SignatureAlgorithm {
             Self::EcdsaP256Sha256 => "ECDSA P-256 SHA-256",
             Self::EcdsaP384Sha384 => "ECDSA P-384 SHA-384",
             Self::Ed25519 => "Ed25519",
+            Self::RsaPkcs1Sha256 => "RSA PKCS#1 v1.5 SHA-256",
         }
     }
 
-    /// The length of a fixed-size signature (`r ‖ s`, or Ed25519's 64 bytes).
-    pub fn signature_len(&self) -> usize {
+    /// The length of a fixed-size signature (`r ‖ s`, or Ed25519's 64 bytes);
+    /// `None` for RSA, whose signatures are as long as the key's modulus.
+    pub fn signature_len(&self) -> Option<usize> {
         match self {
-            Self::EcdsaP256Sha256 | Self::Ed25519 => 64,
-            Self::EcdsaP384Sha384 => 96,
+            Self::EcdsaP256Sha256 | Self::Ed25519 => Some(64),
+            Self::EcdsaP384Sha384 => Some(96),
+            Self::RsaPkcs1Sha256 => None,
         }
     }
 
-    /// The length of a public key: an uncompressed point, or Ed25519's 32 bytes.
-    fn public_key_len(&self) -> usize {
+    /// The length of a public key: an uncompressed point, or Ed25519's 32 bytes;
+    /// `None` for RSA (a DER RSAPublicKey).
+    fn public_key_len(&self) -> Option<usize> {
         match self {
-            Self::EcdsaP256Sha256 => 65,
-            Self::EcdsaP384Sha384 => 97,
-            Self::Ed25519 => 32,
+            Self::EcdsaP256Sha256 => Some(65),
+            Self::EcdsaP384Sha384 => Some(97),
+            Self::Ed25519 => Some(32),
+            Self::RsaPkcs1Sha256 => None,
         }
+    }
+
+    /// The AlgorithmIdentifier that names signatures of this algorithm in X.509
+    /// and CMS (RFC 5758, RFC 8410, RFC 4055: sha256WithRSAEncryption with NULL).
+    pub fn signature_algorithm_identifier(&self) -> spki::AlgorithmIdentifierOwned {
+        let (oid, parameters) = match self {
+            Self::EcdsaP256Sha256 => (ECDSA_WITH_SHA256, None),
+            Self::EcdsaP384Sha384 => (ECDSA_WITH_SHA384, None),
+            Self::Ed25519 => (ED25519, None),
+            Self::RsaPkcs1Sha256 => (SHA256_WITH_RSA, Some(AnyRef::NULL.into())),
+        };
+        spki::AlgorithmIdentifierOwned { oid, parameters }
     }
 
     fn is_ecdsa(&self) -> bool {
@@ -135,17 +170,40 @@ struct EcdsaSigValue<'a> {
     s: UintRef<'a>,
 }
 
+/// PKCS#1 `RSAPublicKey` (RFC 8017 appendix A.1.1).
+#[derive(der::Sequence)]
+struct RsaPublicKeyDer<'a> {
+    modulus: UintRef<'a>,
+    public_exponent: UintRef<'a>,
+}
+
+impl RsaPublicKeyDer<'_> {
+    fn modulus_bits(&self) -> usize {
+        let n = self.modulus.as_bytes();
+        let leading = n.first().map_or(8, |b| b.leading_zeros() as usize);
+        (n.len() * 8).saturating_sub(leading)
+    }
+}
+
 impl Signature {
     /// Wraps raw signature bytes: `r ‖ s` for ECDSA (64 bytes for P-256, 96 for
-    /// P-384), 64 bytes for Ed25519. Used by [`Signer`]s whose key lives elsewhere (a
-    /// token returns `r ‖ s`).
+    /// P-384), 64 bytes for Ed25519, the modulus-sized integer for RSA. Used by
+    /// [`Signer`]s whose key lives elsewhere (a token returns `r ‖ s`).
     pub fn from_fixed(algorithm: SignatureAlgorithm, bytes: Vec<u8>) -> Result<Self, KeyError> {
-        if bytes.len() != algorithm.signature_len() {
+        let expected = match algorithm.signature_len() {
+            Some(len) if bytes.len() != len => Some(format!("{len} bytes")),
+            None if !RSA_BITS.contains(&(bytes.len() * 8)) => Some(format!(
+                "{} to {} bytes",
+                RSA_BITS.start() / 8,
+                RSA_BITS.end() / 8
+            )),
+            _ => None,
+        };
+        if let Some(expected) = expected {
             return Err(KeyError::Malformed {
                 what: "signature",
                 detail: format!(
-                    "{algorithm} signatures are {} bytes, found {}",
-                    algorithm.signature_len(),
+                    "{algorithm} signatures are {expected}, found {}",
                     bytes.len()
                 ),
             });
@@ -153,8 +211,8 @@ impl Signature {
         Ok(Self { algorithm, bytes })
     }
 
-    /// Reads a DER-encoded ECDSA signature (`ECDSA-Sig-Value`); an Ed25519
-    /// signature has no DER form and is taken as it is.
+    /// Reads a DER-encoded ECDSA signature (`ECDSA-Sig-Value`); Ed25519 and RSA
+    /// signatures have no DER form and are taken as they are.
     pub fn from_der(algorithm: SignatureAlgorithm, der: &[u8]) -> Result<Self, KeyError> {
         if !algorithm.is_ecdsa() {
             return Self::from_fixed(algorithm, der.to_vec());
@@ -164,7 +222,7 @@ impl Signature {
             detail,
         };
         let v = EcdsaSigValue::from_der(der).map_err(|e| malformed(e.to_string()))?;
-        let len = algorithm.signature_len();
+        let len = algorithm.signature_len().unwrap_or_default();
         let mut bytes = vec![0u8; len];
         for (half, int) in bytes.chunks_mut(len / 2).zip([v.r, v.s]) {
             let n = int.as_bytes();
@@ -183,13 +241,13 @@ impl Signature {
         self.algorithm
     }
 
-    /// The fixed-size form: `r ‖ s` for ECDSA, the 64 bytes of Ed25519.
+    /// The raw form: `r ‖ s` for ECDSA, the 64 bytes of Ed25519, RSA's integer.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
 
-    /// The form X.509 and CMS carry: a DER `ECDSA-Sig-Value` for ECDSA, the plain
-    /// 64 bytes for Ed25519.
+    /// The form X.509 and CMS carry: a DER `ECDSA-Sig-Value` for ECDSA, the raw
+    /// bytes for Ed25519 and RSA.
     pub fn to_der(&self) -> Result<Vec<u8>, KeyError> {
         if !self.algorithm.is_ecdsa() {
             return Ok(self.bytes.clone());
@@ -230,16 +288,20 @@ impl fmt::Debug for Signature {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct VerifyingKey {
     algorithm: SignatureAlgorithm,
-    /// SEC1 uncompressed point for ECDSA (65 or 97 bytes), the 32 bytes for Ed25519.
+    /// SEC1 uncompressed point for ECDSA (65 or 97 bytes), the 32 bytes for Ed25519,
+    /// the DER `RSAPublicKey` for RSA.
     bytes: Vec<u8>,
 }
 
 impl VerifyingKey {
     /// Makes a key from its raw public bytes: an uncompressed SEC1 point (`04 ‖ x ‖ y`)
-    /// for P-256 and P-384, 32 bytes for Ed25519. The length and form are checked here;
-    /// that a point lies on the curve is checked by every verification.
+    /// for P-256 and P-384, 32 bytes for Ed25519, a DER `RSAPublicKey` of 2048 to 8192
+    /// bits for RSA. The length and form are checked here; that a point lies on the
+    /// curve is checked by every verification.
     pub fn from_bytes(algorithm: SignatureAlgorithm, bytes: &[u8]) -> Result<Self, KeyError> {
-        let len = algorithm.public_key_len();
+        let Some(len) = algorithm.public_key_len() else {
+            return Self::from_rsa_public_key_der(bytes);
+        };
         let ok = bytes.len() == len && (!algorithm.is_ecdsa() || bytes.first() == Some(&4));
         if !ok {
             let form = if algorithm.is_ecdsa() {
@@ -259,6 +321,59 @@ impl VerifyingKey {
             algorithm,
             bytes: bytes.to_vec(),
         })
+    }
+
+    fn from_rsa_public_key_der(der: &[u8]) -> Result<Self, KeyError> {
+        let key = RsaPublicKeyDer::from_der(der).map_err(|e| KeyError::Malformed {
+            what: "RSA public key",
+            detail: e.to_string(),
+        })?;
+        let bits = key.modulus_bits();
+        let e = key.public_exponent.as_bytes();
+        let problem = if !RSA_BITS.contains(&bits) {
+            Some(format!(
+                "the modulus has {bits} bits; {} to {} are accepted",
+                RSA_BITS.start(),
+                RSA_BITS.end()
+            ))
+        } else if e.last().is_none_or(|last| last & 1 == 0) || e == [1] {
+            Some("the public exponent must be odd and at least 3".into())
+        } else {
+            None
+        };
+        if let Some(reason) = problem {
+            return Err(KeyError::Rejected { reason });
+        }
+        Ok(Self {
+            algorithm: SignatureAlgorithm::RsaPkcs1Sha256,
+            bytes: der.to_vec(),
+        })
+    }
+
+    /// Makes an RSA key from its modulus and public exponent (big-endian unsigned
+    /// integers, as JWK's `n` and `e` carry them).
+    pub fn from_rsa_components(modulus: &[u8], exponent: &[u8]) -> Result<Self, KeyError> {
+        let malformed = |e: der::Error| KeyError::Malformed {
+            what: "RSA public key",
+            detail: e.to_string(),
+        };
+        let der = RsaPublicKeyDer {
+            modulus: UintRef::new(modulus).map_err(malformed)?,
+            public_exponent: UintRef::new(exponent).map_err(malformed)?,
+        }
+        .to_der()
+        .map_err(malformed)?;
+        Self::from_rsa_public_key_der(&der)
+    }
+
+    /// An RSA key's modulus and public exponent (big-endian, no leading zeros);
+    /// `None` for other keys.
+    pub fn rsa_components(&self) -> Option<(&[u8], &[u8])> {
+        if self.algorithm != SignatureAlgorithm::RsaPkcs1Sha256 {
+            return None;
+        }
+        let key = RsaPublicKeyDer::from_der(&self.bytes).ok()?;
+        Some((key.modulus.as_bytes(), key.public_exponent.as_bytes()))
     }
 
     /// Reads a DER SubjectPublicKeyInfo.
@@ -309,6 +424,10 @@ impl VerifyingKey {
                 oid: ED25519,
                 parameters: None,
             },
+            SignatureAlgorithm::RsaPkcs1Sha256 => AlgorithmIdentifierRef {
+                oid: RSA_ENCRYPTION,
+                parameters: Some(AnyRef::NULL),
+            },
         };
         let encoded = BitStringRef::from_bytes(&self.bytes).and_then(|subject_public_key| {
             SubjectPublicKeyInfoRef {
@@ -317,7 +436,7 @@ impl VerifyingKey {
             }
             .to_der()
         });
-        // Encoding a 32- or 65-byte key cannot exceed any DER limit.
+        // Encoding a key of at most a few kilobytes cannot exceed any DER limit.
         encoded.unwrap_or_default()
     }
 
@@ -332,7 +451,7 @@ impl VerifyingKey {
         self.algorithm
     }
 
-    /// The raw public bytes (uncompressed point or Ed25519 key).
+    /// The raw public bytes (uncompressed point, Ed25519 key, DER RSAPublicKey).
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -347,18 +466,21 @@ impl VerifyingKey {
             SignatureAlgorithm::EcdsaP256Sha256 => &ring_sig::ECDSA_P256_SHA256_FIXED,
             SignatureAlgorithm::EcdsaP384Sha384 => &ring_sig::ECDSA_P384_SHA384_FIXED,
             SignatureAlgorithm::Ed25519 => &ring_sig::ED25519,
+            SignatureAlgorithm::RsaPkcs1Sha256 => &ring_sig::RSA_PKCS1_2048_8192_SHA256,
         };
         ring_sig::UnparsedPublicKey::new(alg, &self.bytes)
             .verify(message, &signature.bytes)
             .map_err(|_| KeyError::BadSignature)
     }
 
-    /// Checks a signature in the form X.509 and CMS carry (DER for ECDSA).
+    /// Checks a signature in the form X.509 and CMS carry (DER for ECDSA, raw for
+    /// Ed25519 and RSA).
     pub fn verify_der(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
         let alg: &dyn ring_sig::VerificationAlgorithm = match self.algorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => &ring_sig::ECDSA_P256_SHA256_ASN1,
             SignatureAlgorithm::EcdsaP384Sha384 => &ring_sig::ECDSA_P384_SHA384_ASN1,
             SignatureAlgorithm::Ed25519 => &ring_sig::ED25519,
+            SignatureAlgorithm::RsaPkcs1Sha256 => &ring_sig::RSA_PKCS1_2048_8192_SHA256,
         };
         ring_sig::UnparsedPublicKey::new(alg, &self.bytes)
             .verify(message, signature)
@@ -383,6 +505,16 @@ fn algorithm_of(alg: &AlgorithmIdentifierRef<'_>) -> Result<SignatureAlgorithm, 
             });
         }
         return Ok(SignatureAlgorithm::Ed25519);
+    }
+    if alg.oid == RSA_ENCRYPTION {
+        // RFC 8017 asks for NULL parameters; some encoders leave them out.
+        if alg.parameters.is_some_and(|p| p.is_null()) || alg.parameters.is_none() {
+            return Ok(SignatureAlgorithm::RsaPkcs1Sha256);
+        }
+        return Err(KeyError::Malformed {
+            what: "algorithm identifier",
+            detail: "rsaEncryption takes NULL parameters".into(),
+        });
     }
     if alg.oid == EC_PUBLIC_KEY {
         let curve = alg
@@ -419,6 +551,57 @@ pub trait Signer {
 enum KeyPair {
     Ecdsa(SignatureAlgorithm, ring_sig::EcdsaKeyPair),
     Ed25519(ring_sig::Ed25519KeyPair),
+    Rsa(ring_sig::RsaKeyPair),
+}
+
+/// ring's generator as the `rsa` crate's random source. That crate wants a source
+/// that cannot fail; a failure of ring's is remembered here instead, and the key
+/// made from the zeros it left is thrown away.
+struct RingRandom<'a> {
+    rng: &'a dyn SecureRandom,
+    failed: bool,
+}
+
+impl rsa::rand_core::TryRng for RingRandom<'_> {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        if self.rng.fill(dst).is_err() {
+            self.failed = true;
+            dst.fill(0);
+        }
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::TryCryptoRng for RingRandom<'_> {}
+
+/// A new RSA key of `bits` bits (e = 65537) as PKCS#8 DER, made by the `rsa` crate.
+fn generate_rsa_pkcs8(bits: usize, rng: &dyn SecureRandom) -> Result<SecretDocument, KeyError> {
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let mut random = RingRandom { rng, failed: false };
+    let key = rsa::RsaPrivateKey::new(&mut random, bits).map_err(|e| KeyError::Rejected {
+        reason: e.to_string(),
+    })?;
+    if random.failed {
+        return Err(KeyError::Random);
+    }
+    key.to_pkcs8_der().map_err(|e| KeyError::Malformed {
+        what: "PKCS#8",
+        detail: e.to_string(),
+    })
 }
 
 /// A private key held in memory.
@@ -447,12 +630,17 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
-    /// Generates a new key.
+    /// Generates a new key (RSA keys have [`RSA_GENERATED_BITS`] bits; making one
+    /// takes tens to hundreds of milliseconds).
     pub fn generate(
         algorithm: SignatureAlgorithm,
         rng: &dyn SecureRandom,
     ) -> Result<Self, KeyError> {
         let document = match algorithm {
+            SignatureAlgorithm::RsaPkcs1Sha256 => {
+                let document = generate_rsa_pkcs8(RSA_GENERATED_BITS, rng)?;
+                return Self::from_pkcs8_der(document.as_bytes());
+            }
             SignatureAlgorithm::EcdsaP256Sha256 => ring_sig::EcdsaKeyPair::generate_pkcs8(
                 &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
                 rng,
@@ -496,10 +684,14 @@ impl SigningKey {
                     ring_sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(rejected)?,
                 )
             }
+            SignatureAlgorithm::RsaPkcs1Sha256 => {
+                KeyPair::Rsa(ring_sig::RsaKeyPair::from_pkcs8(der).map_err(rejected)?)
+            }
         };
         let (algorithm, public) = match &pair {
             KeyPair::Ecdsa(alg, p) => (*alg, p.public_key().as_ref()),
             KeyPair::Ed25519(p) => (SignatureAlgorithm::Ed25519, p.public_key().as_ref()),
+            KeyPair::Rsa(p) => (SignatureAlgorithm::RsaPkcs1Sha256, p.public().as_ref()),
         };
         let public = VerifyingKey::from_bytes(algorithm, public)?;
         let pkcs8 = match algorithm {
@@ -654,6 +846,17 @@ impl Signer for SigningKey {
                 .as_ref()
                 .to_vec(),
             KeyPair::Ed25519(p) => p.sign(message).as_ref().to_vec(),
+            KeyPair::Rsa(p) => {
+                let mut signature = vec![0; p.public().modulus_len()];
+                p.sign(
+                    &ring_sig::RSA_PKCS1_SHA256,
+                    &self.rng,
+                    message,
+                    &mut signature,
+                )
+                .map_err(|_| KeyError::Sign)?;
+                signature
+            }
         };
         Ok(Signature {
             algorithm: self.public.algorithm,
@@ -688,7 +891,7 @@ mod tests {
         ] {
             let k = key(alg);
             let sig = k.sign(b"msg").unwrap();
-            assert_eq!(sig.as_bytes().len(), alg.signature_len());
+            assert_eq!(Some(sig.as_bytes().len()), alg.signature_len());
             k.verifying_key().verify(b"msg", &sig).unwrap();
             assert_eq!(
                 k.verifying_key().verify(b"msh", &sig),
@@ -702,6 +905,51 @@ mod tests {
             tampered[last] ^= 1;
             assert!(k.verifying_key().verify_der(b"msg", &tampered).is_err());
         }
+    }
+
+    #[test]
+    fn rsa_keys_sign_verify_and_round_trip() {
+        let k = key(SignatureAlgorithm::RsaPkcs1Sha256);
+        let public = k.verifying_key();
+        let (n, e) = public.rsa_components().unwrap();
+        assert_eq!((n.len() * 8, e), (RSA_GENERATED_BITS, &[1, 0, 1][..]));
+        let sig = k.sign(b"msg").unwrap();
+        assert_eq!(sig.as_bytes().len(), RSA_GENERATED_BITS / 8);
+        public.verify(b"msg", &sig).unwrap();
+        public.verify_der(b"msg", &sig.to_der().unwrap()).unwrap();
+        assert_eq!(public.verify(b"msh", &sig), Err(KeyError::BadSignature));
+        // Through PKCS#8 (plain and encrypted), SPKI and the JWK components.
+        let again = SigningKey::from_pkcs8_der(&k.secret_pkcs8_der()).unwrap();
+        assert_eq!(again.verifying_key(), public);
+        let spki = VerifyingKey::from_spki_der(&public.to_spki_der()).unwrap();
+        assert_eq!(&spki, public);
+        assert_eq!(&VerifyingKey::from_rsa_components(n, e).unwrap(), public);
+        // A signature of the wrong size is refused before any arithmetic.
+        assert!(matches!(
+            Signature::from_fixed(SignatureAlgorithm::RsaPkcs1Sha256, vec![1; 100]),
+            Err(KeyError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn weak_or_malformed_rsa_keys_are_refused() {
+        let n1024 = [0xc1u8; 128];
+        assert!(matches!(
+            VerifyingKey::from_rsa_components(&n1024, &[1, 0, 1]),
+            Err(KeyError::Rejected { reason }) if reason.contains("1024 bits")
+        ));
+        let n2048 = [0xc1u8; 256];
+        for e in [&[2u8][..], &[1], &[]] {
+            assert!(
+                VerifyingKey::from_rsa_components(&n2048, e).is_err(),
+                "exponent {e:?}"
+            );
+        }
+        assert!(VerifyingKey::from_rsa_components(&n2048, &[3]).is_ok());
+        assert!(matches!(
+            VerifyingKey::from_bytes(SignatureAlgorithm::RsaPkcs1Sha256, b"\x30\x00"),
+            Err(KeyError::Malformed { .. })
+        ));
     }
 
     #[test]

@@ -1,15 +1,14 @@
 //! An OCSP responder (RFC 6960), in two phases: parse a request, let the caller look
 //! up each certificate's status, then build the signed response.
 
-use der::asn1::{BitString, GeneralizedTime, Null, ObjectIdentifier, OctetString};
+use der::asn1::{BitString, GeneralizedTime, Null, OctetString};
 use der::{Decode as _, Encode as _};
-use identity_core::keys::{SignatureAlgorithm, Signer};
+use identity_core::keys::Signer;
 use identity_core::x509::ocsp_oids::{BASIC_RESPONSE, NONCE, SHA1};
 use identity_core::x509::{
     BasicOcspResponse, CertId, CertStatus, Certificate, CrlReason, OcspRequest, OcspResponse,
     OcspResponseStatus, ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse,
 };
-use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extension;
 
 use crate::error::Error;
@@ -213,23 +212,10 @@ impl<'a> Responder<'a> {
         let signature = signature
             .to_der()
             .map_err(|e| Error::Signing(e.to_string()))?;
-        let algorithm = match self.signer.algorithm() {
-            SignatureAlgorithm::EcdsaP256Sha256 => "1.2.840.10045.4.3.2",
-            SignatureAlgorithm::EcdsaP384Sha384 => "1.2.840.10045.4.3.3",
-            SignatureAlgorithm::Ed25519 => "1.3.101.112",
-            other => {
-                return Err(Error::Signing(format!(
-                    "{other} cannot sign OCSP responses here"
-                )));
-            }
-        };
+
         let basic = BasicOcspResponse {
             tbs_response_data: data,
-            signature_algorithm: AlgorithmIdentifierOwned {
-                oid: ObjectIdentifier::new(algorithm)
-                    .map_err(|e| Error::Encoding(e.to_string()))?,
-                parameters: None,
-            },
+            signature_algorithm: self.signer.algorithm().signature_algorithm_identifier(),
             signature: BitString::from_bytes(&signature).map_err(encoding)?,
             certs: Some(vec![
                 der::Any::from_der(&self.responder_der).map_err(encoding)?,

@@ -84,17 +84,10 @@ impl CertificationRequest {
             .sign(&tbs)
             .and_then(|s| s.to_der())
             .map_err(|e| encoding(e.to_string()))?;
-        let oid = match signer.algorithm() {
-            crate::keys::SignatureAlgorithm::EcdsaP256Sha256 => "1.2.840.10045.4.3.2",
-            crate::keys::SignatureAlgorithm::EcdsaP384Sha384 => "1.2.840.10045.4.3.3",
-            crate::keys::SignatureAlgorithm::Ed25519 => "1.3.101.112",
-        };
+
         let request = x509_cert::request::CertReq {
             info,
-            algorithm: spki::AlgorithmIdentifierOwned {
-                oid: der::asn1::ObjectIdentifier::new(oid).map_err(|e| encoding(e.to_string()))?,
-                parameters: None,
-            },
+            algorithm: signer.algorithm().signature_algorithm_identifier(),
             signature: der::asn1::BitString::from_bytes(&signature)
                 .map_err(|e| encoding(e.to_string()))?,
         };

@@ -23,6 +23,7 @@ fn our_tokens_verify_in_jwcrypto() {
     for alg in [
         SignatureAlgorithm::EcdsaP256Sha256,
         SignatureAlgorithm::Ed25519,
+        SignatureAlgorithm::RsaPkcs1Sha256,
     ] {
         let key = SigningKey::generate(alg, &SystemRandom::new()).unwrap();
         let jwk = Jwk::new(key.verifying_key().clone()).with_thumbprint_kid();
@@ -83,7 +84,7 @@ fn our_tokens_verify_in_jwcrypto() {
 
 #[test]
 fn jwcrypto_tokens_verify_here() {
-    for kty in ["EC", "OKP"] {
+    for kty in ["EC", "OKP", "RSA"] {
         let out: Value = serde_json::from_str(&run(python()
             .arg(script())
             .arg("sign")
@@ -96,7 +97,12 @@ fn jwcrypto_tokens_verify_here() {
             keys: vec![jwk.with_thumbprint_kid()],
         };
         let token = out["token"].as_str().unwrap();
-        let rules = Validation::new(NOW, &[JwsAlgorithm::Es256, JwsAlgorithm::EdDsa])
+        let algorithms = [
+            JwsAlgorithm::Es256,
+            JwsAlgorithm::EdDsa,
+            JwsAlgorithm::Rs256,
+        ];
+        let rules = Validation::new(NOW, &algorithms)
             .issuer("https://python.example")
             .audience("rust");
         let verified = UnverifiedJwt::decode(token)

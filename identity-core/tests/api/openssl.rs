@@ -27,7 +27,7 @@ fn openssl_public(key_path: &str, passphrase: Option<&str>) -> VerifyingKey {
     VerifyingKey::from_spki_pem(&run(&mut cmd)).unwrap()
 }
 
-fn both() -> [(SignatureAlgorithm, &'static [&'static str]); 3] {
+fn algorithms() -> [(SignatureAlgorithm, &'static [&'static str]); 4] {
     [
         (
             SignatureAlgorithm::EcdsaP256Sha256,
@@ -38,6 +38,10 @@ fn both() -> [(SignatureAlgorithm, &'static [&'static str]); 3] {
             &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
         ),
         (SignatureAlgorithm::Ed25519, &["-algorithm", "ED25519"]),
+        (
+            SignatureAlgorithm::RsaPkcs1Sha256,
+            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        ),
     ]
 }
 
@@ -45,7 +49,7 @@ fn both() -> [(SignatureAlgorithm, &'static [&'static str]); 3] {
 fn our_keys_load_in_openssl() {
     let rng = SystemRandom::new();
     let dir = tempfile::tempdir().unwrap();
-    for (alg, _) in both() {
+    for (alg, _) in algorithms() {
         let key = SigningKey::generate(alg, &rng).unwrap();
         let plain = write(dir.path(), "plain.pem", key.secret_pkcs8_pem().as_bytes());
         assert_eq!(
@@ -94,7 +98,7 @@ fn our_keys_load_in_openssl() {
 #[test]
 fn openssl_keys_load_here() {
     let dir = tempfile::tempdir().unwrap();
-    for (alg, genpkey) in both() {
+    for (alg, genpkey) in algorithms() {
         let plain = dir.path().join("plain.pem").display().to_string();
         let mut cmd = openssl(&["genpkey"]);
         cmd.args(genpkey).args(["-out", &plain]);
@@ -157,7 +161,7 @@ fn signatures_cross_both_ways() {
     let dir = tempfile::tempdir().unwrap();
     let message = "Quyết định số 42/QĐ-UBND".as_bytes();
     let msg = write(dir.path(), "msg.txt", message);
-    for (alg, genpkey) in both() {
+    for (alg, genpkey) in algorithms() {
         // OpenSSL signs, we verify.
         let key_path = dir.path().join("k.pem").display().to_string();
         let mut cmd = openssl(&["genpkey"]);
@@ -185,7 +189,7 @@ fn signatures_cross_both_ways() {
             "{alg}"
         );
 
-        // We sign, OpenSSL verifies (DER for ECDSA).
+        // We sign, OpenSSL verifies (DER for ECDSA; RSA is PKCS#1 v1.5 for both).
         let ours = SigningKey::generate(alg, &SystemRandom::new()).unwrap();
         let sig = ours.sign(message).unwrap().to_der().unwrap();
         let sig_path = write(dir.path(), "ours.sig", &sig);

@@ -6,8 +6,9 @@ Usage:
       to judge, at the test's fixed time); prints {"claims", "header", "thumbprint"}
       and exits 0, or prints the exception's class and message and exits 1.
   jwcrypto_interop.py sign KTY NOW
-      makes a fresh key (KTY "EC" for P-256 or "OKP" for Ed25519), signs a JWT issued
-      at NOW (seconds since the epoch) and prints {"token", "jwk", "thumbprint", "claims"}.
+      makes a fresh key (KTY "EC" for P-256, "OKP" for Ed25519, "RSA" for RSA-2048
+      with RS256), signs a JWT issued at NOW (seconds since the epoch) and prints
+      {"token", "jwk", "thumbprint", "claims"}.
 """
 
 import json
@@ -21,7 +22,7 @@ def verify(jwk_path, token_path):
         key = jwk.JWK.from_json(f.read())
     with open(token_path) as f:
         token = f.read().strip()
-    alg = {"EC": "ES256", "OKP": "EdDSA"}[key["kty"]]
+    alg = {"EC": "ES256", "OKP": "EdDSA", "RSA": "RS256"}[key["kty"]]
     try:
         checked = jwt.JWT(jwt=token, key=key, algs=[alg], check_claims=False)
     except Exception as e:  # noqa: BLE001 - report any failure to the Rust side
@@ -37,6 +38,8 @@ def verify(jwk_path, token_path):
 def sign(kty, now):
     if kty == "EC":
         key, alg = jwk.JWK.generate(kty="EC", crv="P-256"), "ES256"
+    elif kty == "RSA":
+        key, alg = jwk.JWK.generate(kty="RSA", size=2048), "RS256"
     else:
         key, alg = jwk.JWK.generate(kty="OKP", crv="Ed25519"), "EdDSA"
     claims = {"iss": "https://python.example", "sub": "079203001234", "aud": "rust",

@@ -23,6 +23,9 @@ pub struct ClientRequest {
     pub jwks: Option<String>,
     /// Where it may send people after logout, matched exactly.
     pub post_logout_redirect_uris: Vec<String>,
+    /// The JWS algorithm of its ID tokens (`id_token_signed_response_alg`):
+    /// `ES256` by default, `RS256` for relying parties that only check RSA.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
@@ -106,6 +109,17 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
             return Err("the client's JWK Set has no key".into());
         }
     }
+    let id_token_alg = request
+        .id_token_signed_response_alg
+        .unwrap_or_else(|| "ES256".into());
+    if !crate::oidc::ID_TOKEN_ALGS
+        .iter()
+        .any(|a| a.as_str() == id_token_alg)
+    {
+        return Err(format!(
+            "ID tokens cannot be signed {id_token_alg}: use ES256 (the default) or RS256"
+        ));
+    }
     let secret_hash = request.jwks.is_none().then_some(secret_hash);
     Ok(Client {
         id: id.to_owned(),
@@ -117,6 +131,7 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
         grant_types: request.grant_types,
         jwks: request.jwks,
         post_logout_redirect_uris: request.post_logout_redirect_uris,
+        id_token_signed_response_alg: id_token_alg,
     })
 }
 
@@ -171,12 +186,14 @@ pub async fn apply_config_clients(
             grant_types: c.grant_types.clone(),
             jwks,
             post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+            id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
         };
         checked.push(
             new_client(request, secret_hash)
                 .map_err(|e| anyhow::anyhow!("client {} in the configuration: {e}", c.id))?,
         );
     }
+
     for client in &checked {
         store.put_client(client, now).await?;
     }
@@ -221,6 +238,7 @@ mod tests {
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             jwks: None,
             post_logout_redirect_uris: vec!["https://tax.example/".into()],
+            id_token_signed_response_alg: None,
         }
     }
 
@@ -234,7 +252,7 @@ mod tests {
     #[test]
     fn bad_clients_are_refused_with_the_reason() {
         type Change = fn(&mut ClientRequest);
-        let cases: [(Change, &str); 9] = [
+        let cases: [(Change, &str); 10] = [
             (|r| r.id = "tax portal".into(), "not allowed"),
             (|r| r.name = " ".into(), "--name"),
             (
@@ -249,6 +267,10 @@ mod tests {
             (|r| r.redirect_uris.clear(), "--redirect-uri"),
             (|r| r.scopes = vec!["profile".into()], "--scope openid"),
             (|r| r.grant_types = vec!["password".into()], "not supported"),
+            (
+                |r| r.id_token_signed_response_alg = Some("HS256".into()),
+                "use ES256",
+            ),
             (
                 |r| r.redirect_uris.push("https://other.example/cb".into()),
                 "--sector",
@@ -294,6 +316,7 @@ mod tests {
             grant_types: vec!["authorization_code".into()],
             secret_env: Some("IDP_CLIENT_SECRET_TAX".into()),
             jwks_file: None,
+            id_token_signed_response_alg: Some("RS256".into()),
         };
         let mut bad = good.clone();
         bad.id = "bad".into();

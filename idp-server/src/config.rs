@@ -63,6 +63,8 @@ pub struct ClientConfig {
     pub secret_env: Option<String>,
     /// A JWK Set file with its public keys (private_key_jwt).
     pub jwks_file: Option<std::path::PathBuf>,
+    /// `ES256` (the default) or `RS256`: how its ID tokens are signed.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -248,12 +250,17 @@ id = "tax-portal"
 name = "Cổng thuế"
 redirect_uris = ["https://thue.gov.vn/callback"]
 secret_env = "IDP_CLIENT_SECRET_TAX"
+id_token_signed_response_alg = "RS256"
 "#,
         )
         .unwrap();
         let c = Config::load(Some(&path), env(&[])).unwrap();
         assert_eq!(c.clients.len(), 1);
         assert_eq!(c.clients[0].scopes, ["openid", "profile"]);
+        assert_eq!(
+            c.clients[0].id_token_signed_response_alg.as_deref(),
+            Some("RS256")
+        );
         assert_eq!(
             c.clients[0].grant_types,
             ["authorization_code", "refresh_token"]

@@ -82,6 +82,7 @@ pub async fn seed(
                     .to_vec(),
                 jwks: None,
                 post_logout_redirect_uris: vec![format!("{issuer}/demo/portal")],
+                id_token_signed_response_alg: "ES256".into(),
             },
             now,
         )
@@ -112,6 +113,7 @@ pub async fn seed_service(
                 grant_types: vec!["client_credentials".into()],
                 jwks: None,
                 post_logout_redirect_uris: vec![],
+                id_token_signed_response_alg: "ES256".into(),
             },
             now,
         )

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use identity_core::AssuranceLevel;
-use identity_core::jose::{self, JwsAlgorithm, JwsHeader, UnverifiedJwt, Validation};
+use identity_core::jose::{JwsAlgorithm, UnverifiedJwt, Validation};
 use serde_json::json;
 
 use crate::AppState;
@@ -51,6 +51,14 @@ fn internal(e: impl std::fmt::Display) -> OAuthError {
     OAuthError::new("server_error", "the server could not complete the request")
 }
 
+/// The algorithms a client may sign its private_key_jwt assertions with.
+const CLIENT_ASSERTION_ALGS: [JwsAlgorithm; 4] = [
+    JwsAlgorithm::Es256,
+    JwsAlgorithm::Es384,
+    JwsAlgorithm::EdDsa,
+    JwsAlgorithm::Rs256,
+];
+
 /// `/.well-known/openid-configuration`.
 pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
     let iss = &state.config.issuer;
@@ -62,16 +70,16 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
         "jwks_uri": format!("{iss}/jwks"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-                "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "introspection_endpoint": format!("{iss}/introspect"),
-                "revocation_endpoint": format!("{iss}/revoke"),
+        "revocation_endpoint": format!("{iss}/revoke"),
         "end_session_endpoint": format!("{iss}/logout"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["ES256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
-        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "EdDSA"],
+        "id_token_signing_alg_values_supported": crate::oidc::ID_TOKEN_ALGS.map(|a| a.as_str()),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": CLIENT_ASSERTION_ALGS.map(|a| a.as_str()),
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "national_id", "business"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "sid", "name", "birthdate", "national_id", "businesses"],
@@ -366,20 +374,13 @@ async fn assertion_client(
         .map_err(internal)?;
     let now = state.clock.now();
     let issuer = &state.config.issuer;
-    let rules = Validation::new(
-        now,
-        &[
-            JwsAlgorithm::Es256,
-            JwsAlgorithm::Es384,
-            JwsAlgorithm::EdDsa,
-        ],
-    )
-    .issuer(client.id.clone())
-    .audience(format!("{issuer}/token"))
-    .audience(issuer.clone())
-    .require("sub")
-    .require("jti")
-    .leeway(ASSERTION_LEEWAY);
+    let rules = Validation::new(now, &CLIENT_ASSERTION_ALGS)
+        .issuer(client.id.clone())
+        .audience(format!("{issuer}/token"))
+        .audience(issuer.clone())
+        .require("sub")
+        .require("jti")
+        .leeway(ASSERTION_LEEWAY);
     let claims = UnverifiedJwt::decode(assertion)
         .map_err(|e| invalid(format!("the client assertion is malformed: {e}")))?
         .verify_with_set(&keys, &rules)
@@ -729,16 +730,7 @@ fn client_credentials_grant(
         "exp": now + cfg.access_token_lifetime,
         "jti": random_token()?,
     });
-    let keys = state.keys();
-    let (key, kid) = keys.active();
-    let access_token = jose::sign_jwt(
-        &JwsHeader::new(JwsAlgorithm::Es256)
-            .with_kid(Some(kid.to_owned()))
-            .with_typ("at+jwt"),
-        &claims,
-        key,
-    )
-    .map_err(internal)?;
+    let access_token = state.sign_jwt(JwsAlgorithm::Es256, "at+jwt", &claims)?;
     Ok(json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -776,8 +768,6 @@ async fn user_tokens(
         login,
     };
     let cfg = &state.config;
-    let keys = state.keys();
-    let (key, kid) = keys.active();
     let id_claims = token::id_token(
         &cfg.issuer,
         &client.id,
@@ -788,14 +778,12 @@ async fn user_tokens(
     // The login's id: RP-initiated logout ends it (and its tokens) by this.
     let mut id_claims = id_claims;
     id_claims["sid"] = family.into();
-    let id_token = jose::sign_jwt(
-        &JwsHeader::new(JwsAlgorithm::Es256)
-            .with_kid(Some(kid.to_owned()))
-            .with_typ("JWT"),
-        &id_claims,
-        key,
-    )
-    .map_err(internal)?;
+    // An ID token only for a scope with openid (a refresh may have narrowed it away).
+    let id_token = if login.scope.split(' ').any(|s| s == "openid") {
+        Some(state.sign_jwt(client.id_token_alg(), "JWT", &id_claims)?)
+    } else {
+        None
+    };
     let mut at_claims = token::access_token(
         &cfg.issuer,
         &client.id,
@@ -806,26 +794,15 @@ async fn user_tokens(
     );
     at_claims["ref"] = state.secret.seal_reference(&person.personal_number)?.into();
     at_claims["fam"] = family.into();
-    let access_token = jose::sign_jwt(
-        &JwsHeader::new(JwsAlgorithm::Es256)
-            .with_kid(Some(kid.to_owned()))
-            .with_typ("at+jwt"),
-        &at_claims,
-        key,
-    )
-    .map_err(internal)?;
+    let access_token = state.sign_jwt(JwsAlgorithm::Es256, "at+jwt", &at_claims)?;
     let mut body = json!({
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": cfg.access_token_lifetime,
-        "id_token": id_token,
-        "scope": login.scope,
+                "scope": login.scope,
     });
-    // An ID token only for a scope with openid (a refresh may have narrowed it away).
-    if !login.scope.split(' ').any(|s| s == "openid")
-        && let Some(fields) = body.as_object_mut()
-    {
-        fields.remove("id_token");
+    if let Some(id_token) = id_token {
+        body["id_token"] = id_token.into();
     }
     if client.grant_types.iter().any(|g| g == "refresh_token") {
         let refresh = random_token()?;

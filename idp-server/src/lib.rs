@@ -22,6 +22,7 @@ use std::sync::Arc;
 pub use router::app;
 
 use config::Config;
+use identity_core::jose::JwsAlgorithm;
 use oidc::{ServerSecret, SigningKeys};
 use store::Store;
 
@@ -47,8 +48,8 @@ pub struct Inner {
 }
 
 impl AppState {
-    /// Opens the store, loads (or on first start makes) the signing key, and
-    /// assembles the state.
+    /// Opens the store, loads (or on first start makes) the signing keys (ES256,
+    /// and RS256 for clients that ask for it), and assembles the state.
     pub async fn new(
         config: Config,
         secret: ServerSecret,
@@ -61,12 +62,12 @@ impl AppState {
         // Keys retired within the refresh token lifetime still recognise old ID
         // tokens given as logout hints.
         let since = now - config.refresh_token_lifetime;
-        let mut stored = store.signing_keys(since).await?;
-        if stored.is_empty() {
-            let key = SigningKeys::generate(&passphrase, now, now).map_err(anyhow::Error::msg)?;
-            store.add_signing_key(&key, None).await?;
-            stored = store.signing_keys(since).await?;
+        for alg in oidc::ID_TOKEN_ALGS {
+            oidc::ensure_key(&store, &secret, alg, now)
+                .await
+                .map_err(anyhow::Error::msg)?;
         }
+        let stored = store.signing_keys(since).await?;
         let keys =
             SigningKeys::from_stored(&stored, &passphrase, now).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Inner {
@@ -89,6 +90,26 @@ impl Inner {
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
+    }
+
+    /// A JWT of `claims` signed with the current key of `alg`.
+    pub fn sign_jwt(
+        &self,
+        alg: JwsAlgorithm,
+        typ: &str,
+        claims: &serde_json::Value,
+    ) -> Result<String, oidc::OAuthError> {
+        let failed = |e: identity_core::Error| {
+            tracing::error!(error = %e, "signing a token failed");
+            oidc::OAuthError::new("server_error", "the token could not be signed")
+        };
+        self.keys()
+            .sign_jwt(alg, typ, claims)
+            .map_err(failed)?
+            .ok_or_else(|| {
+                tracing::error!(%alg, "no signing key: run `idp-server keys rotate --alg {alg}`");
+                oidc::OAuthError::new("server_error", format!("no {alg} signing key"))
+            })
     }
 
     /// Reloads the signing keys from the store: a rotated key starts signing on

@@ -7,7 +7,7 @@
 use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use identity_core::jose::{JwsAlgorithm, UnverifiedJwt, Validation};
+use identity_core::jose::{UnverifiedJwt, Validation};
 
 use crate::{AppState, web};
 
@@ -49,7 +49,7 @@ async fn logout(state: &AppState, pairs: Vec<(String, String)>) -> Response {
     let hint = match params.get("id_token_hint") {
         Some(token) => {
             // An ID token (typ JWT), never an access token (at+jwt) passed off as one.
-            let rules = Validation::new(now, &[JwsAlgorithm::Es256])
+            let rules = Validation::new(now, &crate::oidc::ID_TOKEN_ALGS)
                 .issuer(state.config.issuer.clone())
                 .typ("JWT")
                 .leeway(u64::try_from(state.config.refresh_token_lifetime).unwrap_or(0));

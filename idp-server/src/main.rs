@@ -102,6 +102,10 @@ enum ClientCommand {
         /// Where it may send people after logout, matched exactly (repeat for several).
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
+        /// How its ID tokens are signed: ES256, or RS256 for a portal whose OpenID
+        /// Connect library checks nothing else.
+        #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
+        id_token_alg: String,
     },
     /// List the clients (never their secrets).
     List {
@@ -129,6 +133,10 @@ enum KeysCommand {
         /// JWKS cache age, 300).
         #[arg(long, default_value_t = 600)]
         activate_in: i64,
+        /// Only this key: ES256 (access tokens and most ID tokens) or RS256 (ID
+        /// tokens of RS256 clients). Both by default.
+        #[arg(long, value_parser = ["ES256", "RS256"])]
+        alg: Option<String>,
     },
     /// List the published keys.
     List {
@@ -236,6 +244,7 @@ async fn client_command(command: ClientCommand) -> Result<()> {
             grants,
             jwks_file,
             post_logout_redirect_uris,
+            id_token_alg,
         } => {
             let jwks = jwks_file
                 .map(|path| {
@@ -261,12 +270,16 @@ async fn client_command(command: ClientCommand) -> Result<()> {
                 grant_types: grants,
                 jwks,
                 post_logout_redirect_uris,
+                id_token_signed_response_alg: Some(id_token_alg),
             };
             let client =
                 idp_server::admin::new_client(request, secret.hash_client_secret(&client_secret))
                     .map_err(anyhow::Error::msg)?;
             store.put_client(&client, Clock::System.now()).await?;
-            println!("registered client {} (sector {})", client.id, client.sector);
+            println!(
+                "registered client {} (sector {}, ID tokens {})",
+                client.id, client.sector, client.id_token_signed_response_alg
+            );
             if client.secret_hash.is_some() {
                 println!("client_secret: {}", client_secret.as_str());
                 println!(
@@ -281,12 +294,13 @@ async fn client_command(command: ClientCommand) -> Result<()> {
             let (_, store, _) = open_target(&target).await?;
             for c in store.clients().await? {
                 println!(
-                    "{}	{}	grants: {}	scopes: {}	sector: {}	redirect URIs: {}",
+                    "{}	{}	grants: {}	scopes: {}	sector: {}	ID tokens: {}	redirect URIs: {}",
                     c.id,
                     c.name,
                     c.grant_types.join(" "),
                     c.scopes.join(" "),
                     c.sector,
+                    c.id_token_signed_response_alg,
                     c.redirect_uris.join(" ")
                 );
             }
@@ -309,19 +323,28 @@ async fn keys_command(command: KeysCommand) -> Result<()> {
         KeysCommand::Rotate {
             target,
             activate_in,
+            alg,
         } => {
             let (config, store, secret) = open_target(&target).await?;
-            let rotation =
-                idp_server::oidc::rotate_keys(&store, &secret, &config, now, activate_in)
-                    .await
-                    .map_err(anyhow::Error::msg)?;
-            println!(
-                "new signing key {}: published now, signs from {} (in {activate_in} s); \
-                 the old keys are published until {}",
-                rotation.kid,
-                rfc3339(rotation.signs_from),
-                rfc3339(rotation.old_retire_at)
-            );
+            let algs = match alg {
+                Some(alg) => vec![alg.parse().map_err(|e| anyhow::anyhow!("--alg: {e}"))?],
+                None => idp_server::oidc::ID_TOKEN_ALGS.to_vec(),
+            };
+            for alg in algs {
+                let rotation =
+                    idp_server::oidc::rotate_keys(&store, &secret, &config, alg, now, activate_in)
+                        .await
+                        .map_err(anyhow::Error::msg)?;
+                println!(
+                    "new {} signing key {}: published now, signs from {} (in {activate_in} s); \
+                 the old {} keys are published until {}",
+                    rotation.alg,
+                    rotation.kid,
+                    rfc3339(rotation.signs_from),
+                    rotation.alg,
+                    rfc3339(rotation.old_retire_at)
+                );
+            }
             Ok(())
         }
         KeysCommand::List { target } => {

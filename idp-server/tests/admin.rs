@@ -14,6 +14,7 @@ use std::process::Command;
 
 use base64ct::Encoding as _;
 use common::*;
+use identity_core::jose::JwsAlgorithm;
 use idp_server::clock::Clock;
 
 fn kid_of(jwt: &str) -> String {
@@ -23,7 +24,8 @@ fn kid_of(jwt: &str) -> String {
     header["kid"].as_str().unwrap().to_owned()
 }
 
-async fn published_kids(server: &Server) -> Vec<String> {
+/// The kids of the published keys of `alg`.
+async fn published_kids(server: &Server, alg: &str) -> Vec<String> {
     let jwks: serde_json::Value = serde_json::from_slice(
         &http()
             .get(format!("{}/jwks", server.issuer))
@@ -39,6 +41,7 @@ async fn published_kids(server: &Server) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
+        .filter(|k| k["alg"] == alg)
         .map(|k| k["kid"].as_str().unwrap().to_owned())
         .collect()
 }
@@ -47,8 +50,10 @@ async fn published_kids(server: &Server) -> Vec<String> {
 async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_until_its_tokens_expire() {
     let server = start(Clock::fixed(1_800_000_000)).await;
     let state = &server.state;
-    let old = published_kids(&server).await;
+    let old = published_kids(&server, "ES256").await;
     assert_eq!(old.len(), 1);
+    let rsa = published_kids(&server, "RS256").await;
+    assert_eq!(rsa.len(), 1, "RS256 is offered from the first start");
     let before = tokens_for(&server, "079185004321").await;
     assert_eq!(kid_of(before["id_token"].as_str().unwrap()), old[0]);
 
@@ -57,6 +62,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_until_its_to
         &state.store,
         &state.secret,
         &state.config,
+        JwsAlgorithm::Es256,
         state.clock.now(),
         60,
     )
@@ -64,12 +70,13 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_until_its_to
     .unwrap_err();
     assert!(error.contains("--activate-in"), "{error}");
     state.reload_keys().await.unwrap();
-    assert_eq!(published_kids(&server).await, old);
+    assert_eq!(published_kids(&server, "ES256").await, old);
 
     let rotation = idp_server::oidc::rotate_keys(
         &state.store,
         &state.secret,
         &state.config,
+        JwsAlgorithm::Es256,
         state.clock.now(),
         600,
     )
@@ -77,7 +84,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_until_its_to
     .unwrap();
     state.reload_keys().await.unwrap();
     // Published at once, not signing yet.
-    let both = published_kids(&server).await;
+    let both = published_kids(&server, "ES256").await;
     assert_eq!(both.len(), 2);
     assert!(both.contains(&rotation.kid));
     let during = tokens_for(&server, "079185004321").await;
@@ -114,7 +121,12 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_until_its_to
         .clock
         .advance(rotation.old_retire_at - state.clock.now());
     state.reload_keys().await.unwrap();
-    assert_eq!(published_kids(&server).await, vec![rotation.kid.clone()]);
+    assert_eq!(
+        published_kids(&server, "ES256").await,
+        vec![rotation.kid.clone()]
+    );
+    // Rotating ES256 left the RS256 key alone.
+    assert_eq!(published_kids(&server, "RS256").await, rsa);
 
     // An ID token of the withdrawn key is still a good logout hint: the login it
     // names ends.
@@ -267,11 +279,44 @@ fn client_and_keys_commands() {
         "{out}"
     );
 
+    // A portal whose library only checks RS256.
+    let rs256 = |alg: &str| {
+        idp(
+            &[
+                "client",
+                "add",
+                "--id",
+                "old-portal",
+                "--name",
+                "Old portal",
+                "--redirect-uri",
+                "https://old.example/cb",
+                "--id-token-alg",
+                alg,
+            ],
+            &data,
+        )
+    };
+    let (ok, _, err) = rs256("HS256");
+    assert!(
+        !ok && err.contains("ES256") && err.contains("RS256"),
+        "{err}"
+    );
+    let (ok, out, err) = rs256("RS256");
+    assert!(ok && out.contains("ID tokens RS256"), "{out}{err}");
+    let (_, out, _) = idp(&["client", "list"], &data);
+    assert!(out.contains("ID tokens: RS256"), "{out}");
+
+    // Rotation makes a key of each algorithm, or of the one named.
     let (ok, out, err) = idp(&["keys", "rotate"], &data);
     assert!(ok, "{err}");
-    assert!(out.contains("new signing key"), "{out}");
+    assert!(out.contains("new ES256 signing key"), "{out}");
+    assert!(out.contains("new RS256 signing key"), "{out}");
+    let (ok, out, err) = idp(&["keys", "rotate", "--alg", "RS256"], &data);
+    assert!(ok && !out.contains("ES256"), "{out}{err}");
     let (ok, out, _) = idp(&["keys", "list"], &data);
     assert!(ok);
-    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_eq!(out.lines().count(), 5, "{out}");
+    assert_eq!(out.matches("\tRS256\t").count(), 3, "{out}");
     assert!(out.contains("published until"), "{out}");
 }

@@ -10,6 +10,7 @@
 
 mod common;
 
+use base64ct::Encoding as _;
 use common::*;
 use idp_server::clock::Clock;
 use idp_server::demo;
@@ -121,6 +122,91 @@ async fn code_flow_with_a_real_relying_party() {
     assert_eq!(again.status(), 400);
     let body: serde_json::Value = serde_json::from_slice(&again.bytes().await.unwrap()).unwrap();
     assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_portal_that_only_checks_rs256_gets_rs256_id_tokens() {
+    let server = start(Clock::System).await;
+    let state = &server.state;
+    let secret = "rs256-portal-secret-that-is-long-enough-0123456789";
+    let redirect = "https://old-portal.example/callback";
+    let request = idp_server::admin::ClientRequest {
+        id: "old-portal".into(),
+        name: "Old portal".into(),
+        redirect_uris: vec![redirect.into()],
+        scopes: vec!["openid".into(), "profile".into()],
+        grant_types: vec!["authorization_code".into()],
+        id_token_signed_response_alg: Some("RS256".into()),
+        ..Default::default()
+    };
+    let registered =
+        idp_server::admin::new_client(request, state.secret.hash_client_secret(secret)).unwrap();
+    state
+        .store
+        .put_client(&registered, state.clock.now())
+        .await
+        .unwrap();
+
+    let http = http();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(server.issuer.clone()).unwrap(), &http)
+            .await
+            .unwrap();
+    let offered = metadata.id_token_signing_alg_values_supported();
+    assert!(offered.contains(&CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256));
+    assert!(offered.contains(&CoreJwsSigningAlgorithm::EcdsaP256Sha256));
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new("old-portal".into()),
+        Some(ClientSecret::new(secret.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(redirect.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let location = log_in(&server, url.as_str(), "001090012345").await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(query_of(&location)["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    // The library's default verifier accepts RS256 only: it checks the signature
+    // against the RSA key of our JWKS.
+    let id_token = tokens.id_token().unwrap();
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .unwrap();
+    assert_eq!(claims.audiences()[0].as_str(), "old-portal");
+    assert_eq!(
+        id_token.signing_alg().unwrap(),
+        &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+    );
+    // Access tokens stay ES256, whatever the client's ID tokens are.
+    let header = tokens.access_token().secret().split('.').next().unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(header).unwrap()).unwrap();
+    assert_eq!(header["alg"], "ES256");
+    // The demo portal, an ES256 client, still gets ES256 ID tokens.
+    let demo_tokens = tokens_for(&server, "001090012345").await;
+    let demo_header = demo_tokens["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap();
+    let demo_header: serde_json::Value =
+        serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(demo_header).unwrap())
+            .unwrap();
+    assert_eq!(demo_header["alg"], "ES256");
 }
 
 #[tokio::test]

@@ -73,6 +73,7 @@ mod checks {
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             jwks: None,
             post_logout_redirect_uris: vec!["https://a.example/".into()],
+            id_token_signed_response_alg: "RS256".into(),
         }
     }
 

@@ -174,6 +174,7 @@ async fn service_tokens_by_client_credentials() {
         scopes: vec!["registry.read".into()],
         grant_types: vec!["client_credentials".into()],
         jwks: None,
+        id_token_signed_response_alg: "ES256".into(),
         post_logout_redirect_uris: vec![],
     };
     server
@@ -321,7 +322,9 @@ async fn introspection_and_revocation() {
 
 fn assertion(key: &identity_core::keys::SigningKey, claims: &serde_json::Value) -> String {
     identity_core::jose::sign_jwt(
-        &identity_core::jose::JwsHeader::new(identity_core::jose::JwsAlgorithm::Es256),
+        &identity_core::jose::JwsHeader::new(identity_core::jose::JwsAlgorithm::for_key(
+            key.verifying_key().algorithm(),
+        )),
         claims,
         key,
     )
@@ -342,6 +345,7 @@ async fn private_key_jwt_client_authentication() {
         scopes: vec!["registry.read".into()],
         grant_types: vec!["client_credentials".into()],
         jwks: Some(jwks),
+        id_token_signed_response_alg: "ES256".into(),
         post_logout_redirect_uris: vec![],
     };
     server.state.store.put_client(&client, now).await.unwrap();
@@ -449,6 +453,23 @@ async fn private_key_jwt_client_authentication() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
+
+    // A client whose keys are RSA signs its assertions RS256; its old key is gone.
+    let (rsa_key, rsa_jwks) =
+        client_key_of(identity_core::keys::SignatureAlgorithm::RsaPkcs1Sha256);
+    let client = Client {
+        jwks: Some(rsa_jwks),
+        ..client
+    };
+    server.state.store.put_client(&client, now).await.unwrap();
+    let (status, body) = post(
+        assertion(&rsa_key, &claims(&[("jti", "rsa".into())])),
+        false,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = post(assertion(&key, &claims(&[("jti", "old".into())])), false).await;
+    assert_eq!(status, 401);
 }
 
 #[tokio::test]

@@ -209,6 +209,7 @@ mod tests {
             grant_types: vec!["authorization_code".into()],
             jwks: None,
             post_logout_redirect_uris: vec![],
+            id_token_signed_response_alg: "ES256".into(),
         }
     }
 

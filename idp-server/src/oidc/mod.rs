@@ -5,8 +5,8 @@ pub mod authorize;
 pub mod token;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use identity_core::jose::{Jwk, JwkSet};
-use identity_core::keys::{Passphrase, SignatureAlgorithm, SigningKey, SystemRandom};
+use identity_core::jose::{self, Jwk, JwkSet, JwsAlgorithm, JwsHeader};
+use identity_core::keys::{Passphrase, SigningKey, SystemRandom};
 use ring::hmac;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -166,11 +166,17 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     valid_verifier && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
 }
 
-/// The keys that sign tokens: the newest whose time has come signs, all are
-/// published (a new key before it signs, an old one until its tokens expired).
+/// The algorithms ID tokens can be signed with, per client: ES256 for everyone
+/// who can, RS256 because OpenID Connect Discovery requires it to be offered.
+/// Access tokens are always ES256.
+pub const ID_TOKEN_ALGS: [JwsAlgorithm; 2] = [JwsAlgorithm::Es256, JwsAlgorithm::Rs256];
+
+/// The keys that sign tokens: per algorithm, the newest whose time has come
+/// signs; all are published (a new key before it signs, an old one until its
+/// tokens expired).
 pub struct SigningKeys {
-    active: SigningKey,
-    active_kid: String,
+    /// The signing key of each algorithm that has one, with its kid; ES256 first.
+    active: Vec<(JwsAlgorithm, SigningKey, String)>,
     published: JwkSet,
     /// The published keys and those retired lately: logout hints are ID tokens
     /// that may be older than the keys still published.
@@ -179,16 +185,18 @@ pub struct SigningKeys {
 
 impl std::fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let active: Vec<_> = self.active.iter().map(|(a, _, kid)| (a, kid)).collect();
         f.debug_struct("SigningKeys")
-            .field("active_kid", &self.active_kid)
+            .field("active", &active)
             .finish_non_exhaustive()
     }
 }
 
 impl SigningKeys {
     /// From the stored keys (by `not_before`, newest first), decrypted with
-    /// `passphrase`; the signing key is the newest one whose `not_before` is past.
-    /// Keys retired by `now` are kept for [`SigningKeys::recent`] only.
+    /// `passphrase`; each algorithm's signing key is its newest one whose
+    /// `not_before` is past. There must be an ES256 one. Keys retired by `now` are
+    /// kept for [`SigningKeys::recent`] only.
     pub fn from_stored(
         stored: &[crate::store::StoredKey],
         passphrase: &Passphrase,
@@ -196,6 +204,10 @@ impl SigningKeys {
     ) -> Result<Self, String> {
         let mut keys = Vec::new();
         for k in stored {
+            let alg: JwsAlgorithm = k
+                .alg
+                .parse()
+                .map_err(|_| format!("signing key {} has an unknown algorithm {}", k.kid, k.alg))?;
             let der = &k.pkcs8_encrypted;
             let key = SigningKey::from_encrypted_pkcs8_der(der, passphrase).map_err(|e| {
                 format!(
@@ -203,45 +215,58 @@ impl SigningKeys {
                     k.kid
                 )
             })?;
-            keys.push((k.kid.clone(), key));
+            if key.verifying_key().algorithm() != alg.signature_algorithm() {
+                return Err(format!("signing key {} is not an {alg} key", k.kid));
+            }
+            keys.push((alg, k.kid.clone(), key));
         }
         let mut published = JwkSet::default();
         let mut recent = JwkSet::default();
-        for ((kid, key), stored) in keys.iter().zip(stored) {
+        for ((_, kid, key), stored) in keys.iter().zip(stored) {
             if stored.retired_at.is_none_or(|at| at > now) {
                 published.keys.push(jwk(key, kid));
             }
             recent.keys.push(jwk(key, kid));
         }
-        let position = stored
-            .iter()
-            .position(|k| k.not_before <= now && k.retired_at.is_none_or(|at| at > now))
-            .ok_or("no signing key is active yet")?;
-        let (active_kid, active) = keys.swap_remove(position);
+        let mut active: Vec<(JwsAlgorithm, SigningKey, String)> = Vec::new();
+        for ((alg, kid, key), stored) in keys.into_iter().zip(stored) {
+            let signs = stored.not_before <= now && stored.retired_at.is_none_or(|at| at > now);
+            if signs && !active.iter().any(|(a, _, _)| *a == alg) {
+                active.push((alg, key, kid));
+            }
+        }
+        active.sort_by_key(|(alg, _, _)| *alg != JwsAlgorithm::Es256);
+        if active
+            .first()
+            .is_none_or(|(alg, _, _)| *alg != JwsAlgorithm::Es256)
+        {
+            return Err("no ES256 signing key is active yet".into());
+        }
         Ok(Self {
             active,
-            active_kid,
             published,
             recent,
         })
     }
 
-    /// Makes a new ES256 key, encrypted for storage, to sign from `not_before`.
+    /// Makes a new key for `alg` (ES256 or RS256), encrypted for storage, to sign
+    /// from `not_before`.
     pub fn generate(
+        alg: JwsAlgorithm,
         passphrase: &Passphrase,
         now: i64,
         not_before: i64,
     ) -> Result<crate::store::StoredKey, String> {
         let rng = SystemRandom::new();
-        let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &rng)
-            .map_err(|e| e.to_string())?;
+        let key = SigningKey::generate(alg.signature_algorithm(), &rng)
+            .map_err(|e| format!("making an {alg} key: {e}"))?;
         let kid = Jwk::new(key.verifying_key().clone()).thumbprint();
         let pkcs8_encrypted = key
             .to_encrypted_pkcs8_der(passphrase, &rng)
             .map_err(|e| e.to_string())?;
         Ok(crate::store::StoredKey {
             kid,
-            alg: "ES256".into(),
+            alg: alg.as_str().into(),
             pkcs8_encrypted,
             created_at: now,
             not_before,
@@ -249,9 +274,35 @@ impl SigningKeys {
         })
     }
 
-    /// The signing key and its kid.
+    /// The ES256 signing key and its kid: access tokens and most ID tokens.
     pub fn active(&self) -> (&SigningKey, &str) {
-        (&self.active, &self.active_kid)
+        let (_, key, kid) = &self.active[0];
+        (key, kid)
+    }
+
+    /// The signing key of `alg` and its kid, if there is one.
+    pub fn signer(&self, alg: JwsAlgorithm) -> Option<(&SigningKey, &str)> {
+        self.active
+            .iter()
+            .find(|(a, _, _)| *a == alg)
+            .map(|(_, key, kid)| (key, kid.as_str()))
+    }
+
+    /// A JWT of `claims` signed with the `alg` key, with its kid and `typ`; `None`
+    /// when no key of `alg` signs yet.
+    pub fn sign_jwt(
+        &self,
+        alg: JwsAlgorithm,
+        typ: &str,
+        claims: &serde_json::Value,
+    ) -> Result<Option<String>, identity_core::Error> {
+        let Some((key, kid)) = self.signer(alg) else {
+            return Ok(None);
+        };
+        let header = JwsHeader::new(alg)
+            .with_kid(Some(kid.to_owned()))
+            .with_typ(typ);
+        jose::sign_jwt(&header, claims, key).map(Some)
     }
 
     /// The JWK Set to publish.
@@ -271,6 +322,8 @@ impl SigningKeys {
 pub struct Rotation {
     /// The new key.
     pub kid: String,
+    /// Its algorithm.
+    pub alg: JwsAlgorithm,
     /// When it starts signing.
     pub signs_from: i64,
     /// When the old keys stop being published.
@@ -280,17 +333,23 @@ pub struct Rotation {
 /// How long relying parties may cache the JWKS (its `Cache-Control: max-age`).
 pub const JWKS_MAX_AGE: i64 = 300;
 
-/// Rotates the signing key: a new key is published now and signs `activate_in`
-/// seconds from now (at least the JWKS cache age, so that relying parties have it
-/// before they see a token it signed); the old keys stay published until every
-/// token they signed has expired.
+/// Rotates the signing key of `alg`: a new key is published now and signs
+/// `activate_in` seconds from now (at least the JWKS cache age, so that relying
+/// parties have it before they see a token it signed); the old keys of `alg` stay
+/// published until every token they signed has expired.
 pub async fn rotate_keys(
     store: &crate::store::Store,
     secret: &ServerSecret,
     config: &crate::config::Config,
+    alg: JwsAlgorithm,
     now: i64,
     activate_in: i64,
 ) -> Result<Rotation, String> {
+    if !ID_TOKEN_ALGS.contains(&alg) {
+        return Err(format!(
+            "tokens are not signed {alg}: rotate ES256 or RS256"
+        ));
+    }
     if activate_in < JWKS_MAX_AGE {
         return Err(format!(
             "the new key must be published at least {JWKS_MAX_AGE} s (the JWKS cache age) before it signs; \
@@ -300,7 +359,7 @@ pub async fn rotate_keys(
     let signs_from = now + activate_in;
     let old_retire_at =
         signs_from + config.id_token_lifetime.max(config.access_token_lifetime) + JWKS_MAX_AGE;
-    let key = SigningKeys::generate(&secret.key_passphrase(), now, signs_from)?;
+    let key = SigningKeys::generate(alg, &secret.key_passphrase(), now, signs_from)?;
     let kid = key.kid.clone();
     store
         .add_signing_key(&key, Some(old_retire_at))
@@ -308,9 +367,31 @@ pub async fn rotate_keys(
         .map_err(|e| e.to_string())?;
     Ok(Rotation {
         kid,
+        alg,
         signs_from,
         old_retire_at,
     })
+}
+
+/// Makes a key for `alg` that signs at once if none of `alg` is published: the
+/// first keys, at the first start (or the first start of a version that signs
+/// with `alg`). Returns the new key's kid.
+pub async fn ensure_key(
+    store: &crate::store::Store,
+    secret: &ServerSecret,
+    alg: JwsAlgorithm,
+    now: i64,
+) -> Result<Option<String>, String> {
+    let published = store.signing_keys(now).await.map_err(|e| e.to_string())?;
+    if published.iter().any(|k| k.alg == alg.as_str()) {
+        return Ok(None);
+    }
+    let key = SigningKeys::generate(alg, &secret.key_passphrase(), now, now)?;
+    store
+        .add_signing_key(&key, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Some(key.kid))
 }
 
 fn jwk(key: &SigningKey, kid: &str) -> Jwk {

@@ -44,6 +44,17 @@ pub struct Client {
     pub jwks: Option<String>,
     /// Where it may send people after logout, matched exactly.
     pub post_logout_redirect_uris: Vec<String>,
+    /// The JWS algorithm of its ID tokens: `ES256` (the default) or `RS256`.
+    pub id_token_signed_response_alg: String,
+}
+
+impl Client {
+    /// The algorithm its ID tokens are signed with.
+    pub fn id_token_alg(&self) -> identity_core::jose::JwsAlgorithm {
+        self.id_token_signed_response_alg
+            .parse()
+            .unwrap_or(identity_core::jose::JwsAlgorithm::Es256)
+    }
 }
 
 /// A refresh token's grant, stored under the token's hash.

@@ -97,12 +97,13 @@ impl SqlStore {
     pub async fn put_client(&self, client: &Client, now: i64) -> Result<(), StoreError> {
         sqlx::query(
                                     "INSERT INTO clients (id, name, secret_hash, redirect_uris, sector, scopes, created_at, grant_types, jwks,
-               post_logout_redirect_uris)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               post_logout_redirect_uris, id_token_signed_response_alg)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
                redirect_uris = excluded.redirect_uris, sector = excluded.sector, scopes = excluded.scopes,
                               grant_types = excluded.grant_types, jwks = excluded.jwks,
-               post_logout_redirect_uris = excluded.post_logout_redirect_uris",
+                              post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+               id_token_signed_response_alg = excluded.id_token_signed_response_alg",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -113,7 +114,8 @@ impl SqlStore {
         .bind(now)
                 .bind(client.grant_types.join(" "))
                 .bind(&client.jwks)
-        .bind(serde_json::to_string(&client.post_logout_redirect_uris).unwrap_or_default())
+                .bind(serde_json::to_string(&client.post_logout_redirect_uris).unwrap_or_default())
+        .bind(&client.id_token_signed_response_alg)
         .execute(&self.pool)
         .await
         .map_err(StoreError::new("saving a client"))?;
@@ -123,7 +125,8 @@ impl SqlStore {
     /// The client with this id.
     pub async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types, jwks, post_logout_redirect_uris
+            "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types, jwks, post_logout_redirect_uris,
+               id_token_signed_response_alg
              FROM clients WHERE id = $1",
         )
         .bind(id)
@@ -152,6 +155,7 @@ impl SqlStore {
                 r.get::<&str, _>("post_logout_redirect_uris"),
             )
             .unwrap_or_default(),
+            id_token_signed_response_alg: r.get("id_token_signed_response_alg"),
         }))
     }
 
@@ -180,8 +184,9 @@ impl SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Adds a signing key and, in the same transaction, sets every other key still
-    /// published to retire at `retire_others_at` (unless it retires sooner).
+    /// Adds a signing key and, in the same transaction, sets every other key of its
+    /// algorithm still published to retire at `retire_others_at` (unless it retires
+    /// sooner).
     pub async fn add_signing_key(
         &self,
         key: &StoredKey,
@@ -194,9 +199,11 @@ impl SqlStore {
             .map_err(StoreError::new("saving a signing key"))?;
         if let Some(at) = retire_others_at {
             sqlx::query(
-                "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL OR retired_at > $2",
+                "UPDATE signing_keys SET retired_at = $1
+                 WHERE alg = $2 AND (retired_at IS NULL OR retired_at > $3)",
             )
             .bind(at)
+            .bind(&key.alg)
             .bind(at)
             .execute(&mut *tx)
             .await

@@ -300,13 +300,17 @@ pub(crate) fn spawn_demo(
     (child, port)
 }
 
-/// A client key pair and its published JWK Set.
+/// A client's P-256 key pair and its published JWK Set.
 pub(crate) fn client_key() -> (identity_core::keys::SigningKey, String) {
-    let key = identity_core::keys::SigningKey::generate(
-        identity_core::keys::SignatureAlgorithm::EcdsaP256Sha256,
-        &ring::rand::SystemRandom::new(),
-    )
-    .unwrap();
+    client_key_of(identity_core::keys::SignatureAlgorithm::EcdsaP256Sha256)
+}
+
+/// A client key pair of `alg` and its published JWK Set.
+pub(crate) fn client_key_of(
+    alg: identity_core::keys::SignatureAlgorithm,
+) -> (identity_core::keys::SigningKey, String) {
+    let key =
+        identity_core::keys::SigningKey::generate(alg, &ring::rand::SystemRandom::new()).unwrap();
     let mut set = identity_core::jose::JwkSet::default();
     set.keys
         .push(identity_core::jose::Jwk::new(key.verifying_key().clone()).with_thumbprint_kid());

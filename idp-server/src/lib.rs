@@ -57,7 +57,7 @@ impl AppState {
         demo_portal: Option<demo::Portal>,
     ) -> anyhow::Result<Self> {
         let store = Store::open(&config.database_url).await?;
-        let passphrase = secret.key_passphrase();
+
         let now = clock.now();
         // Keys retired within the refresh token lifetime still recognise old ID
         // tokens given as logout hints.
@@ -69,7 +69,7 @@ impl AppState {
         }
         let stored = store.signing_keys(since).await?;
         let keys =
-            SigningKeys::from_stored(&stored, &passphrase, now).map_err(anyhow::Error::msg)?;
+            SigningKeys::from_stored(&stored, &secret, None, now).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Inner {
             config,
             store,
@@ -120,7 +120,7 @@ impl Inner {
             .store
             .signing_keys(now - self.config.refresh_token_lifetime)
             .await?;
-        let keys = SigningKeys::from_stored(&stored, &self.secret.key_passphrase(), now)
+        let keys = SigningKeys::from_stored(&stored, &self.secret, Some(&self.keys()), now)
             .map_err(anyhow::Error::msg)?;
         *self
             .keys

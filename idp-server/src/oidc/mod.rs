@@ -4,6 +4,9 @@
 pub mod authorize;
 pub mod token;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use base64ct::{Base64UrlUnpadded, Encoding};
 use identity_core::jose::{self, Jwk, JwkSet, JwsAlgorithm, JwsHeader};
 use identity_core::keys::{Passphrase, SigningKey, SystemRandom};
@@ -37,7 +40,10 @@ pub struct ServerSecret {
     codes: hmac::Key,
     pairwise: hmac::Key,
     references: ring::aead::LessSafeKey,
-    key_encryption: Zeroizing<String>,
+    /// Wraps the token signing keys at rest (AES-256-GCM, the kid as associated data).
+    key_wrapping: ring::aead::LessSafeKey,
+    /// The PBES2 passphrase keys were stored under before key wrapping: still read.
+    legacy_key_passphrase: Zeroizing<String>,
 }
 
 impl std::fmt::Debug for ServerSecret {
@@ -62,16 +68,19 @@ impl ServerSecret {
             ));
         }
         let key = |label| hmac::Key::new(hmac::HMAC_SHA256, &derive(secret, label));
-        let reference_key = Zeroizing::new(derive(secret, "token references"));
-        let references = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &reference_key)
-            .map(ring::aead::LessSafeKey::new)
-            .map_err(|_| "could not make the token reference key".to_owned())?;
+        let aead = |label| {
+            let key = Zeroizing::new(derive(secret, label));
+            ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &key)
+                .map(ring::aead::LessSafeKey::new)
+                .map_err(|_| format!("could not make the {label} key"))
+        };
         Ok(Self {
-            references,
+            references: aead("token references")?,
+            key_wrapping: aead("signing key wrapping")?,
             client_secrets: key("client secrets"),
             codes: key("authorization codes"),
             pairwise: key("pairwise subjects"),
-            key_encryption: Zeroizing::new(Base64UrlUnpadded::encode_string(&derive(
+            legacy_key_passphrase: Zeroizing::new(Base64UrlUnpadded::encode_string(&derive(
                 secret,
                 "signing key encryption",
             ))),
@@ -140,11 +149,52 @@ impl ServerSecret {
         String::from_utf8(plain.to_vec()).ok()
     }
 
-    /// The passphrase signing keys are encrypted under at rest.
-    pub fn key_passphrase(&self) -> Passphrase {
-        Passphrase::new(self.key_encryption.to_string())
+    /// A signing key wrapped for storage: `01 ‖ nonce ‖ AES-256-GCM(PKCS#8)`, with
+    /// the kid as associated data (so a wrapped key cannot be passed off under
+    /// another kid). The wrapping key is derived from the server secret, which is
+    /// already high-entropy: no password hash is needed (or wanted: it cost every
+    /// start and every key reload a quarter of a second per key).
+    pub fn wrap_signing_key(&self, kid: &str, key: &SigningKey) -> Result<Vec<u8>, String> {
+        let mut nonce = [0u8; 12];
+        ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut nonce)
+            .map_err(|_| "no randomness".to_owned())?;
+        let mut data = key.secret_pkcs8_der();
+        self.key_wrapping
+            .seal_in_place_append_tag(
+                ring::aead::Nonce::assume_unique_for_key(nonce),
+                ring::aead::Aad::from(kid.as_bytes()),
+                &mut *data,
+            )
+            .map_err(|_| "could not wrap the signing key".to_owned())?;
+        Ok([&[WRAPPED_KEY_V1][..], &nonce, &data].concat())
+    }
+
+    /// The signing key `wrapped` holds (or, for a key stored by an earlier
+    /// version, the PBES2-encrypted PKCS#8 it is).
+    pub fn unwrap_signing_key(&self, kid: &str, wrapped: &[u8]) -> Result<SigningKey, String> {
+        let failed = || {
+            format!(
+                "signing key {kid}: cannot be opened (is IDP_SECRET_KEY the one it was made with?)"
+            )
+        };
+        let Some((&WRAPPED_KEY_V1, rest)) = wrapped.split_first() else {
+            let passphrase = Passphrase::new(self.legacy_key_passphrase.to_string());
+            return SigningKey::from_encrypted_pkcs8_der(wrapped, &passphrase)
+                .map_err(|_| failed());
+        };
+        let (nonce, sealed) = rest.split_at_checked(12).ok_or_else(failed)?;
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| failed())?;
+        let mut sealed = Zeroizing::new(sealed.to_vec());
+        let plain = self
+            .key_wrapping
+            .open_in_place(nonce, ring::aead::Aad::from(kid.as_bytes()), &mut sealed)
+            .map_err(|_| failed())?;
+        SigningKey::from_pkcs8_der(plain).map_err(|e| format!("signing key {kid}: {e}"))
     }
 }
+
+/// The first byte of a wrapped signing key (a PBES2 one, from before, is DER: 0x30).
+const WRAPPED_KEY_V1: u8 = 1;
 
 /// A random token of 32 bytes, base64url (codes, secrets, state).
 pub fn random_token() -> Result<String, OAuthError> {
@@ -176,7 +226,9 @@ pub const ID_TOKEN_ALGS: [JwsAlgorithm; 2] = [JwsAlgorithm::Es256, JwsAlgorithm:
 /// tokens expired).
 pub struct SigningKeys {
     /// The signing key of each algorithm that has one, with its kid; ES256 first.
-    active: Vec<(JwsAlgorithm, SigningKey, String)>,
+    active: Vec<(JwsAlgorithm, Arc<SigningKey>, String)>,
+    /// Every key opened, by kid: a reload opens only the keys it has not seen.
+    opened: HashMap<String, Arc<SigningKey>>,
     published: JwkSet,
     /// The published keys and those retired lately: logout hints are ID tokens
     /// that may be older than the keys still published.
@@ -193,31 +245,32 @@ impl std::fmt::Debug for SigningKeys {
 }
 
 impl SigningKeys {
-    /// From the stored keys (by `not_before`, newest first), decrypted with
-    /// `passphrase`; each algorithm's signing key is its newest one whose
-    /// `not_before` is past. There must be an ES256 one. Keys retired by `now` are
-    /// kept for [`SigningKeys::recent`] only.
+    /// From the stored keys (by `not_before`, newest first), unwrapped with the
+    /// server secret (or taken from `previous`, which opened them already); each
+    /// algorithm's signing key is its newest one whose `not_before` is past. There
+    /// must be an ES256 one. Keys retired by `now` are kept for
+    /// [`SigningKeys::recent`] only.
     pub fn from_stored(
         stored: &[crate::store::StoredKey],
-        passphrase: &Passphrase,
+        secret: &ServerSecret,
+        previous: Option<&SigningKeys>,
         now: i64,
     ) -> Result<Self, String> {
         let mut keys = Vec::new();
+        let mut opened = HashMap::new();
         for k in stored {
             let alg: JwsAlgorithm = k
                 .alg
                 .parse()
                 .map_err(|_| format!("signing key {} has an unknown algorithm {}", k.kid, k.alg))?;
-            let der = &k.pkcs8_encrypted;
-            let key = SigningKey::from_encrypted_pkcs8_der(der, passphrase).map_err(|e| {
-                format!(
-                    "signing key {}: {e} (is IDP_SECRET_KEY the one it was made with?)",
-                    k.kid
-                )
-            })?;
+            let key = match previous.and_then(|p| p.opened.get(&k.kid)) {
+                Some(key) => Arc::clone(key),
+                None => Arc::new(secret.unwrap_signing_key(&k.kid, &k.pkcs8_encrypted)?),
+            };
             if key.verifying_key().algorithm() != alg.signature_algorithm() {
                 return Err(format!("signing key {} is not an {alg} key", k.kid));
             }
+            opened.insert(k.kid.clone(), Arc::clone(&key));
             keys.push((alg, k.kid.clone(), key));
         }
         let mut published = JwkSet::default();
@@ -228,7 +281,7 @@ impl SigningKeys {
             }
             recent.keys.push(jwk(key, kid));
         }
-        let mut active: Vec<(JwsAlgorithm, SigningKey, String)> = Vec::new();
+        let mut active: Vec<(JwsAlgorithm, Arc<SigningKey>, String)> = Vec::new();
         for ((alg, kid, key), stored) in keys.into_iter().zip(stored) {
             let signs = stored.not_before <= now && stored.retired_at.is_none_or(|at| at > now);
             if signs && !active.iter().any(|(a, _, _)| *a == alg) {
@@ -244,16 +297,17 @@ impl SigningKeys {
         }
         Ok(Self {
             active,
+            opened,
             published,
             recent,
         })
     }
 
-    /// Makes a new key for `alg` (ES256 or RS256), encrypted for storage, to sign
+    /// Makes a new key for `alg` (ES256 or RS256), wrapped for storage, to sign
     /// from `not_before`.
     pub fn generate(
         alg: JwsAlgorithm,
-        passphrase: &Passphrase,
+        secret: &ServerSecret,
         now: i64,
         not_before: i64,
     ) -> Result<crate::store::StoredKey, String> {
@@ -261,9 +315,7 @@ impl SigningKeys {
         let key = SigningKey::generate(alg.signature_algorithm(), &rng)
             .map_err(|e| format!("making an {alg} key: {e}"))?;
         let kid = Jwk::new(key.verifying_key().clone()).thumbprint();
-        let pkcs8_encrypted = key
-            .to_encrypted_pkcs8_der(passphrase, &rng)
-            .map_err(|e| e.to_string())?;
+        let pkcs8_encrypted = secret.wrap_signing_key(&kid, &key)?;
         Ok(crate::store::StoredKey {
             kid,
             alg: alg.as_str().into(),
@@ -277,7 +329,7 @@ impl SigningKeys {
     /// The ES256 signing key and its kid: access tokens and most ID tokens.
     pub fn active(&self) -> (&SigningKey, &str) {
         let (_, key, kid) = &self.active[0];
-        (key, kid)
+        (key.as_ref(), kid)
     }
 
     /// The signing key of `alg` and its kid, if there is one.
@@ -285,7 +337,7 @@ impl SigningKeys {
         self.active
             .iter()
             .find(|(a, _, _)| *a == alg)
-            .map(|(_, key, kid)| (key, kid.as_str()))
+            .map(|(_, key, kid)| (key.as_ref(), kid.as_str()))
     }
 
     /// A JWT of `claims` signed with the `alg` key, with its kid and `typ`; `None`
@@ -359,7 +411,7 @@ pub async fn rotate_keys(
     let signs_from = now + activate_in;
     let old_retire_at =
         signs_from + config.id_token_lifetime.max(config.access_token_lifetime) + JWKS_MAX_AGE;
-    let key = SigningKeys::generate(alg, &secret.key_passphrase(), now, signs_from)?;
+    let key = SigningKeys::generate(alg, secret, now, signs_from)?;
     let kid = key.kid.clone();
     store
         .add_signing_key(&key, Some(old_retire_at))
@@ -386,7 +438,7 @@ pub async fn ensure_key(
     if published.iter().any(|k| k.alg == alg.as_str()) {
         return Ok(None);
     }
-    let key = SigningKeys::generate(alg, &secret.key_passphrase(), now, now)?;
+    let key = SigningKeys::generate(alg, secret, now, now)?;
     store
         .add_signing_key(&key, None)
         .await
@@ -419,6 +471,39 @@ mod tests {
             "short",
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
+    }
+
+        #[test]
+    fn signing_keys_are_wrapped_under_the_server_secret_and_their_kid() {
+        let secret = ServerSecret::new(&[7; 32]).unwrap();
+        let rng = SystemRandom::new();
+        let key = SigningKey::generate(
+            identity_core::keys::SignatureAlgorithm::EcdsaP256Sha256,
+            &rng,
+        )
+        .unwrap();
+        let wrapped = secret.wrap_signing_key("k1", &key).unwrap();
+        let opened = secret.unwrap_signing_key("k1", &wrapped).unwrap();
+        assert_eq!(opened.verifying_key(), key.verifying_key());
+        // Under another kid, another secret, or damaged: refused with the reason.
+        let error = secret.unwrap_signing_key("k2", &wrapped).unwrap_err();
+        assert!(error.contains("IDP_SECRET_KEY"), "{error}");
+        let other = ServerSecret::new(&[8; 32]).unwrap();
+        assert!(other.unwrap_signing_key("k1", &wrapped).is_err());
+        let mut damaged = wrapped.clone();
+        *damaged.last_mut().unwrap() ^= 1;
+        assert!(secret.unwrap_signing_key("k1", &damaged).is_err());
+        assert!(secret.unwrap_signing_key("k1", &wrapped[..5]).is_err());
+        assert!(secret.unwrap_signing_key("k1", &[]).is_err());
+        // A key stored by an earlier version (PBES2 under the derived passphrase).
+        let legacy = key
+            .to_encrypted_pkcs8_der(
+                &Passphrase::new(secret.legacy_key_passphrase.to_string()),
+                &rng,
+            )
+            .unwrap();
+        let opened = secret.unwrap_signing_key("k1", &legacy).unwrap();
+        assert_eq!(opened.verifying_key(), key.verifying_key());
     }
 
     #[test]

@@ -161,19 +161,38 @@ async fn login(http: reqwest::Client, target: Arc<Target>) -> bool {
         ("code_challenge", CHALLENGE),
         ("code_challenge_method", "S256"),
     ];
+    // A fresh browser each time (no session cookie): the whole login.
     let page = http
         .get(format!("{}/authorize", target.issuer))
         .query(&params)
         .send()
         .await;
-    if !matches!(page, Ok(ref r) if r.status() == 200) {
+    let Ok(page) = page else {
         return false;
-    }
-    let mut form = params.to_vec();
-    form.push(("personal_number", "079185004321"));
+    };
+    let browser_cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned);
+    let (Some(browser_cookie), true) = (browser_cookie, page.status() == 200) else {
+        return false;
+    };
+    let Ok(html) = page.text().await else {
+        return false;
+    };
+    let Some(login_id) = html
+        .split("name=\"login_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+    else {
+        return false;
+    };
     let Ok(answer) = http
         .post(format!("{}/authorize/login", target.issuer))
-        .form(&form)
+        .header("cookie", browser_cookie)
+        .form(&[("login_id", login_id), ("personal_number", "079185004321")])
         .send()
         .await
     else {

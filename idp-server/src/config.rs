@@ -25,6 +25,9 @@ pub struct Config {
     pub id_token_lifetime: i64,
     /// Seconds a refresh token lives (each use replaces it).
     pub refresh_token_lifetime: i64,
+    /// Seconds a single sign-on session lives: within it, the person is not asked
+    /// again (unless a portal asks with prompt=login, max_age or a higher acr).
+    pub session_lifetime: i64,
     /// Whether the demo authenticator (pick a fictional resident) is on: only
     /// `idp-server demo` sets it; `serve` refuses to start with it.
     #[serde(skip)]
@@ -85,6 +88,7 @@ impl Default for Config {
             access_token_lifetime: 300,
             id_token_lifetime: 300,
             refresh_token_lifetime: 30 * 86_400,
+            session_lifetime: 3_600,
             demo: false,
             clients: Vec::new(),
         }
@@ -131,6 +135,10 @@ impl Config {
                     config.refresh_token_lifetime =
                         value.parse().with_context(|| bad("a number of seconds"))?;
                 }
+                "SESSION_LIFETIME" => {
+                    config.session_lifetime =
+                        value.parse().with_context(|| bad("a number of seconds"))?;
+                }
                 // Secrets read elsewhere (IDP_SECRET_KEY, client secrets) and log
                 // settings are not config.
                 "SECRET_KEY" | "LOG" => {}
@@ -167,6 +175,7 @@ impl Config {
                 self.refresh_token_lifetime,
                 90 * 86_400,
             ),
+            ("session_lifetime", self.session_lifetime, 12 * 3_600),
         ] {
             if !(1..=max).contains(&value) {
                 bail!("{name} must be between 1 and {max} seconds, not {value}");

@@ -8,11 +8,14 @@ use identity_core::AssuranceLevel;
 use identity_core::jose::{JwsAlgorithm, UnverifiedJwt, Validation};
 use serde_json::json;
 
+use base64ct::{Base64UrlUnpadded, Encoding as _};
+
 use crate::AppState;
+use crate::authn::{Authenticated, LOGIN_LIFETIME, LoginPage, PendingLogin};
 use crate::oidc::authorize::{self, Refusal, ValidRequest};
 use crate::oidc::token::{self, Login};
 use crate::oidc::{OAuthError, random_token};
-use crate::store::{Client, CodeGrant, CodeTaken, RefreshGrant, RefreshTaken};
+use crate::store::{Client, CodeGrant, CodeTaken, LoginSession, RefreshGrant, RefreshTaken};
 use crate::web;
 
 /// An OAuth error as JSON (RFC 6749 §5.2), 401 with a challenge for client
@@ -170,88 +173,158 @@ async fn validated(
     Ok((valid, params))
 }
 
-/// `GET /authorize`: check the request, then ask who the person is.
+/// Headers every login page carries: never cached, never framed (a framed login
+/// page invites clickjacking).
+const PAGE_HEADERS: [(header::HeaderName, &str); 3] = [
+    (header::CACHE_CONTROL, "no-store"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "frame-ancestors 'none'; form-action 'self'",
+    ),
+];
+
+fn page_response(status: StatusCode, html: String) -> Response {
+    (status, PAGE_HEADERS, Html(html)).into_response()
+}
+
+fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
+    page_response(status, web::error(title, detail))
+}
+
+/// `GET /authorize`: check the request; answer from the browser's session if it
+/// can, else ask the authenticator who the person is.
 pub(crate) async fn authorize(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let (valid, params) = match validated(&state, pairs).await {
         Ok(v) => v,
         Err(response) => return response,
     };
-    if !state.config.demo {
-        return (
+    let Some(authenticator) = state.authenticator.clone() else {
+        return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
-            Html(web::error(
-                "No way to log in yet",
-                "no authenticator is configured on this server",
-            )),
-        )
-            .into_response();
-    }
-    let people = match state.store.people(50).await {
-        Ok(p) => p,
+            "No way to log in yet",
+            "no authenticator is configured on this server",
+        );
+    };
+    let now = state.clock.now();
+    match session_answers(&state, &headers, &valid, now).await {
+        Ok(Some(session)) => {
+            let login = Authenticated {
+                acr: session.acr.parse().unwrap_or(AssuranceLevel::Low),
+                personal_number: session.personal_number,
+                amr: session.amr.split(' ').map(str::to_owned).collect(),
+            };
+            tracing::info!(client_id = %valid.client.id, "login answered by the session");
+            return issue_code(&state, &valid, &login, session.auth_time).await;
+        }
+        Ok(None) => {}
         Err(e) => return oauth_error(&internal(e)),
-    };
-    let eligible: Vec<_> = people
-        .into_iter()
-        .filter(|p| {
-            valid.min_acr.is_none_or(|min| {
-                p.assurance
-                    .parse::<AssuranceLevel>()
-                    .is_ok_and(|a| a >= min)
-            })
-        })
-        .collect();
-    let mut hidden: Vec<(String, String)> = params.into_iter().collect();
-    hidden.sort();
-    Html(web::demo_login(&valid.client.name, &eligible, &hidden)).into_response()
-}
-
-/// `POST /authorize/login`: the demo authenticator's answer; issues the code.
-pub(crate) async fn demo_login(
-    State(state): State<AppState>,
-    Form(mut pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    if !state.config.demo {
-        return StatusCode::NOT_FOUND.into_response();
     }
-    let chosen = pairs
-        .iter()
-        .position(|(k, _)| k == "personal_number")
-        .map(|i| pairs.remove(i).1);
-    let (valid, _) = match validated(&state, pairs).await {
-        Ok(v) => v,
-        Err(response) => return response,
-    };
-    let redirect_error = |code: &'static str, why: &str| {
-        refusal(
+    if valid.prompt_none {
+        return refusal(
             &state,
             Refusal::Redirect {
                 redirect_uri: valid.redirect_uri.clone(),
                 state: valid.state.clone(),
-                error: OAuthError::new(code, why),
+                error: OAuthError::new(
+                    "login_required",
+                    "the person must log in (no session answers this request)",
+                ),
             },
-        )
-    };
-    let person = match chosen {
-        Some(n) => match state.store.person(&n).await {
-            Ok(Some(p)) => p,
-            Ok(None) => return redirect_error("access_denied", "unknown person"),
-            Err(e) => return oauth_error(&internal(e)),
-        },
-        None => return redirect_error("access_denied", "nobody was chosen"),
-    };
-    let level = person
-        .assurance
-        .parse::<AssuranceLevel>()
-        .unwrap_or(AssuranceLevel::Low);
-    if valid.min_acr.is_some_and(|min| level < min) {
-        return redirect_error(
-            "access_denied",
-            "the login does not reach the assurance level asked for",
         );
     }
+    // A login under way, bound to this browser.
+    let cookies = &state.cookies;
+    let (browser, new_browser) = match cookies.browser(&headers) {
+        Some(b) => (b, false),
+        None => match random_token() {
+            Ok(b) => (b, true),
+            Err(e) => return oauth_error(&e),
+        },
+    };
+    let login_id = match random_token() {
+        Ok(id) => id,
+        Err(e) => return oauth_error(&e),
+    };
+    let pending = PendingLogin {
+        params,
+        browser: Base64UrlUnpadded::encode_string(&state.secret.hash_handle("browser", &browser)),
+    };
+    let stored = serde_json::to_string(&pending).map_err(internal);
+    let saved = match stored {
+        Ok(json) => state
+            .store
+            .put_pending_login(
+                &state.secret.hash_handle("login", &login_id),
+                &json,
+                now + LOGIN_LIFETIME,
+            )
+            .await
+            .map_err(internal),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = saved {
+        return oauth_error(&e);
+    }
+    let page = LoginPage {
+        login_id: &login_id,
+        client_name: &valid.client.name,
+        min_acr: valid.min_acr,
+        login_hint: valid.login_hint.as_deref(),
+    };
+    let html = match authenticator.page(&state, &page).await {
+        Ok(html) => html,
+        Err(e) => return oauth_error(&e),
+    };
+    let mut response = page_response(StatusCode::OK, html);
+    if new_browser && let Some(cookie) = cookies.set_browser(&browser) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// The browser's session, if it answers `valid`: not ended, the same person as
+/// any login_hint, a login recent enough for max_age and strong enough for
+/// acr_values, and no prompt=login.
+async fn session_answers(
+    state: &AppState,
+    headers: &HeaderMap,
+    valid: &ValidRequest,
+    now: i64,
+) -> Result<Option<LoginSession>, crate::store::StoreError> {
+    if valid.prompt_login {
+        return Ok(None);
+    }
+    let Some(handle) = state.cookies.session(headers) else {
+        return Ok(None);
+    };
+    let session = state
+        .store
+        .session(&state.secret.hash_handle("session", &handle), now)
+        .await?;
+    Ok(session.filter(|s| {
+        let acr = s.acr.parse().unwrap_or(AssuranceLevel::Low);
+        valid.max_age.is_none_or(|max| now - s.auth_time <= max)
+            && valid.min_acr.is_none_or(|min| acr >= min)
+            && valid
+                .login_hint
+                .as_deref()
+                .is_none_or(|hint| hint == s.personal_number)
+    }))
+}
+
+/// Issues a code for `login` to the validated request and sends the browser back
+/// to the portal.
+async fn issue_code(
+    state: &AppState,
+    valid: &ValidRequest,
+    login: &Authenticated,
+    auth_time: i64,
+) -> Response {
     let now = state.clock.now();
     let code = match random_token() {
         Ok(c) => c,
@@ -260,12 +333,12 @@ pub(crate) async fn demo_login(
     let grant = CodeGrant {
         client_id: valid.client.id.clone(),
         redirect_uri: valid.redirect_uri.clone(),
-        personal_number: person.personal_number.clone(),
+        personal_number: login.personal_number.clone(),
         scope: valid.scope.clone(),
         nonce: valid.nonce.clone(),
         code_challenge: valid.code_challenge.clone(),
-        acr: level.to_string(),
-        auth_time: now,
+        acr: login.acr.to_string(),
+        auth_time,
         expires_at: now + state.config.code_lifetime,
     };
     if let Err(e) = state
@@ -281,7 +354,141 @@ pub(crate) async fn demo_login(
         pairs.push(("state", s));
     }
     pairs.push(("iss", state.config.issuer.as_str()));
-    redirect_with(&valid.redirect_uri, &pairs)
+    let mut response = redirect_with(&valid.redirect_uri, &pairs);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// `POST /authorize/login`: the authenticator's answer for a login under way;
+/// starts the session and issues the code.
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(authenticator) = state.authenticator.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let start_again = "go back to the portal and log in again";
+    let form = match authorize::parameters(pairs) {
+        Ok(form) => form,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.description),
+    };
+    let Some(login_id) = form.get("login_id") else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Login failed",
+            &format!("the login form is incomplete: {start_again}"),
+        );
+    };
+    let now = state.clock.now();
+    let taken = state
+        .store
+        .take_pending_login(&state.secret.hash_handle("login", login_id), now)
+        .await;
+    let pending: PendingLogin = match taken {
+        Ok(Some(json)) => match serde_json::from_str(&json) {
+            Ok(p) => p,
+            Err(e) => return oauth_error(&internal(e)),
+        },
+        Ok(None) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Login failed",
+                &format!("this login has expired or was already used: {start_again}"),
+            );
+        }
+        Err(e) => return oauth_error(&internal(e)),
+    };
+    // The browser that started the login posts its answer; a page elsewhere
+    // cannot (cross-site posts carry no SameSite=Lax cookie).
+    let same_browser = state.cookies.browser(&headers).is_some_and(|b| {
+        pending.bound_to(&Base64UrlUnpadded::encode_string(
+            &state.secret.hash_handle("browser", &b),
+        ))
+    });
+    if !same_browser {
+        tracing::warn!("a login was answered from another browser, or without its cookie");
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Login failed",
+            &format!("this login was started in another browser: {start_again}"),
+        );
+    }
+    // The request is checked again: the client may have changed meanwhile.
+    let client = match pending.params.get("client_id") {
+        Some(id) => match state.store.client(id).await {
+            Ok(c) => c,
+            Err(e) => return oauth_error(&internal(e)),
+        },
+        None => None,
+    };
+    let valid = match authorize::validate(&pending.params, client.as_ref()) {
+        Ok(v) => v,
+        Err(r) => return refusal(&state, r),
+    };
+    let redirect_error = |error: OAuthError| {
+        refusal(
+            &state,
+            Refusal::Redirect {
+                redirect_uri: valid.redirect_uri.clone(),
+                state: valid.state.clone(),
+                error,
+            },
+        )
+    };
+    let login = match authenticator.verify(&state, &form).await {
+        Ok(login) => login,
+        Err(e) if e.code == "server_error" => return oauth_error(&e),
+        Err(e) => {
+            tracing::info!(authenticator = authenticator.name(), reason = %e.description, "login refused");
+            return redirect_error(e);
+        }
+    };
+    if valid.min_acr.is_some_and(|min| login.acr < min) {
+        return redirect_error(OAuthError::new(
+            "access_denied",
+            "the login does not reach the assurance level asked for",
+        ));
+    }
+    // A new session, under a new handle (an old one the browser had ends: no
+    // session fixation).
+    if let Some(old) = state.cookies.session(&headers)
+        && let Err(e) = state
+            .store
+            .end_session(&state.secret.hash_handle("session", &old))
+            .await
+    {
+        return oauth_error(&internal(e));
+    }
+    let handle = match random_token() {
+        Ok(h) => h,
+        Err(e) => return oauth_error(&e),
+    };
+    let lifetime = state.config.session_lifetime;
+    let session = LoginSession {
+        personal_number: login.personal_number.clone(),
+        acr: login.acr.to_string(),
+        amr: login.amr.join(" "),
+        auth_time: now,
+        expires_at: now + lifetime,
+    };
+    if let Err(e) = state
+        .store
+        .put_session(&state.secret.hash_handle("session", &handle), &session)
+        .await
+    {
+        return oauth_error(&internal(e));
+    }
+    tracing::info!(authenticator = authenticator.name(), "person authenticated");
+    let mut response = issue_code(&state, &valid, &login, now).await;
+    if let Some(cookie) = state.cookies.set_session(&handle, lifetime) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 /// The client's credentials from HTTP Basic (RFC 6749 §2.3.1: each part
@@ -449,8 +656,6 @@ pub(crate) async fn token(
         Err(e) => oauth_error(&e),
     }
 }
-
-use base64ct::Encoding as _;
 
 /// The client assertion type of RFC 7523 §2.2.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -6,6 +6,7 @@
 //! whole HTTP service, so tests drive it with or without a socket.
 
 pub mod admin;
+pub mod authn;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -45,6 +46,11 @@ pub struct Inner {
     pub clock: clock::Clock,
     /// The demo portal, under `idp-server demo` only.
     pub demo_portal: Option<demo::Portal>,
+    /// How people prove who they are (the demo authenticator under `idp-server
+    /// demo`); without one, logins are refused with a page that says so.
+    pub authenticator: Option<Arc<dyn authn::Authenticator>>,
+    /// The browser cookies' names and attributes.
+    pub cookies: authn::Cookies,
 }
 
 impl AppState {
@@ -57,6 +63,8 @@ impl AppState {
         demo_portal: Option<demo::Portal>,
     ) -> anyhow::Result<Self> {
         let store = Store::open(&config.database_url).await?;
+        let demo = config.demo;
+        let cookies = authn::Cookies::for_issuer(&config.issuer);
 
         let now = clock.now();
         // Keys retired within the refresh token lifetime still recognise old ID
@@ -77,6 +85,12 @@ impl AppState {
             keys: std::sync::RwLock::new(Arc::new(keys)),
             clock,
             demo_portal,
+            authenticator: if demo {
+                Some(Arc::new(authn::DemoAuthenticator))
+            } else {
+                None
+            },
+            cookies,
         })))
     }
 }

@@ -1,11 +1,13 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): a portal sends
 //! the person here with the ID token it holds; the login behind that token (its
 //! `sid`, the token family) ends: refresh tokens and access tokens of it stop
-//! working at once. The person is sent back only to a post-logout redirect URI
-//! the client registered, matched exactly.
+//! working at once, and so does the browser's single sign-on session. The person
+//! is sent back only to a post-logout redirect URI the client registered,
+//! matched exactly. Without a valid hint, the session ends only once the person
+//! confirms on our own page (a third-party page cannot log anyone out).
 
 use axum::extract::{Form, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use identity_core::jose::{UnverifiedJwt, Validation};
 
@@ -14,17 +16,19 @@ use crate::{AppState, web};
 /// `GET /logout`.
 pub(crate) async fn logout_get(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    logout(&state, pairs).await
+    logout(&state, &headers, pairs).await
 }
 
 /// `POST /logout` (a form).
 pub(crate) async fn logout_post(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    logout(&state, pairs).await
+    logout(&state, &headers, pairs).await
 }
 
 fn refused(detail: &str) -> Response {
@@ -38,7 +42,15 @@ fn refused(detail: &str) -> Response {
         .into_response()
 }
 
-async fn logout(state: &AppState, pairs: Vec<(String, String)>) -> Response {
+fn server_error(detail: &str) -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Html(web::error("Server error", detail)),
+    )
+        .into_response()
+}
+
+async fn logout(state: &AppState, headers: &HeaderMap, pairs: Vec<(String, String)>) -> Response {
     let params = match crate::oidc::authorize::parameters(pairs) {
         Ok(p) => p,
         Err(e) => return refused(&e.description),
@@ -82,11 +94,7 @@ async fn logout(state: &AppState, pairs: Vec<(String, String)>) -> Response {
             Ok(None) => return refused("unknown client_id"),
             Err(e) => {
                 tracing::error!(error = %e, "logout: reading the client failed");
-                return (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Html(web::error("Server error", "try again in a moment")),
-                )
-                    .into_response();
+                return server_error("try again in a moment");
             }
         },
         None => None,
@@ -112,21 +120,39 @@ async fn logout(state: &AppState, pairs: Vec<(String, String)>) -> Response {
         let until = now + state.config.refresh_token_lifetime;
         if let Err(e) = state.store.revoke_family(sid, now, until).await {
             tracing::error!(error = %e, "logout: revoking the login failed");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Html(web::error(
-                    "Server error",
-                    "you are not logged out yet: try again",
-                )),
-            )
-                .into_response();
+            return server_error("you are not logged out yet: try again");
         }
         tracing::info!(
             client_id = client_id.as_deref().unwrap_or("-"),
             "logged out"
         );
     }
-    match redirect {
+    // The browser's session ends with a valid hint, or when the person confirmed
+    // on our page (a same-site form: the session cookie is SameSite=Lax, so a
+    // post from elsewhere does not carry it).
+    let confirmed = params.get("confirm").is_some_and(|c| c == "yes");
+    let session = state.cookies.session(headers);
+    if let Some(handle) = &session {
+        if hint.is_none() && !confirmed {
+            return (
+                [
+                    (header::CACHE_CONTROL, "no-store"),
+                    (header::X_FRAME_OPTIONS, "DENY"),
+                ],
+                Html(web::confirm_logout(&params)),
+            )
+                .into_response();
+        }
+        if let Err(e) = state
+            .store
+            .end_session(&state.secret.hash_handle("session", handle))
+            .await
+        {
+            tracing::error!(error = %e, "logout: ending the session failed");
+            return server_error("you are not logged out yet: try again");
+        }
+    }
+    let mut response = match redirect {
         Some(uri) => {
             let mut url = match url::Url::parse(&uri) {
                 Ok(url) => url,
@@ -149,5 +175,11 @@ async fn logout(state: &AppState, pairs: Vec<(String, String)>) -> Response {
             "<p>Bạn đã đăng xuất. You are logged out; you may close this page.</p>",
         ))
         .into_response(),
+    };
+    if session.is_some()
+        && let Some(clear) = state.cookies.clear_session()
+    {
+        response.headers_mut().append(header::SET_COOKIE, clear);
     }
+    response
 }

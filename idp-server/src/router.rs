@@ -24,7 +24,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/jwks", get(handlers::jwks))
         .route("/authorize", get(handlers::authorize))
-        .route("/authorize/login", post(handlers::demo_login))
+        .route("/authorize/login", post(handlers::login))
         .route("/token", post(handlers::token))
         .route("/introspect", post(handlers::introspect))
         .route("/revoke", post(handlers::revoke))

@@ -29,21 +29,11 @@ pub(crate) fn page(title: &str, body: &str) -> String {
 }
 
 /// The demo authenticator: pick a fictional resident. Only under `idp-server demo`.
-pub(crate) fn demo_login(
-    client_name: &str,
-    people: &[Person],
-    hidden: &[(String, String)],
-) -> String {
-    let fields: String = hidden
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(k),
-                escape(v)
-            )
-        })
-        .collect();
+pub(crate) fn demo_login(client_name: &str, people: &[Person], login_id: &str) -> String {
+    let fields = format!(
+        "<input type=\"hidden\" name=\"login_id\" value=\"{}\">",
+        escape(login_id)
+    );
     let choices: String = people
         .iter()
         .map(|p| {
@@ -69,4 +59,29 @@ pub(crate) fn demo_login(
 
 pub(crate) fn error(title: &str, detail: &str) -> String {
     page(title, &format!("<p class=\"error\">{}</p>", escape(detail)))
+}
+
+/// Asks the person to confirm a logout that came without an ID token hint; the
+/// form posts the request's parameters back with `confirm=yes`.
+pub(crate) fn confirm_logout(params: &std::collections::HashMap<String, String>) -> String {
+    let mut pairs: Vec<_> = params.iter().filter(|(k, _)| *k != "confirm").collect();
+    pairs.sort();
+    let fields: String = pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(k),
+                escape(v)
+            )
+        })
+        .collect();
+    page(
+        "Đăng xuất? — log out?",
+        &format!(
+            "<p>Bạn có muốn đăng xuất không? Do you want to log out?</p>\
+             <form method=\"post\" action=\"/logout\">{fields}\
+             <button name=\"confirm\" value=\"yes\">Đăng xuất — log out</button></form>"
+        ),
+    )
 }

@@ -55,22 +55,23 @@ async fn no_secret_reaches_the_log() {
         ("code_challenge", CHALLENGE),
         ("code_challenge_method", "S256"),
     ];
-    let page = http
-        .get(format!("{issuer}/authorize"))
-        .query(&params)
-        .send()
-        .await
-        .unwrap();
+    let mut authorize_url = url::Url::parse(&format!("{issuer}/authorize")).unwrap();
+    authorize_url.query_pairs_mut().extend_pairs(params);
+    let browser = Browser::default();
+    let page = browser.get(authorize_url.as_str()).await;
     assert_eq!(page.status(), 200);
-    let mut login = params.to_vec();
-    login.push(("personal_number", PERSON));
-    let answer = http
-        .post(format!("{issuer}/authorize/login"))
-        .form(&login)
-        .send()
-        .await
-        .unwrap();
+    let login_id = login_id_of(&page.text().await.unwrap());
+    let answer = browser
+        .post(
+            &format!("{issuer}/authorize/login"),
+            &[("login_id", &login_id), ("personal_number", PERSON)],
+        )
+        .await;
     assert_eq!(answer.status(), 303);
+    // The browser's handles are secrets too.
+    secrets.push(login_id);
+    secrets.push(browser.cookie("idp_browser").unwrap());
+    secrets.push(browser.cookie("idp_session").unwrap());
     let code = query_of(answer.headers()["location"].to_str().unwrap())["code"].clone();
     let token_url = format!("{issuer}/token");
     let code_form = [
@@ -104,13 +105,10 @@ async fn no_secret_reaches_the_log() {
         secrets.push(tokens[name].as_str().unwrap().to_owned());
     }
 
-    // A fresh login to refresh, introspect, use and revoke.
-    let answer = http
-        .post(format!("{issuer}/authorize/login"))
-        .form(&login)
-        .send()
-        .await
-        .unwrap();
+    // A second login, answered by the session, to refresh, introspect, use and
+    // revoke.
+    let answer = browser.get(authorize_url.as_str()).await;
+    assert_eq!(answer.status(), 303);
     let code = query_of(answer.headers()["location"].to_str().unwrap())["code"].clone();
     let code_form = [
         ("grant_type", "authorization_code"),

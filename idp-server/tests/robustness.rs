@@ -65,6 +65,8 @@ fn name() -> impl Strategy<Value = String> {
         Just("id_token_hint".to_owned()),
         Just("post_logout_redirect_uri".to_owned()),
         Just("personal_number".to_owned()),
+        Just("login_id".to_owned()),
+        Just("confirm".to_owned()),
         "[a-z_]{1,12}",
     ]
 }
@@ -96,6 +98,15 @@ fn encoded(pairs: &[(String, String)]) -> String {
         .finish()
 }
 
+fn cookie() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        "idp_(browser|session)=[A-Za-z0-9_-]{0,43}".prop_map(Some),
+        "idp_browser=[A-Za-z0-9_-]{0,43}; idp_session=[ -~]{0,43}".prop_map(Some),
+        "[ -~]{0,60}".prop_map(Some),
+    ]
+}
+
 fn authorization() -> impl Strategy<Value = Option<String>> {
     prop_oneof![
         Just(None),
@@ -113,7 +124,8 @@ proptest! {
     fn no_input_fails_the_server(
         endpoint in 0usize..8,
         pairs in proptest::collection::vec((name(), value()), 0..10),
-        auth in authorization(),
+                auth in authorization(),
+        cookies in cookie(),
         raw_body in proptest::option::of(any::<Vec<u8>>()),
     ) {
         thread_local! {
@@ -140,8 +152,11 @@ proptest! {
                 .method(method)
                 .uri(uri)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            if let Some(auth) = &auth {
+                        if let Some(auth) = &auth {
                 request = request.header(header::AUTHORIZATION, auth.as_str());
+            }
+            if let Some(cookies) = &cookies {
+                request = request.header(header::COOKIE, cookies.as_str());
             }
             let body = match (method, &raw_body) {
                 ("POST", Some(raw)) => Body::from(raw.clone()),

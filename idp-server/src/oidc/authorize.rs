@@ -25,6 +25,12 @@ pub struct ValidRequest {
     pub min_acr: Option<AssuranceLevel>,
     /// A hint of who is logging in.
     pub login_hint: Option<String>,
+    /// `prompt=none`: answer from the session or fail, never ask the person.
+    pub prompt_none: bool,
+    /// `prompt=login`: ask the person again, whatever the session.
+    pub prompt_login: bool,
+    /// `max_age`: the session's login may be at most this old (seconds).
+    pub max_age: Option<i64>,
 }
 
 /// Why a request is refused, and where the answer goes.
@@ -152,31 +158,36 @@ pub fn validate(
             "code_challenge is not a base64url SHA-256".into(),
         ));
     }
-    for prompt in get("prompt")
-        .unwrap_or_default()
-        .split(' ')
-        .filter(|p| !p.is_empty())
-    {
-        match prompt {
-            // No single sign-on session exists yet, so a silent login cannot succeed.
-            "none" => return Err(redirect("login_required", "the person must log in".into())),
-            "login" | "consent" | "select_account" => {}
-            other => {
-                return Err(redirect(
-                    "invalid_request",
-                    format!("prompt {other} is not understood"),
-                ));
-            }
-        }
-    }
-    if let Some(max_age) = get("max_age")
-        && max_age.parse::<u64>().is_err()
+    let prompt = get("prompt").unwrap_or_default();
+    let prompts: Vec<&str> = prompt.split(' ').filter(|p| !p.is_empty()).collect();
+    if let Some(other) = prompts
+        .iter()
+        .find(|p| !["none", "login", "consent", "select_account"].contains(p))
     {
         return Err(redirect(
             "invalid_request",
-            "max_age is not a number of seconds".into(),
+            format!("prompt {other} is not understood"),
         ));
     }
+    let prompt_none = prompts.contains(&"none");
+    if prompt_none && prompts.len() > 1 {
+        return Err(redirect(
+            "invalid_request",
+            "prompt none cannot be combined with other values".into(),
+        ));
+    }
+    let max_age = match get("max_age") {
+        None => None,
+        Some(v) => match v.parse::<u32>() {
+            Ok(seconds) => Some(i64::from(seconds)),
+            Err(_) => {
+                return Err(redirect(
+                    "invalid_request",
+                    "max_age is not a number of seconds".into(),
+                ));
+            }
+        },
+    };
     let min_acr = get("acr_values").and_then(|v| {
         v.split(' ')
             .filter_map(|a| a.parse::<AssuranceLevel>().ok())
@@ -191,6 +202,9 @@ pub fn validate(
         code_challenge,
         min_acr,
         login_hint: get("login_hint"),
+        prompt_none,
+        prompt_login: prompts.contains(&"login"),
+        max_age,
     })
 }
 
@@ -304,9 +318,25 @@ mod tests {
             )),
             ("invalid_scope", true)
         );
+        let silent = validate(&request(&[("prompt", "none")]), Some(&c)).unwrap();
+        assert!(silent.prompt_none && !silent.prompt_login);
         assert_eq!(
-            code_of(validate(&request(&[("prompt", "none")]), Some(&c))),
-            ("login_required", true)
+            code_of(validate(&request(&[("prompt", "none login")]), Some(&c))),
+            ("invalid_request", true)
+        );
+        assert_eq!(
+            code_of(validate(&request(&[("prompt", "sometimes")]), Some(&c))),
+            ("invalid_request", true)
+        );
+        let again = validate(
+            &request(&[("prompt", "login consent"), ("max_age", "0")]),
+            Some(&c),
+        );
+        let again = again.unwrap();
+        assert!(again.prompt_login && again.max_age == Some(0));
+        assert_eq!(
+            code_of(validate(&request(&[("max_age", "-1")]), Some(&c))),
+            ("invalid_request", true)
         );
         assert_eq!(
             code_of(validate(&request(&[("max_age", "soon")]), Some(&c))),

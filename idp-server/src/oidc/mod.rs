@@ -105,6 +105,16 @@ impl ServerSecret {
         hmac::sign(&self.codes, code.as_bytes()).as_ref().to_vec()
     }
 
+    /// The keyed hash a random handle of `kind` (a login under way, a session, a
+    /// browser binding) is stored under: the database never holds a handle.
+    pub fn hash_handle(&self, kind: &str, handle: &str) -> Vec<u8> {
+        let mut ctx = hmac::Context::with_key(&self.codes);
+        ctx.update(kind.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(handle.as_bytes());
+        ctx.sign().as_ref().to_vec()
+    }
+
     /// The pairwise subject of a person for a sector: unlinkable across sectors.
     pub fn pairwise_subject(&self, sector: &str, personal_number: &str) -> String {
         let mut ctx = hmac::Context::with_key(&self.pairwise);
@@ -473,7 +483,7 @@ mod tests {
         ));
     }
 
-        #[test]
+    #[test]
     fn signing_keys_are_wrapped_under_the_server_secret_and_their_kid() {
         let secret = ServerSecret::new(&[7; 32]).unwrap();
         let rng = SystemRandom::new();

@@ -138,5 +138,20 @@ pub struct CodeGrant {
     pub expires_at: i64,
 }
 
+/// A single sign-on session at the provider: a browser whose person has logged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginSession {
+    /// Who.
+    pub personal_number: String,
+    /// The assurance level the login reached.
+    pub acr: String,
+    /// How they authenticated (RFC 8176 values, space-separated).
+    pub amr: String,
+    /// When.
+    pub auth_time: i64,
+    /// When the session ends by itself.
+    pub expires_at: i64,
+}
+
 /// The store the server runs on.
 pub type Store = SqlStore;

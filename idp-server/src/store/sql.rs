@@ -618,7 +618,99 @@ impl SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Deletes codes, refresh tokens and revocations that expired before `before`,
+    /// Keeps an authorization request while its person authenticates.
+    pub async fn put_pending_login(
+        &self,
+        id_hash: &[u8],
+        params: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO pending_logins (id_hash, params, expires_at) VALUES ($1, $2, $3)")
+            .bind(id_hash)
+            .bind(params)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::new("saving a login under way"))?;
+        Ok(())
+    }
+
+    /// The request of a login under way, once: taking it removes it. `None` if
+    /// unknown, taken already or expired at `now`.
+    pub async fn take_pending_login(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let params: Option<(String, i64)> = sqlx::query_as(
+            "DELETE FROM pending_logins WHERE id_hash = $1 RETURNING params, expires_at",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("taking a login under way"))?;
+        Ok(params
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(p, _)| p))
+    }
+
+    /// Starts a single sign-on session.
+    pub async fn put_session(
+        &self,
+        id_hash: &[u8],
+        session: &super::LoginSession,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO login_sessions (id_hash, personal_number, acr, amr, auth_time, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id_hash)
+        .bind(&session.personal_number)
+        .bind(&session.acr)
+        .bind(&session.amr)
+        .bind(session.auth_time)
+        .bind(session.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("saving a login session"))?;
+        Ok(())
+    }
+
+    /// The session under this hash, if it has not ended by `now`.
+    pub async fn session(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<super::LoginSession>, StoreError> {
+        let row = sqlx::query(
+            "SELECT personal_number, acr, amr, auth_time, expires_at FROM login_sessions
+             WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("reading a login session"))?;
+        Ok(row.map(|r| super::LoginSession {
+            personal_number: r.get("personal_number"),
+            acr: r.get("acr"),
+            amr: r.get("amr"),
+            auth_time: r.get("auth_time"),
+            expires_at: r.get("expires_at"),
+        }))
+    }
+
+    /// Ends a session; `false` if there was none.
+    pub async fn end_session(&self, id_hash: &[u8]) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM login_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::new("ending a login session"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Deletes codes, refresh tokens, revocations, logins under way and sessions that expired before `before`,
     /// in batches (never per request). A used code is kept [`USED_CODE_RETENTION`]
     /// seconds after its use, so that a late replay is still recognised and still
     /// revokes what the code's exchange issued.
@@ -639,6 +731,8 @@ impl SqlStore {
             "DELETE FROM revoked_tokens WHERE expires_at < $1",
             "DELETE FROM revoked_families WHERE expires_at < $1",
             "DELETE FROM client_assertions WHERE expires_at < $1",
+            "DELETE FROM pending_logins WHERE expires_at < $1",
+            "DELETE FROM login_sessions WHERE expires_at < $1",
         ] {
             let done = sqlx::query(sql)
                 .bind(before)

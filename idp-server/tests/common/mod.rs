@@ -145,24 +145,96 @@ pub(crate) fn query_of(location: &str) -> HashMap<String, String> {
         .collect()
 }
 
-/// What a person's browser does at the demo authenticator: posts the request's
-/// parameters with the resident chosen. Returns the redirect's Location.
+/// A browser: it keeps the provider's cookies between requests and sends them
+/// back, as a real one does (no redirects followed).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Browser {
+    cookies: std::sync::Arc<std::sync::Mutex<HashMap<String, String>>>,
+}
+
+impl Browser {
+    fn keep(&self, response: &reqwest::Response) {
+        let mut jar = self.cookies.lock().unwrap();
+        for value in response.headers().get_all("set-cookie") {
+            let cookie = cookie::Cookie::parse(value.to_str().unwrap().to_owned()).unwrap();
+            if cookie.max_age() == Some(cookie::time::Duration::ZERO) {
+                jar.remove(cookie.name());
+            } else {
+                jar.insert(cookie.name().to_owned(), cookie.value().to_owned());
+            }
+        }
+    }
+
+    fn with_cookies(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let jar = self.cookies.lock().unwrap();
+        if jar.is_empty() {
+            return request;
+        }
+        let header: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        request.header("cookie", header.join("; "))
+    }
+
+    /// A GET, with the cookies.
+    pub(crate) async fn get(&self, url: &str) -> reqwest::Response {
+        let response = self.with_cookies(http().get(url)).send().await.unwrap();
+        self.keep(&response);
+        response
+    }
+
+    /// A form POST, with the cookies.
+    pub(crate) async fn post(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let response = self
+            .with_cookies(http().post(url).form(form))
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    /// The value of a cookie it holds.
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    /// Sets a cookie by hand (one kept from elsewhere).
+    pub(crate) fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), value.to_owned());
+    }
+}
+
+/// The `login_id` the login page's form carries.
+pub(crate) fn login_id_of(page: &str) -> String {
+    let field = "name=\"login_id\" value=\"";
+    let at = page.find(field).unwrap() + field.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+/// What a person does at the demo authenticator, in a fresh browser: opens the
+/// login page and picks the resident. Returns the redirect's Location.
 pub(crate) async fn log_in(server: &Server, authorize_url: &str, who: &str) -> String {
-    let http = http();
-    let page = http.get(authorize_url).send().await.unwrap();
+    log_in_with(&Browser::default(), server, authorize_url, who).await
+}
+
+/// [`log_in`] in `browser` (whose session, if any, is then replaced).
+pub(crate) async fn log_in_with(
+    browser: &Browser,
+    server: &Server,
+    authorize_url: &str,
+    who: &str,
+) -> String {
+    let page = browser.get(authorize_url).await;
     assert_eq!(page.status(), 200);
-    let mut form: Vec<(String, String)> = url::Url::parse(authorize_url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect();
-    form.push(("personal_number".into(), who.into()));
-    let response = http
-        .post(format!("{}/authorize/login", server.issuer))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let login_id = login_id_of(&page.text().await.unwrap());
+    let response = browser
+        .post(
+            &format!("{}/authorize/login", server.issuer),
+            &[("login_id", &login_id), ("personal_number", who)],
+        )
+        .await;
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
     response.headers()["location"].to_str().unwrap().to_owned()
 }

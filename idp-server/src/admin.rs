@@ -26,6 +26,8 @@ pub struct ClientRequest {
     /// The JWS algorithm of its ID tokens (`id_token_signed_response_alg`):
     /// `ES256` by default, `RS256` for relying parties that only check RSA.
     pub id_token_signed_response_alg: Option<String>,
+    /// The resource servers it may ask client_credentials tokens for (RFC 8707).
+    pub resources: Vec<String>,
 }
 
 const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
@@ -72,10 +74,13 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
     }
     let mut hosts = Vec::new();
     for uri in &request.redirect_uris {
-        hosts.push(check_redirect_uri(uri)?);
+        hosts.push(check_uri("redirect URI", uri)?);
     }
     for uri in &request.post_logout_redirect_uris {
-        check_redirect_uri(uri)?;
+        check_uri("post-logout redirect URI", uri)?;
+    }
+    for uri in &request.resources {
+        check_uri("resource", uri)?;
     }
     if request
         .scopes
@@ -132,6 +137,7 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
         jwks: request.jwks,
         post_logout_redirect_uris: request.post_logout_redirect_uris,
         id_token_signed_response_alg: id_token_alg,
+        resources: request.resources,
     })
 }
 
@@ -187,6 +193,7 @@ pub async fn apply_config_clients(
             jwks,
             post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
             id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
+            resources: c.resources.clone(),
         };
         checked.push(
             new_client(request, secret_hash)
@@ -200,26 +207,24 @@ pub async fn apply_config_clients(
     Ok(checked.len())
 }
 
-/// A redirect URI a client may register: absolute, no fragment, `https` (or `http`
-/// on a loopback host, for development). Returns its host.
-fn check_redirect_uri(uri: &str) -> Result<String, String> {
-    let parsed =
-        url::Url::parse(uri).map_err(|e| format!("redirect URI {uri:?} is not a URL: {e}"))?;
+/// A URI a client may register (`what`: a redirect URI, a resource): absolute, no
+/// fragment, `https` (or `http` on a loopback host, for development). Returns its
+/// host.
+fn check_uri(what: &str, uri: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(uri).map_err(|e| format!("{what} {uri:?} is not a URL: {e}"))?;
     if parsed.fragment().is_some() {
-        return Err(format!(
-            "redirect URI {uri} has a fragment, which OAuth forbids"
-        ));
+        return Err(format!("{what} {uri} has a fragment, which OAuth forbids"));
     }
     let host = parsed
         .host_str()
-        .ok_or_else(|| format!("redirect URI {uri} has no host"))?
+        .ok_or_else(|| format!("{what} {uri} has no host"))?
         .to_owned();
     let loopback = matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]");
     match parsed.scheme() {
         "https" => Ok(host),
         "http" if loopback => Ok(host),
         _ => Err(format!(
-            "redirect URI {uri} must be https (http only on a loopback host)"
+            "{what} {uri} must be https (http only on a loopback host)"
         )),
     }
 }
@@ -239,6 +244,7 @@ mod tests {
             jwks: None,
             post_logout_redirect_uris: vec!["https://tax.example/".into()],
             id_token_signed_response_alg: None,
+            resources: vec![],
         }
     }
 
@@ -252,7 +258,7 @@ mod tests {
     #[test]
     fn bad_clients_are_refused_with_the_reason() {
         type Change = fn(&mut ClientRequest);
-        let cases: [(Change, &str); 10] = [
+        let cases: [(Change, &str); 12] = [
             (|r| r.id = "tax portal".into(), "not allowed"),
             (|r| r.name = " ".into(), "--name"),
             (
@@ -270,6 +276,14 @@ mod tests {
             (
                 |r| r.id_token_signed_response_alg = Some("HS256".into()),
                 "use ES256",
+            ),
+            (
+                |r| r.resources = vec!["https://rs.example/#x".into()],
+                "resource https://rs.example/#x has a fragment",
+            ),
+            (
+                |r| r.resources = vec!["registry".into()],
+                "resource \"registry\" is not a URL",
             ),
             (
                 |r| r.redirect_uris.push("https://other.example/cb".into()),
@@ -317,6 +331,7 @@ mod tests {
             secret_env: Some("IDP_CLIENT_SECRET_TAX".into()),
             jwks_file: None,
             id_token_signed_response_alg: Some("RS256".into()),
+            resources: vec!["https://registry.example/".into()],
         };
         let mut bad = good.clone();
         bad.id = "bad".into();

@@ -68,6 +68,9 @@ pub struct ClientConfig {
     pub jwks_file: Option<std::path::PathBuf>,
     /// `ES256` (the default) or `RS256`: how its ID tokens are signed.
     pub id_token_signed_response_alg: Option<String>,
+    /// The resource servers it may ask tokens for (RFC 8707).
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 fn default_scopes() -> Vec<String> {

@@ -83,6 +83,7 @@ pub async fn seed(
                 jwks: None,
                 post_logout_redirect_uris: vec![format!("{issuer}/demo/portal")],
                 id_token_signed_response_alg: "ES256".into(),
+                resources: vec![],
             },
             now,
         )
@@ -114,6 +115,7 @@ pub async fn seed_service(
                 jwks: None,
                 post_logout_redirect_uris: vec![],
                 id_token_signed_response_alg: "ES256".into(),
+                resources: vec![],
             },
             now,
         )

@@ -695,6 +695,12 @@ async fn token_inner(
     headers: &HeaderMap,
     pairs: Vec<(String, String)>,
 ) -> Result<serde_json::Value, OAuthError> {
+    if pairs.iter().filter(|(k, _)| k == "resource").count() > 1 {
+        return Err(OAuthError::new(
+            "invalid_target",
+            "one resource per token: ask a token for each resource server",
+        ));
+    }
     let form = authorize::parameters(pairs)?;
     let client = authenticate_client(state, headers, &form).await?;
     let grant_type = form
@@ -914,17 +920,26 @@ fn client_credentials_grant(
         ));
     }
     let cfg = &state.config;
-    // No resource indicators (RFC 8707) yet: a client may not name the audience
-    // of its tokens, or it could mint tokens for any resource server. Resource
-    // servers accept aud = the issuer and check client_id and scope.
-    if form.contains_key("resource") || form.contains_key("audience") {
+    // Resource indicators (RFC 8707): a client names the resource server its token
+    // is for, one of those registered for it (else it could mint tokens for any
+    // resource server); without one, the audience is the issuer, and resource
+    // servers check client_id and scope.
+    if form.contains_key("audience") {
         return Err(OAuthError::new(
             "invalid_target",
-            "resource indicators are not supported: leave out resource and audience; \
-             the token's audience is the issuer",
+            "audience is not understood: name the resource server with resource (RFC 8707)",
         ));
     }
-    let audience = cfg.issuer.clone();
+    let audience = match form.get("resource") {
+        None => cfg.issuer.clone(),
+        Some(resource) if client.resources.iter().any(|r| r == resource) => resource.clone(),
+        Some(resource) => {
+            return Err(OAuthError::new(
+                "invalid_target",
+                format!("resource {resource} is not registered for this client"),
+            ));
+        }
+    };
     let claims = json!({
         "iss": cfg.issuer,
         "sub": client.id,

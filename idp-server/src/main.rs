@@ -74,39 +74,7 @@ struct Target {
 enum ClientCommand {
     /// Register a client and print its secret (shown once; the server keeps only
     /// a keyed hash of it).
-    Add {
-        #[command(flatten)]
-        target: Target,
-        /// The client_id.
-        #[arg(long)]
-        id: String,
-        /// The name people see on the login page.
-        #[arg(long)]
-        name: String,
-        /// A redirect URI, matched exactly (repeat for several).
-        #[arg(long = "redirect-uri")]
-        redirect_uris: Vec<String>,
-        /// The pairwise subject sector (default: the redirect URIs' host).
-        #[arg(long)]
-        sector: Option<String>,
-        /// A scope it may ask for (repeat for several).
-        #[arg(long = "scope", default_values = ["openid", "profile"])]
-        scopes: Vec<String>,
-        /// A grant it may use: authorization_code, refresh_token, client_credentials.
-        #[arg(long = "grant", default_values = ["authorization_code", "refresh_token"])]
-        grants: Vec<String>,
-        /// Authenticate it by private_key_jwt with the public keys in this JWK Set
-        /// file, instead of a secret.
-        #[arg(long)]
-        jwks_file: Option<PathBuf>,
-        /// Where it may send people after logout, matched exactly (repeat for several).
-        #[arg(long = "post-logout-redirect-uri")]
-        post_logout_redirect_uris: Vec<String>,
-        /// How its ID tokens are signed: ES256, or RS256 for a portal whose OpenID
-        /// Connect library checks nothing else.
-        #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
-        id_token_alg: String,
-    },
+    Add(Box<AddClient>),
     /// List the clients (never their secrets).
     List {
         #[command(flatten)]
@@ -119,6 +87,46 @@ enum ClientCommand {
         /// The client_id.
         id: String,
     },
+}
+
+/// `client add`'s arguments.
+#[derive(Debug, clap::Args)]
+struct AddClient {
+    #[command(flatten)]
+    target: Target,
+    /// The client_id.
+    #[arg(long)]
+    id: String,
+    /// The name people see on the login page.
+    #[arg(long)]
+    name: String,
+    /// A redirect URI, matched exactly (repeat for several).
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// The pairwise subject sector (default: the redirect URIs' host).
+    #[arg(long)]
+    sector: Option<String>,
+    /// A scope it may ask for (repeat for several).
+    #[arg(long = "scope", default_values = ["openid", "profile"])]
+    scopes: Vec<String>,
+    /// A grant it may use: authorization_code, refresh_token, client_credentials.
+    #[arg(long = "grant", default_values = ["authorization_code", "refresh_token"])]
+    grants: Vec<String>,
+    /// Authenticate it by private_key_jwt with the public keys in this JWK Set
+    /// file, instead of a secret.
+    #[arg(long)]
+    jwks_file: Option<PathBuf>,
+    /// Where it may send people after logout, matched exactly (repeat for several).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// How its ID tokens are signed: ES256, or RS256 for a portal whose OpenID
+    /// Connect library checks nothing else.
+    #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
+    id_token_alg: String,
+    /// A resource server it may ask client_credentials tokens for (RFC 8707
+    /// `resource`, matched exactly; repeat for several).
+    #[arg(long = "resource")]
+    resources: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,18 +242,20 @@ async fn open_target(target: &Target) -> Result<(Config, idp_server::store::Stor
 
 async fn client_command(command: ClientCommand) -> Result<()> {
     match command {
-        ClientCommand::Add {
-            target,
-            id,
-            name,
-            redirect_uris,
-            sector,
-            scopes,
-            grants,
-            jwks_file,
-            post_logout_redirect_uris,
-            id_token_alg,
-        } => {
+        ClientCommand::Add(add) => {
+            let AddClient {
+                target,
+                id,
+                name,
+                redirect_uris,
+                sector,
+                scopes,
+                grants,
+                jwks_file,
+                post_logout_redirect_uris,
+                id_token_alg,
+                resources,
+            } = *add;
             let jwks = jwks_file
                 .map(|path| {
                     std::fs::read_to_string(&path)
@@ -271,6 +281,7 @@ async fn client_command(command: ClientCommand) -> Result<()> {
                 jwks,
                 post_logout_redirect_uris,
                 id_token_signed_response_alg: Some(id_token_alg),
+                resources,
             };
             let client =
                 idp_server::admin::new_client(request, secret.hash_client_secret(&client_secret))
@@ -294,14 +305,15 @@ async fn client_command(command: ClientCommand) -> Result<()> {
             let (_, store, _) = open_target(&target).await?;
             for c in store.clients().await? {
                 println!(
-                    "{}	{}	grants: {}	scopes: {}	sector: {}	ID tokens: {}	redirect URIs: {}",
+                    "{}	{}	grants: {}	scopes: {}	sector: {}	ID tokens: {}	redirect URIs: {}	resources: {}",
                     c.id,
                     c.name,
                     c.grant_types.join(" "),
                     c.scopes.join(" "),
                     c.sector,
                     c.id_token_signed_response_alg,
-                    c.redirect_uris.join(" ")
+                    c.redirect_uris.join(" "),
+                    c.resources.join(" ")
                 );
             }
             Ok(())

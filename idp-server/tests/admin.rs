@@ -262,6 +262,8 @@ fn client_and_keys_commands() {
                 "client_credentials",
                 "--scope",
                 "registry.read",
+                "--resource",
+                "https://registry.example/v1",
                 "--jwks-file",
                 file.to_str().unwrap(),
             ],
@@ -276,6 +278,11 @@ fn client_and_keys_commands() {
     assert!(ok, "{err}");
     assert!(
         out.contains("private_key_jwt") && !out.contains("client_secret"),
+        "{out}"
+    );
+    let (_, out, _) = idp(&["client", "list"], &data);
+    assert!(
+        out.contains("resources: https://registry.example/v1"),
         "{out}"
     );
 

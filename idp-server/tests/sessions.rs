@@ -131,7 +131,7 @@ async fn the_session_answers_later_logins_within_its_limits() {
     let step_up = low
         .get(&authorize_url(&server, &[("acr_values", "substantial")]))
         .await;
-        assert_eq!(step_up.status(), 200);
+    assert_eq!(step_up.status(), 200);
     let login_id = login_id_of(&step_up.text().await.unwrap());
     let stepped = low
         .post(

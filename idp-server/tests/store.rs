@@ -74,6 +74,7 @@ mod checks {
             jwks: None,
             post_logout_redirect_uris: vec!["https://a.example/".into()],
             id_token_signed_response_alg: "RS256".into(),
+            resources: vec!["https://rs.example/api".into()],
         }
     }
 

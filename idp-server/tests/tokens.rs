@@ -175,6 +175,7 @@ async fn service_tokens_by_client_credentials() {
         grant_types: vec!["client_credentials".into()],
         jwks: None,
         id_token_signed_response_alg: "ES256".into(),
+        resources: vec!["https://registry.example/".into()],
         post_logout_redirect_uris: vec![],
     };
     server
@@ -207,13 +208,36 @@ async fn service_tokens_by_client_credentials() {
         userinfo_status(&server, str_of(&body, "access_token")).await,
         401
     );
-    // The audience is not the client's to choose (no resource indicators yet).
+    assert_eq!(info["aud"], server.issuer, "without a resource, the issuer");
+    // A resource registered for the client is the token's audience (RFC 8707);
+    // any other, two at once, or a made-up `audience` are refused.
     let (status, body) = ask(vec![
         ("grant_type", "client_credentials"),
-        ("resource", "https://other-rs.example"),
+        ("scope", "registry.read"),
+        ("resource", "https://registry.example/"),
     ])
     .await;
-    assert_eq!((status, str_of(&body, "error")), (400, "invalid_target"));
+    assert_eq!(status, 200, "{body}");
+    let info = introspect(&server, str_of(&body, "access_token")).await;
+    assert_eq!(info["aud"], "https://registry.example/", "{info}");
+    for form in [
+        vec![("resource", "https://other-rs.example")],
+        vec![("resource", "https://registry.example")],
+        vec![
+            ("resource", "https://registry.example/"),
+            ("resource", "https://registry.example/"),
+        ],
+        vec![("audience", "https://registry.example/")],
+    ] {
+        let mut form = form;
+        form.push(("grant_type", "client_credentials"));
+        let (status, body) = ask(form.clone()).await;
+        assert_eq!(
+            (status, str_of(&body, "error")),
+            (400, "invalid_target"),
+            "{form:?}"
+        );
+    }
     for scope in ["openid", "registry.write"] {
         let (status, body) =
             ask(vec![("grant_type", "client_credentials"), ("scope", scope)]).await;
@@ -346,6 +370,7 @@ async fn private_key_jwt_client_authentication() {
         grant_types: vec!["client_credentials".into()],
         jwks: Some(jwks),
         id_token_signed_response_alg: "ES256".into(),
+        resources: vec![],
         post_logout_redirect_uris: vec![],
     };
     server.state.store.put_client(&client, now).await.unwrap();

@@ -224,6 +224,7 @@ mod tests {
             jwks: None,
             post_logout_redirect_uris: vec![],
             id_token_signed_response_alg: "ES256".into(),
+            resources: vec![],
         }
     }
 

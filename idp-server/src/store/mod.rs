@@ -46,6 +46,9 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     /// The JWS algorithm of its ID tokens: `ES256` (the default) or `RS256`.
     pub id_token_signed_response_alg: String,
+    /// The resource servers it may ask tokens for (RFC 8707 `resource`), matched
+    /// exactly; a token for one has it as its audience.
+    pub resources: Vec<String>,
 }
 
 impl Client {

@@ -97,13 +97,14 @@ impl SqlStore {
     pub async fn put_client(&self, client: &Client, now: i64) -> Result<(), StoreError> {
         sqlx::query(
                                     "INSERT INTO clients (id, name, secret_hash, redirect_uris, sector, scopes, created_at, grant_types, jwks,
-               post_logout_redirect_uris, id_token_signed_response_alg)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              post_logout_redirect_uris, id_token_signed_response_alg, resources)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash,
                redirect_uris = excluded.redirect_uris, sector = excluded.sector, scopes = excluded.scopes,
                               grant_types = excluded.grant_types, jwks = excluded.jwks,
                               post_logout_redirect_uris = excluded.post_logout_redirect_uris,
-               id_token_signed_response_alg = excluded.id_token_signed_response_alg",
+                              id_token_signed_response_alg = excluded.id_token_signed_response_alg,
+               resources = excluded.resources",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -115,7 +116,8 @@ impl SqlStore {
                 .bind(client.grant_types.join(" "))
                 .bind(&client.jwks)
                 .bind(serde_json::to_string(&client.post_logout_redirect_uris).unwrap_or_default())
-        .bind(&client.id_token_signed_response_alg)
+                .bind(&client.id_token_signed_response_alg)
+        .bind(serde_json::to_string(&client.resources).unwrap_or_default())
         .execute(&self.pool)
         .await
         .map_err(StoreError::new("saving a client"))?;
@@ -126,7 +128,7 @@ impl SqlStore {
     pub async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
         let row = sqlx::query(
             "SELECT id, name, secret_hash, redirect_uris, sector, scopes, grant_types, jwks, post_logout_redirect_uris,
-               id_token_signed_response_alg
+                              id_token_signed_response_alg, resources
              FROM clients WHERE id = $1",
         )
         .bind(id)
@@ -156,6 +158,7 @@ impl SqlStore {
             )
             .unwrap_or_default(),
             id_token_signed_response_alg: r.get("id_token_signed_response_alg"),
+            resources: serde_json::from_str(r.get::<&str, _>("resources")).unwrap_or_default(),
         }))
     }
 

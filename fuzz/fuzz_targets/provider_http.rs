@@ -1,0 +1,108 @@
+#![no_main]
+//! The whole provider, in-process: a request to any endpoint, its parameters,
+//! body, Authorization and Cookie headers from the input. No input may make it
+//! answer 5xx or panic.
+//!
+//! Input: one byte choosing the endpoint, then NUL-separated parts: the query or
+//! form (re-encoded, so that its pairs survive), a raw body (used when the form
+//! part is empty), the Authorization header, the Cookie header.
+
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use idp_server::clock::Clock;
+use idp_server::config::Config;
+use idp_server::oidc::ServerSecret;
+use idp_server::{AppState, app, demo};
+use tower::ServiceExt as _;
+
+const ENDPOINTS: [(&str, &str); 10] = [
+    ("GET", "/authorize"),
+    ("POST", "/authorize/login"),
+    ("POST", "/token"),
+    ("POST", "/introspect"),
+    ("POST", "/revoke"),
+    ("GET", "/logout"),
+    ("POST", "/logout"),
+    ("GET", "/userinfo"),
+    ("GET", "/demo/portal/callback"),
+    ("GET", "/.well-known/openid-configuration"),
+];
+
+fn setup() -> &'static (tokio::runtime::Runtime, AppState) {
+    static SETUP: OnceLock<(tokio::runtime::Runtime, AppState)> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let state = runtime.block_on(async {
+            let config = Config {
+                database_url: "sqlite::memory:".into(),
+                demo: true,
+                ..Config::default()
+            };
+            let state = AppState::new(
+                config,
+                ServerSecret::new(&[5; 32]).expect("a secret"),
+                Clock::fixed(1_800_000_000),
+                None,
+            )
+            .await
+            .expect("the provider starts");
+            demo::seed(&state.store, &state.secret, &state.config.issuer, 0)
+                .await
+                .expect("the demo registry");
+            state
+        });
+        (runtime, state)
+    })
+}
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let Some((&choice, rest)) = data.split_first() else {
+        return;
+    };
+    let (method, path) = ENDPOINTS[usize::from(choice) % ENDPOINTS.len()];
+    let mut parts = rest.split(|b| *b == 0);
+    let form: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(url::form_urlencoded::parse(parts.next().unwrap_or_default()))
+        .finish();
+    let raw_body = parts.next().unwrap_or_default().to_vec();
+    let authorization = parts.next();
+    let cookie = parts.next();
+    let uri = if method == "GET" {
+        format!("{path}?{form}")
+    } else {
+        path.to_owned()
+    };
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(value) = authorization {
+        request = request.header(header::AUTHORIZATION, value);
+    }
+    if let Some(value) = cookie {
+        request = request.header(header::COOKIE, value);
+    }
+    let body = match (method, form.is_empty()) {
+        ("POST", true) => Body::from(raw_body),
+        ("POST", false) => Body::from(form),
+        _ => Body::empty(),
+    };
+    // Not a request hyper would pass on (a header value it refuses): nothing to do.
+    let Ok(request) = request.body(body) else {
+        return;
+    };
+    let (runtime, state) = setup();
+    let response = runtime
+        .block_on(app(state.clone()).oneshot(request))
+        .expect("the router answers");
+    assert!(
+        response.status().as_u16() < 500,
+        "{method} {path} answered {}",
+        response.status()
+    );
+});

@@ -67,7 +67,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let (method, path) = ENDPOINTS[usize::from(choice) % ENDPOINTS.len()];
     let mut parts = rest.split(|b| *b == 0);
     let form: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(url::form_urlencoded::parse(parts.next().unwrap_or_default()))
+        .extend_pairs(url::form_urlencoded::parse(
+            parts.next().unwrap_or_default(),
+        ))
         .finish();
     let raw_body = parts.next().unwrap_or_default().to_vec();
     let authorization = parts.next();

@@ -13,6 +13,7 @@ pub mod demo;
 mod handlers;
 mod logout;
 pub mod oidc;
+pub mod registry;
 mod router;
 pub mod server;
 pub mod store;

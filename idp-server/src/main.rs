@@ -55,6 +55,37 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Import and look up residents and businesses.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RegistryCommand {
+    /// Import a register's export (CSV or JSON Lines; the layout is in the README):
+    /// every row is checked, bad rows are listed with their line and skipped, the
+    /// good ones go in one transaction. Importing the same file again is safe.
+    Import {
+        #[command(flatten)]
+        target: Target,
+        /// The export.
+        file: PathBuf,
+        /// csv or jsonl (default: from the file's extension).
+        #[arg(long, value_parser = ["csv", "jsonl"])]
+        format: Option<String>,
+        /// Check and report, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show a resident (by personal number) or a business (by enterprise code).
+    Show {
+        #[command(flatten)]
+        target: Target,
+        /// A 12-digit personal number or an enterprise code.
+        id: String,
+    },
 }
 
 /// Which server an administration command works on: a configuration file (the
@@ -202,10 +233,87 @@ async fn main() -> Result<()> {
         }
         Command::Client { command } => client_command(command).await,
         Command::Keys { command } => keys_command(command).await,
+        Command::Registry { command } => registry_command(command).await,
     }
 }
 
 /// The configuration, store and secret of a command's target.
+async fn registry_command(command: RegistryCommand) -> Result<()> {
+    use idp_server::registry::{self, Format};
+    match command {
+        RegistryCommand::Import {
+            target,
+            file,
+            format,
+            dry_run,
+        } => {
+            let format = match format.as_deref() {
+                Some("csv") => Format::Csv,
+                Some(_) => Format::JsonLines,
+                None => Format::from_path(&file).with_context(|| {
+                    format!(
+                        "{}: name the format with --format csv or --format jsonl",
+                        file.display()
+                    )
+                })?,
+            };
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let parsed = registry::parse(&bytes, format)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let (_, store, _) = open_target(&target).await?;
+            let mut report = store.import_registry(&parsed.records, dry_run).await?;
+            report.rejected.extend(parsed.rejected);
+            report.rejected.sort_by_key(|r| r.line);
+            let verb = if dry_run { "would import" } else { "imported" };
+            println!(
+                "{verb} {}: residents {}; businesses {}",
+                file.display(),
+                report.residents,
+                report.businesses
+            );
+            if report.rejected.is_empty() {
+                return Ok(());
+            }
+            for rejected in &report.rejected {
+                println!("{}:{}: {}", file.display(), rejected.line, rejected.reason);
+            }
+            bail!(
+                "{} row(s) rejected and not imported: correct them and import the file again \
+                 (rows already imported are left as they are)",
+                report.rejected.len()
+            )
+        }
+        RegistryCommand::Show { target, id } => {
+            let (_, store, _) = open_target(&target).await?;
+            if let Some(person) = store.person(&id).await? {
+                println!("resident {}", person.personal_number);
+                println!("  name: {}", person.full_name);
+                println!(
+                    "  birth date: {}",
+                    person.birth_date.as_deref().unwrap_or("unknown")
+                );
+                for b in store.represented_by(&id).await? {
+                    println!(
+                        "  legal representative of {} {}",
+                        b.enterprise_code, b.registered_name
+                    );
+                }
+                return Ok(());
+            }
+            if let Some((name, representatives)) = store.business(&id).await? {
+                println!("business {id}");
+                println!("  name: {name}");
+                for number in representatives {
+                    println!("  legal representative: {number}");
+                }
+                return Ok(());
+            }
+            bail!("no resident or business {id} in the registry")
+        }
+    }
+}
+
 async fn open_target(target: &Target) -> Result<(Config, idp_server::store::Store, ServerSecret)> {
     let (config, secret) = match &target.data {
         Some(dir) => {

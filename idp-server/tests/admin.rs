@@ -327,3 +327,64 @@ fn client_and_keys_commands() {
     assert_eq!(out.matches("\tRS256\t").count(), 3, "{out}");
     assert!(out.contains("published until"), "{out}");
 }
+
+#[test]
+fn registry_import_and_show_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let (mut demo, _) = spawn_demo(&data, "warn", None);
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+
+    let residents = dir.path().join("residents.csv");
+    std::fs::write(
+        &residents,
+        "personal_number,full_name,birth_date\n\
+         036099001234,Lê Văn Cường,1999-02-03\n\
+         03609900123,Short Number,\n",
+    )
+    .unwrap();
+    // A bad row: listed with its line, the good row imported, a failing status.
+    let (ok, out, err) = idp(&["registry", "import", residents.to_str().unwrap()], &data);
+    assert!(!ok, "{out}");
+    assert!(out.contains("residents 1 added"), "{out}");
+    assert!(out.contains("residents.csv:3: personal number"), "{out}");
+    assert!(err.contains("1 row(s) rejected"), "{err}");
+    // Fixed and imported again: the good row is unchanged, the fixed one added.
+    std::fs::write(
+        &residents,
+        "personal_number,full_name,birth_date\n\
+         036099001234,Lê Văn Cường,1999-02-03\n\
+         036099001235,Lê Thị Dung,\n",
+    )
+    .unwrap();
+    let (ok, out, err) = idp(&["registry", "import", residents.to_str().unwrap()], &data);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("1 added, 0 updated, 1 unchanged"), "{out}");
+
+    // JSON Lines, a business of both; a dry run first changes nothing.
+    let businesses = dir.path().join("businesses.jsonl");
+    std::fs::write(
+        &businesses,
+        r#"{"type":"business","enterprise_code":"0314409058","registered_name":"Công ty Cường Dung","legal_representatives":["036099001234","036099001235"]}"#,
+    )
+    .unwrap();
+    let path = businesses.to_str().unwrap();
+    let (ok, out, _) = idp(&["registry", "import", "--dry-run", path], &data);
+    assert!(ok && out.contains("would import"), "{out}");
+    let (ok, out, _) = idp(&["registry", "import", path], &data);
+    assert!(ok && out.contains("businesses 0 added, 1 updated"), "{out}");
+    let (ok, out, _) = idp(&["registry", "show", "036099001234"], &data);
+    assert!(ok, "{out}");
+    assert!(out.contains("Lê Văn Cường") && out.contains("1999-02-03"), "{out}");
+    assert!(out.contains("legal representative of 0314409058"), "{out}");
+    let (ok, out, _) = idp(&["registry", "show", "0314409058"], &data);
+    assert!(ok && out.contains("legal representative: 036099001235"), "{out}");
+    let (ok, _, err) = idp(&["registry", "show", "999999999999"], &data);
+    assert!(!ok && err.contains("no resident or business"), "{err}");
+    // A file whose layout is unknown is refused whole.
+    let other = dir.path().join("other.txt");
+    std::fs::write(&other, "x").unwrap();
+    let (ok, _, err) = idp(&["registry", "import", other.to_str().unwrap()], &data);
+    assert!(!ok && err.contains("--format"), "{err}");
+}

@@ -45,6 +45,8 @@ conformance!(
     access_token_revocation_and_assertions,
     signing_keys_rotate,
     expired_entries_are_purged,
+    registry_import,
+    logins_under_way_and_sessions,
 );
 
 #[test]
@@ -330,6 +332,143 @@ mod checks {
                 .is_err()
         );
         assert_eq!(at(1_500).await.len(), 2);
+    }
+
+    pub(super) async fn registry_import(store: &Store) {
+        use idp_server::registry::{Format, parse};
+        let residents = "personal_number,full_name,birth_date\n\
+                         001090012345,Nguyễn Văn An,1990-05-17\n\
+                         079185004321,Trần Thị Bình,\n";
+        let businesses = "enterprise_code,registered_name,legal_representatives\n\
+                          0314409058,Công ty TNHH Ví Dụ,001090012345 079185004321\n\
+                          0101243150,Công ty Vắng,092076000123\n";
+        let people = parse(residents.as_bytes(), Format::Csv).unwrap();
+        let firms = parse(businesses.as_bytes(), Format::Csv).unwrap();
+        assert!(people.rejected.is_empty() && firms.rejected.is_empty());
+        let all: Vec<_> = people
+            .records
+            .iter()
+            .chain(&firms.records)
+            .cloned()
+            .collect();
+
+        // A dry run reports and changes nothing.
+        let dry = store.import_registry(&all, true).await.unwrap();
+        assert_eq!(dry.residents.added, 2);
+        assert_eq!(store.person("001090012345").await.unwrap(), None);
+
+        let first = store.import_registry(&all, false).await.unwrap();
+        assert_eq!((first.residents.added, first.businesses.added), (2, 1));
+        // The business whose representative is nobody of the registry is refused
+        // with its line.
+        assert_eq!(first.rejected.len(), 1);
+        assert_eq!(first.rejected[0].line, 3);
+        assert!(first.rejected[0].reason.contains("092076000123"));
+        let an = store.person("001090012345").await.unwrap().unwrap();
+        assert_eq!(
+            (
+                an.full_name.as_str(),
+                an.birth_date.as_deref(),
+                an.assurance.as_str()
+            ),
+            ("Nguyễn Văn An", Some("1990-05-17"), "low")
+        );
+        let (name, representatives) = store.business("0314409058").await.unwrap().unwrap();
+        assert_eq!(name, "Công ty TNHH Ví Dụ");
+        assert_eq!(representatives, ["001090012345", "079185004321"]);
+        assert_eq!(store.represented_by("079185004321").await.unwrap().len(), 1);
+
+        // Again: nothing changes.
+        let again = store.import_registry(&all, false).await.unwrap();
+        assert_eq!(
+            (again.residents.unchanged, again.businesses.unchanged),
+            (2, 1)
+        );
+        assert_eq!((again.residents.added, again.residents.updated), (0, 0));
+
+        // A changed name and a representative fewer are updates; an existing
+        // resident keeps the assurance their logins reached.
+        let mut raised = an.clone();
+        raised.assurance = "substantial".into();
+        store.put_person(&raised).await.unwrap();
+        let changed = parse(
+            "personal_number,full_name\n001090012345,Nguyễn Văn Ân\n".as_bytes(),
+            Format::Csv,
+        )
+        .unwrap();
+        let firm = parse(
+            "enterprise_code,registered_name,legal_representatives\n\
+             0314409058,Công ty TNHH Ví Dụ,079185004321\n"
+                .as_bytes(),
+            Format::Csv,
+        )
+        .unwrap();
+        let rows: Vec<_> = changed
+            .records
+            .iter()
+            .chain(&firm.records)
+            .cloned()
+            .collect();
+        let update = store.import_registry(&rows, false).await.unwrap();
+        assert_eq!(
+            (update.residents.updated, update.businesses.updated),
+            (1, 1)
+        );
+        let an = store.person("001090012345").await.unwrap().unwrap();
+        assert_eq!(
+            (an.full_name.as_str(), an.birth_date, an.assurance.as_str()),
+            ("Nguyễn Văn Ân", None, "substantial")
+        );
+        assert!(
+            store
+                .represented_by("001090012345")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    pub(super) async fn logins_under_way_and_sessions(store: &Store) {
+        use idp_server::store::LoginSession;
+        // A login under way is taken once, and not after it expired.
+        store
+            .put_pending_login(b"l1", "{\"a\":1}", 200)
+            .await
+            .unwrap();
+        store.put_pending_login(b"l2", "{}", 200).await.unwrap();
+        assert_eq!(
+            store
+                .take_pending_login(b"l1", 100)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("{\"a\":1}")
+        );
+        assert_eq!(store.take_pending_login(b"l1", 100).await.unwrap(), None);
+        assert_eq!(store.take_pending_login(b"l2", 200).await.unwrap(), None);
+        assert_eq!(store.take_pending_login(b"l2", 100).await.unwrap(), None);
+        assert!(store.put_pending_login(b"l3", "{}", 200).await.is_ok());
+        // Sessions: found until they expire or end.
+        let session = LoginSession {
+            personal_number: "001090012345".into(),
+            acr: "high".into(),
+            amr: "hwk user".into(),
+            auth_time: 100,
+            expires_at: 300,
+        };
+        store.put_session(b"s1", &session).await.unwrap();
+        store.put_session(b"s2", &session).await.unwrap();
+        assert_eq!(
+            store.session(b"s1", 299).await.unwrap(),
+            Some(session.clone())
+        );
+        assert_eq!(store.session(b"s1", 300).await.unwrap(), None);
+        assert!(store.end_session(b"s1").await.unwrap());
+        assert!(!store.end_session(b"s1").await.unwrap());
+        assert_eq!(store.session(b"s1", 200).await.unwrap(), None);
+        // The janitor removes what expired: l3 and s2.
+        assert_eq!(store.purge_expired(1_000).await.unwrap(), 2);
+        assert_eq!(store.session(b"s2", 200).await.unwrap(), None);
     }
 
     pub(super) async fn expired_entries_are_purged(store: &Store) {

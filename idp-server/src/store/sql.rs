@@ -307,6 +307,174 @@ impl SqlStore {
             .collect())
     }
 
+    /// Imports validated registry rows in one transaction (or checks them and
+    /// rolls back, for a dry run): residents first (added with assurance `low`;
+    /// an existing resident keeps theirs), then businesses, whose legal
+    /// representatives must be residents by then, else the row is rejected.
+    /// Importing the same rows again changes nothing.
+    pub async fn import_registry(
+        &self,
+        records: &[(u64, crate::registry::Record)],
+        dry_run: bool,
+    ) -> Result<crate::registry::Report, StoreError> {
+        use crate::registry::{Record, Rejected, Report};
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(StoreError::new("importing the registry"))?;
+        let mut report = Report::default();
+        for (_, record) in records {
+            let Record::Resident(citizen) = record else {
+                continue;
+            };
+            let number = citizen.personal_number().to_string();
+            let birth = citizen.birth_date().map(|d| d.to_string());
+            let existing: Option<(String, Option<String>)> = sqlx::query_as(
+                "SELECT full_name, birth_date FROM people WHERE personal_number = $1",
+            )
+            .bind(&number)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::new("importing the registry"))?;
+            let sql = match existing {
+                None => {
+                    report.residents.added += 1;
+                    "INSERT INTO people (personal_number, full_name, birth_date, assurance)
+                     VALUES ($1, $2, $3, 'low')"
+                }
+                Some((name, b)) if name == citizen.full_name() && b == birth => {
+                    report.residents.unchanged += 1;
+                    continue;
+                }
+                Some(_) => {
+                    report.residents.updated += 1;
+                    "UPDATE people SET full_name = $2, birth_date = $3 WHERE personal_number = $1"
+                }
+            };
+            sqlx::query(sql)
+                .bind(&number)
+                .bind(citizen.full_name())
+                .bind(&birth)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::new("importing the registry"))?;
+        }
+        for (line, record) in records {
+            let Record::Business(business) = record else {
+                continue;
+            };
+            let code = business.enterprise_code().to_string();
+            let wanted: Vec<String> = business
+                .legal_representatives()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let mut missing = Vec::new();
+            for number in &wanted {
+                let known: Option<i32> =
+                    sqlx::query_scalar("SELECT 1 FROM people WHERE personal_number = $1")
+                        .bind(number)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(StoreError::new("importing the registry"))?;
+                if known.is_none() {
+                    missing.push(number.as_str());
+                }
+            }
+            if !missing.is_empty() {
+                report.rejected.push(Rejected {
+                    line: *line,
+                    reason: format!(
+                        "business {code}: legal representative {} is not a resident of the \
+                         registry: import the residents first (or in the same file)",
+                        missing.join(", ")
+                    ),
+                });
+                continue;
+            }
+            let name: Option<String> = sqlx::query_scalar(
+                "SELECT registered_name FROM businesses WHERE enterprise_code = $1",
+            )
+            .bind(&code)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::new("importing the registry"))?;
+            let current: Vec<String> = sqlx::query_scalar(
+                "SELECT personal_number FROM representatives WHERE enterprise_code = $1
+                 ORDER BY personal_number",
+            )
+            .bind(&code)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::new("importing the registry"))?;
+            match &name {
+                None => report.businesses.added += 1,
+                Some(n) if n == business.registered_name() && current == wanted => {
+                    report.businesses.unchanged += 1;
+                    continue;
+                }
+                Some(_) => report.businesses.updated += 1,
+            }
+            sqlx::query(
+                "INSERT INTO businesses (enterprise_code, registered_name) VALUES ($1, $2)
+                 ON CONFLICT (enterprise_code) DO UPDATE SET registered_name = excluded.registered_name",
+            )
+            .bind(&code)
+            .bind(business.registered_name())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new("importing the registry"))?;
+            sqlx::query("DELETE FROM representatives WHERE enterprise_code = $1")
+                .bind(&code)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::new("importing the registry"))?;
+            for number in &wanted {
+                sqlx::query(
+                    "INSERT INTO representatives (enterprise_code, personal_number) VALUES ($1, $2)",
+                )
+                .bind(&code)
+                .bind(number)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::new("importing the registry"))?;
+            }
+        }
+        if dry_run {
+            tx.rollback()
+                .await
+                .map_err(StoreError::new("importing the registry"))?;
+        } else {
+            tx.commit()
+                .await
+                .map_err(StoreError::new("importing the registry"))?;
+        }
+        Ok(report)
+    }
+
+    /// A business's registered name and its legal representatives (sorted).
+    pub async fn business(&self, code: &str) -> Result<Option<(String, Vec<String>)>, StoreError> {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT registered_name FROM businesses WHERE enterprise_code = $1")
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::new("reading a business"))?;
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        let representatives: Vec<String> = sqlx::query_scalar(
+            "SELECT personal_number FROM representatives WHERE enterprise_code = $1
+             ORDER BY personal_number",
+        )
+        .bind(code)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::new("reading a business"))?;
+        Ok(Some((name, representatives)))
+    }
+
     /// Adds a business and its legal representatives, in one transaction.
     pub async fn put_business(
         &self,

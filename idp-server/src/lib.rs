@@ -10,6 +10,7 @@ pub mod authn;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod enrol;
 mod handlers;
 mod logout;
 pub mod oidc;

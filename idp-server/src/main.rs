@@ -79,6 +79,15 @@ enum RegistryCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Issue a one-time activation code for a resident whose identity was proofed
+    /// in person: they enter it at /activate to register a passkey. It lives 72
+    /// hours; five wrong entries lock it. Issuing again replaces the earlier code.
+    Activate {
+        #[command(flatten)]
+        target: Target,
+        /// The resident's personal number.
+        personal_number: String,
+    },
     /// Show a resident (by personal number) or a business (by enterprise code).
     Show {
         #[command(flatten)]
@@ -283,6 +292,41 @@ async fn registry_command(command: RegistryCommand) -> Result<()> {
                  (rows already imported are left as they are)",
                 report.rejected.len()
             )
+        }
+        RegistryCommand::Activate {
+            target,
+            personal_number,
+        } => {
+            use idp_server::enrol;
+            let (_, store, secret) = open_target(&target).await?;
+            let code = enrol::new_code().map_err(anyhow::Error::msg)?;
+            let hash = enrol::hash_code(&secret, &code).context("a fresh code reads back")?;
+            let now = Clock::System.now();
+            let expires_at = now + enrol::ACTIVATION_LIFETIME;
+            if !store
+                .put_activation(&personal_number, &hash, now, expires_at)
+                .await?
+            {
+                bail!(
+                    "no resident {personal_number} in the registry: import them first \
+                     (`idp-server registry import`)"
+                );
+            }
+            store
+                .audit(
+                    now,
+                    "activation_code_issued",
+                    Some(&personal_number),
+                    "by an operator",
+                )
+                .await?;
+            println!("activation code for {personal_number}: {code}");
+            println!(
+                "valid until {} (72 hours), once; five wrong entries lock it. Hand it to the \
+                 resident in person: they enter it at /activate with their number.",
+                rfc3339(expires_at)
+            );
+            Ok(())
         }
         RegistryCommand::Show { target, id } => {
             let (_, store, _) = open_target(&target).await?;

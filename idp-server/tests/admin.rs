@@ -376,12 +376,30 @@ fn registry_import_and_show_commands() {
     assert!(ok && out.contains("businesses 0 added, 1 updated"), "{out}");
     let (ok, out, _) = idp(&["registry", "show", "036099001234"], &data);
     assert!(ok, "{out}");
-    assert!(out.contains("Lê Văn Cường") && out.contains("1999-02-03"), "{out}");
+    assert!(
+        out.contains("Lê Văn Cường") && out.contains("1999-02-03"),
+        "{out}"
+    );
     assert!(out.contains("legal representative of 0314409058"), "{out}");
     let (ok, out, _) = idp(&["registry", "show", "0314409058"], &data);
-    assert!(ok && out.contains("legal representative: 036099001235"), "{out}");
-    let (ok, _, err) = idp(&["registry", "show", "999999999999"], &data);
+    assert!(
+        ok && out.contains("legal representative: 036099001235"),
+        "{out}"
+    );
+        let (ok, _, err) = idp(&["registry", "show", "999999999999"], &data);
     assert!(!ok && err.contains("no resident or business"), "{err}");
+
+    // An activation code for a proofed resident: shown once, in a readable form.
+    let (ok, out, err) = idp(&["registry", "activate", "036099001234"], &data);
+    assert!(ok, "{err}");
+    let code = out
+        .lines()
+        .find_map(|l| l.strip_prefix("activation code for 036099001234: "))
+        .unwrap();
+    assert!(idp_server::enrol::normalise(code).is_some(), "{code}");
+    assert!(out.contains("72 hours"), "{out}");
+    let (ok, _, err) = idp(&["registry", "activate", "036099009999"], &data);
+    assert!(!ok && err.contains("no resident 036099009999"), "{err}");
     // A file whose layout is unknown is refused whole.
     let other = dir.path().join("other.txt");
     std::fs::write(&other, "x").unwrap();

@@ -47,6 +47,7 @@ conformance!(
     expired_entries_are_purged,
     registry_import,
     logins_under_way_and_sessions,
+    activation_codes,
 );
 
 #[test]
@@ -425,6 +426,84 @@ mod checks {
                 .await
                 .unwrap()
                 .is_empty()
+        );
+    }
+
+    pub(super) async fn activation_codes(store: &Store) {
+        use idp_server::enrol::Activation;
+        let person = Person {
+            personal_number: "001090012345".into(),
+            full_name: "Nguyễn Văn An".into(),
+            birth_date: None,
+            assurance: "low".into(),
+        };
+        store.put_person(&person).await.unwrap();
+        let n = "001090012345";
+        // Only for a resident of the registry.
+        assert!(
+            !store
+                .put_activation("079185004321", b"c", 0, 100)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.check_activation(n, b"c", 10).await.unwrap(),
+            Activation::None
+        );
+        assert!(store.put_activation(n, b"right", 0, 100).await.unwrap());
+        assert_eq!(
+            store.check_activation(n, b"wrong", 10).await.unwrap(),
+            Activation::Wrong { attempts_left: 4 }
+        );
+        assert_eq!(
+            store.check_activation(n, b"right", 10).await.unwrap(),
+            Activation::Valid
+        );
+        assert_eq!(
+            store.check_activation(n, b"right", 100).await.unwrap(),
+            Activation::Expired
+        );
+        // Wrong four more times: locked, and then even the right code fails.
+        for left in [3, 2, 1] {
+            assert_eq!(
+                store.check_activation(n, b"wrong", 10).await.unwrap(),
+                Activation::Wrong {
+                    attempts_left: left
+                }
+            );
+        }
+        assert_eq!(
+            store.check_activation(n, b"wrong", 10).await.unwrap(),
+            Activation::Locked
+        );
+        assert_eq!(
+            store.check_activation(n, b"right", 10).await.unwrap(),
+            Activation::Locked
+        );
+        assert!(!store.use_activation(n, b"right", 10).await.unwrap());
+        // A new code replaces the locked one; using it ends it.
+        assert!(store.put_activation(n, b"new", 20, 200).await.unwrap());
+        assert_eq!(
+            store.check_activation(n, b"new", 30).await.unwrap(),
+            Activation::Valid
+        );
+        assert!(store.use_activation(n, b"new", 30).await.unwrap());
+        assert!(!store.use_activation(n, b"new", 30).await.unwrap());
+        assert_eq!(
+            store.check_activation(n, b"new", 30).await.unwrap(),
+            Activation::None
+        );
+        // Audit events, in order.
+        store.audit(5, "a", Some(n), "first").await.unwrap();
+        store.audit(5, "b", Some(n), "second").await.unwrap();
+        store.audit(6, "c", None, "nobody's").await.unwrap();
+        let events = store.audit_events(n).await.unwrap();
+        assert_eq!(
+            events,
+            [
+                (5, "a".to_owned(), "first".to_owned()),
+                (5, "b".to_owned(), "second".to_owned())
+            ]
         );
     }
 

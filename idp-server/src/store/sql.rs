@@ -453,6 +453,138 @@ impl SqlStore {
         Ok(report)
     }
 
+    /// Issues an activation code for a resident (replacing any earlier one, and
+    /// its count of wrong attempts). `false` if the registry has no such resident.
+    pub async fn put_activation(
+        &self,
+        personal_number: &str,
+        code_hash: &[u8],
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO activation_codes (personal_number, code_hash, issued_at, expires_at, failed_attempts)
+             SELECT personal_number, $2, $3, $4, 0 FROM people WHERE personal_number = $1
+             ON CONFLICT (personal_number) DO UPDATE SET code_hash = excluded.code_hash,
+               issued_at = excluded.issued_at, expires_at = excluded.expires_at, failed_attempts = 0",
+        )
+        .bind(personal_number)
+        .bind(code_hash)
+        .bind(issued_at)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("issuing an activation code"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Checks an activation code: a wrong one counts an attempt (atomically, so
+    /// that parallel guesses cannot pass the limit); a right one is left for
+    /// [`SqlStore::use_activation`] once the passkey is registered.
+    pub async fn check_activation(
+        &self,
+        personal_number: &str,
+        code_hash: &[u8],
+        now: i64,
+    ) -> Result<crate::enrol::Activation, StoreError> {
+        use crate::enrol::{Activation, MAX_ATTEMPTS};
+        let counted: Option<i64> = sqlx::query_scalar(
+            "UPDATE activation_codes SET failed_attempts = failed_attempts + 1
+             WHERE personal_number = $1 AND code_hash <> $2 AND failed_attempts < $3 AND expires_at > $4
+             RETURNING failed_attempts",
+        )
+        .bind(personal_number)
+        .bind(code_hash)
+        .bind(MAX_ATTEMPTS)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("checking an activation code"))?;
+        if let Some(failed) = counted {
+            return Ok(if failed >= MAX_ATTEMPTS {
+                Activation::Locked
+            } else {
+                Activation::Wrong {
+                    attempts_left: MAX_ATTEMPTS - failed,
+                }
+            });
+        }
+        let row: Option<(Vec<u8>, i64, i64)> = sqlx::query_as(
+            "SELECT code_hash, expires_at, failed_attempts FROM activation_codes WHERE personal_number = $1",
+        )
+        .bind(personal_number)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("checking an activation code"))?;
+        Ok(match row {
+            None => Activation::None,
+            Some((_, _, failed)) if failed >= MAX_ATTEMPTS => Activation::Locked,
+            Some((_, expires_at, _)) if expires_at <= now => Activation::Expired,
+            Some((hash, _, _)) if hash == code_hash => Activation::Valid,
+            // Changed between the two statements (a new code was issued): wrong.
+            Some((_, _, failed)) => Activation::Wrong {
+                attempts_left: MAX_ATTEMPTS - failed,
+            },
+        })
+    }
+
+    /// Uses up a valid activation code; `false` if it was no longer valid (used,
+    /// replaced, locked or expired meanwhile).
+    pub async fn use_activation(
+        &self,
+        personal_number: &str,
+        code_hash: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM activation_codes WHERE personal_number = $1 AND code_hash = $2
+               AND failed_attempts < $3 AND expires_at > $4",
+        )
+        .bind(personal_number)
+        .bind(code_hash)
+        .bind(crate::enrol::MAX_ATTEMPTS)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("using an activation code"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Writes an audit event.
+    pub async fn audit(
+        &self,
+        at: i64,
+        kind: &str,
+        personal_number: Option<&str>,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_events (at, kind, personal_number, detail) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(at)
+        .bind(kind)
+        .bind(personal_number)
+        .bind(detail)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("writing an audit event"))?;
+        Ok(())
+    }
+
+    /// A resident's audit events, oldest first: (time, kind, detail).
+    pub async fn audit_events(
+        &self,
+        personal_number: &str,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        sqlx::query_as(
+            "SELECT at, kind, detail FROM audit_events WHERE personal_number = $1 ORDER BY at, id",
+        )
+        .bind(personal_number)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::new("reading audit events"))
+    }
+
     /// A business's registered name and its legal representatives (sorted).
     pub async fn business(&self, code: &str) -> Result<Option<(String, Vec<String>)>, StoreError> {
         let name: Option<String> =

@@ -40,6 +40,16 @@ pub struct Authenticated {
     pub amr: Vec<String>,
 }
 
+/// What an authenticator made of a page's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The person is known.
+    Authenticated(Authenticated),
+    /// Another page for the same login (a further step, or the same page with
+    /// what was wrong): the login stays under way.
+    Page(String),
+}
+
 /// What the login page needs to know about the login under way.
 #[derive(Debug, Clone)]
 pub struct LoginPage<'a> {
@@ -66,12 +76,14 @@ pub trait Authenticator: Send + Sync + std::fmt::Debug {
         page: &'a LoginPage<'a>,
     ) -> BoxFuture<'a, Result<String, OAuthError>>;
 
-    /// Checks what the page posted: who it proves, or `access_denied` with why.
+    /// Checks what the page posted: who it proves, another page to show, or
+    /// `access_denied` with why (sent to the portal).
     fn verify<'a>(
         &'a self,
         state: &'a AppState,
+        page: &'a LoginPage<'a>,
         form: &'a HashMap<String, String>,
-    ) -> BoxFuture<'a, Result<Authenticated, OAuthError>>;
+    ) -> BoxFuture<'a, Result<Outcome, OAuthError>>;
 }
 
 /// The demo authenticator: the person picks a fictional resident of the demo
@@ -109,8 +121,9 @@ impl Authenticator for DemoAuthenticator {
     fn verify<'a>(
         &'a self,
         state: &'a AppState,
+        _page: &'a LoginPage<'a>,
         form: &'a HashMap<String, String>,
-    ) -> BoxFuture<'a, Result<Authenticated, OAuthError>> {
+    ) -> BoxFuture<'a, Result<Outcome, OAuthError>> {
         Box::pin(async move {
             let denied = |why: &str| OAuthError::new("access_denied", why);
             let chosen = form
@@ -125,11 +138,11 @@ impl Authenticator for DemoAuthenticator {
                     OAuthError::new("server_error", "the registry could not be read")
                 })?
                 .ok_or_else(|| denied("unknown person"))?;
-            Ok(Authenticated {
+            Ok(Outcome::Authenticated(Authenticated {
                 acr: assurance_of(&person),
                 personal_number: person.personal_number,
                 amr: vec!["demo".into()],
-            })
+            }))
         })
     }
 }
@@ -231,6 +244,40 @@ pub struct PendingLogin {
     pub params: HashMap<String, String>,
     /// The keyed hash of the browser binding, base64url.
     pub browser: String,
+}
+
+/// The CSRF token of a browser: a keyed hash of its binding cookie. Forms carry
+/// it; a page elsewhere cannot know it (nor does a cross-site post carry the
+/// cookie it is checked against).
+pub fn csrf_token(state: &AppState, browser: &str) -> String {
+    use base64ct::{Base64UrlUnpadded, Encoding as _};
+    Base64UrlUnpadded::encode_string(&state.secret.hash_handle("csrf", browser))
+}
+
+/// Whether `form`'s `csrf` field is the token of the browser that posted it.
+pub fn csrf_ok(state: &AppState, headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+    match (state.cookies.browser(headers), form.get("csrf")) {
+        (Some(browser), Some(token)) => csrf_token(state, &browser)
+            .as_bytes()
+            .ct_eq(token.as_bytes())
+            .into(),
+        _ => false,
+    }
+}
+
+/// The browser's binding, or a new one with the cookie that sets it.
+pub fn browser_binding(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(String, Option<HeaderValue>), OAuthError> {
+    match state.cookies.browser(headers) {
+        Some(b) => Ok((b, None)),
+        None => {
+            let b = crate::oidc::random_token()?;
+            let cookie = state.cookies.set_browser(&b);
+            Ok((b, cookie))
+        }
+    }
 }
 
 impl PendingLogin {

@@ -11,7 +11,7 @@ use serde_json::json;
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 
 use crate::AppState;
-use crate::authn::{Authenticated, LOGIN_LIFETIME, LoginPage, PendingLogin};
+use crate::authn::{Authenticated, LOGIN_LIFETIME, LoginPage, Outcome, PendingLogin};
 use crate::oidc::authorize::{self, Refusal, ValidRequest};
 use crate::oidc::token::{self, Login};
 use crate::oidc::{OAuthError, random_token};
@@ -178,9 +178,11 @@ async fn validated(
 const PAGE_HEADERS: [(header::HeaderName, &str); 3] = [
     (header::CACHE_CONTROL, "no-store"),
     (header::X_FRAME_OPTIONS, "DENY"),
+    // No form-action: a login form's answer redirects to the portal, and
+    // browsers apply form-action to that redirect too.
     (
         header::CONTENT_SECURITY_POLICY,
-        "frame-ancestors 'none'; form-action 'self'",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
     ),
 ];
 
@@ -238,13 +240,9 @@ pub(crate) async fn authorize(
         );
     }
     // A login under way, bound to this browser.
-    let cookies = &state.cookies;
-    let (browser, new_browser) = match cookies.browser(&headers) {
-        Some(b) => (b, false),
-        None => match random_token() {
-            Ok(b) => (b, true),
-            Err(e) => return oauth_error(&e),
-        },
+    let (browser, set_browser) = match crate::authn::browser_binding(&state, &headers) {
+        Ok(b) => b,
+        Err(e) => return oauth_error(&e),
     };
     let login_id = match random_token() {
         Ok(id) => id,
@@ -281,7 +279,7 @@ pub(crate) async fn authorize(
         Err(e) => return oauth_error(&e),
     };
     let mut response = page_response(StatusCode::OK, html);
-    if new_browser && let Some(cookie) = cookies.set_browser(&browser) {
+    if let Some(cookie) = set_browser {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
@@ -385,11 +383,9 @@ pub(crate) async fn login(
         );
     };
     let now = state.clock.now();
-    let taken = state
-        .store
-        .take_pending_login(&state.secret.hash_handle("login", login_id), now)
-        .await;
-    let pending: PendingLogin = match taken {
+    let login_hash = state.secret.hash_handle("login", login_id);
+    let found = state.store.pending_login(&login_hash, now).await;
+    let pending: PendingLogin = match found {
         Ok(Some(json)) => match serde_json::from_str(&json) {
             Ok(p) => p,
             Err(e) => return oauth_error(&internal(e)),
@@ -440,14 +436,38 @@ pub(crate) async fn login(
             },
         )
     };
-    let login = match authenticator.verify(&state, &form).await {
-        Ok(login) => login,
+    let page = LoginPage {
+        login_id,
+        client_name: &valid.client.name,
+        min_acr: valid.min_acr,
+        login_hint: valid.login_hint.as_deref(),
+    };
+    let login = match authenticator.verify(&state, &page, &form).await {
+        Ok(Outcome::Authenticated(login)) => login,
+        Ok(Outcome::Page(html)) => return page_response(StatusCode::OK, html),
         Err(e) if e.code == "server_error" => return oauth_error(&e),
         Err(e) => {
             tracing::info!(authenticator = authenticator.name(), reason = %e.description, "login refused");
+            // The login is over: a refused answer is not tried again.
+            if let Err(e) = state.store.take_pending_login(&login_hash, now).await {
+                return oauth_error(&internal(e));
+            }
             return redirect_error(e);
         }
     };
+    // Done: the login under way is spent, once (a second answer racing this one
+    // finds it gone).
+    match state.store.take_pending_login(&login_hash, now).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Login failed",
+                &format!("this login has expired or was already used: {start_again}"),
+            );
+        }
+        Err(e) => return oauth_error(&internal(e)),
+    }
     if valid.min_acr.is_some_and(|min| login.acr < min) {
         return redirect_error(OAuthError::new(
             "access_denied",

@@ -386,7 +386,7 @@ fn registry_import_and_show_commands() {
         ok && out.contains("legal representative: 036099001235"),
         "{out}"
     );
-        let (ok, _, err) = idp(&["registry", "show", "999999999999"], &data);
+    let (ok, _, err) = idp(&["registry", "show", "999999999999"], &data);
     assert!(!ok && err.contains("no resident or business"), "{err}");
 
     // An activation code for a proofed resident: shown once, in a readable form.

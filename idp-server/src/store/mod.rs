@@ -156,5 +156,24 @@ pub struct LoginSession {
     pub expires_at: i64,
 }
 
+/// A resident's passkey as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPasskey {
+    /// The credential id the authenticator chose.
+    pub credential_id: Vec<u8>,
+    /// Whose it is.
+    pub personal_number: String,
+    /// The WebAuthn user handle it was registered with.
+    pub user_handle: Vec<u8>,
+    /// webauthn-rs's record (public key, counter), JSON.
+    pub passkey: String,
+    /// A name for the person to tell their passkeys apart.
+    pub name: String,
+    /// When it was registered.
+    pub created_at: i64,
+    /// When it last logged in.
+    pub last_used_at: Option<i64>,
+}
+
 /// The store the server runs on.
 pub type Store = SqlStore;

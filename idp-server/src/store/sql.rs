@@ -938,6 +938,145 @@ impl SqlStore {
         Ok(())
     }
 
+    /// The request of a login under way, left in place (a login of several steps
+    /// reads it at each). `None` if unknown, taken already or expired at `now`.
+    pub async fn pending_login(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT params FROM pending_logins WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("reading a login under way"))
+    }
+
+    /// Keeps a WebAuthn ceremony's state until `expires_at`.
+    pub async fn put_ceremony(
+        &self,
+        id_hash: &[u8],
+        state: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webauthn_ceremonies (id_hash, state, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (id_hash) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at",
+        )
+        .bind(id_hash)
+        .bind(state)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("saving a WebAuthn ceremony"))?;
+        Ok(())
+    }
+
+    /// A WebAuthn ceremony's state, once: its challenge cannot be answered twice.
+    pub async fn take_ceremony(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "DELETE FROM webauthn_ceremonies WHERE id_hash = $1 RETURNING state, expires_at",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("taking a WebAuthn ceremony"))?;
+        Ok(row
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(s, _)| s))
+    }
+
+    /// Registers a passkey.
+    pub async fn put_passkey(&self, passkey: &super::StoredPasskey) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO passkeys (credential_id, personal_number, user_handle, passkey, name, created_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&passkey.credential_id)
+        .bind(&passkey.personal_number)
+        .bind(&passkey.user_handle)
+        .bind(&passkey.passkey)
+        .bind(&passkey.name)
+        .bind(passkey.created_at)
+        .bind(passkey.last_used_at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("saving a passkey"))?;
+        Ok(())
+    }
+
+    /// A resident's passkeys, oldest first.
+    pub async fn passkeys_of(
+        &self,
+        personal_number: &str,
+    ) -> Result<Vec<super::StoredPasskey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT credential_id, personal_number, user_handle, passkey, name, created_at, last_used_at
+             FROM passkeys WHERE personal_number = $1 ORDER BY created_at, credential_id",
+        )
+        .bind(personal_number)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::new("reading passkeys"))?;
+        Ok(rows.iter().map(stored_passkey).collect())
+    }
+
+    /// The passkey with this credential id.
+    pub async fn passkey(
+        &self,
+        credential_id: &[u8],
+    ) -> Result<Option<super::StoredPasskey>, StoreError> {
+        let row = sqlx::query(
+            "SELECT credential_id, personal_number, user_handle, passkey, name, created_at, last_used_at
+             FROM passkeys WHERE credential_id = $1",
+        )
+        .bind(credential_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("reading a passkey"))?;
+        Ok(row.as_ref().map(stored_passkey))
+    }
+
+    /// Records a login with a passkey: its new record (counter) and the time.
+    pub async fn passkey_used(
+        &self,
+        credential_id: &[u8],
+        passkey: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE passkeys SET passkey = $2, last_used_at = $3 WHERE credential_id = $1")
+            .bind(credential_id)
+            .bind(passkey)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::new("updating a passkey"))?;
+        Ok(())
+    }
+
+    /// Removes one of a resident's passkeys; `false` if they have no such passkey.
+    pub async fn remove_passkey(
+        &self,
+        personal_number: &str,
+        credential_id: &[u8],
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM passkeys WHERE personal_number = $1 AND credential_id = $2")
+                .bind(personal_number)
+                .bind(credential_id)
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::new("removing a passkey"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The request of a login under way, once: taking it removes it. `None` if
     /// unknown, taken already or expired at `now`.
     pub async fn take_pending_login(
@@ -1036,6 +1175,7 @@ impl SqlStore {
             "DELETE FROM client_assertions WHERE expires_at < $1",
             "DELETE FROM pending_logins WHERE expires_at < $1",
             "DELETE FROM login_sessions WHERE expires_at < $1",
+            "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",
         ] {
             let done = sqlx::query(sql)
                 .bind(before)
@@ -1045,6 +1185,18 @@ impl SqlStore {
             removed += done.rows_affected();
         }
         Ok(removed)
+    }
+}
+
+fn stored_passkey(r: &AnyRow) -> super::StoredPasskey {
+    super::StoredPasskey {
+        credential_id: r.get("credential_id"),
+        personal_number: r.get("personal_number"),
+        user_handle: r.get("user_handle"),
+        passkey: r.get("passkey"),
+        name: r.get("name"),
+        created_at: r.get("created_at"),
+        last_used_at: r.get("last_used_at"),
     }
 }
 

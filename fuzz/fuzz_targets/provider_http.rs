@@ -3,7 +3,8 @@
 //! body, Authorization and Cookie headers from the input. No input may make it
 //! answer 5xx or panic.
 //!
-//! Input: one byte choosing the endpoint, then NUL-separated parts: the query or
+//! Input: one byte choosing the endpoint (and, by its top bit, a provider with
+//! the demo authenticator or with passkeys), then NUL-separated parts: the query or
 //! form (re-encoded, so that its pairs survive), a raw body (used when the form
 //! part is empty), the Authorization header, the Cookie header.
 
@@ -17,7 +18,7 @@ use idp_server::oidc::ServerSecret;
 use idp_server::{AppState, app, demo};
 use tower::ServiceExt as _;
 
-const ENDPOINTS: [(&str, &str); 10] = [
+const ENDPOINTS: [(&str, &str); 13] = [
     ("GET", "/authorize"),
     ("POST", "/authorize/login"),
     ("POST", "/token"),
@@ -28,35 +29,48 @@ const ENDPOINTS: [(&str, &str); 10] = [
     ("GET", "/userinfo"),
     ("GET", "/demo/portal/callback"),
     ("GET", "/.well-known/openid-configuration"),
+    ("GET", "/activate"),
+    ("POST", "/activate"),
+    ("POST", "/activate/finish"),
 ];
 
-fn setup() -> &'static (tokio::runtime::Runtime, AppState) {
-    static SETUP: OnceLock<(tokio::runtime::Runtime, AppState)> = OnceLock::new();
+fn state(runtime: &tokio::runtime::Runtime, passkeys: bool) -> AppState {
+    runtime.block_on(async {
+        let config = Config {
+            database_url: "sqlite::memory:".into(),
+            demo: !passkeys,
+            issuer: if passkeys {
+                "http://localhost:8080".into()
+            } else {
+                Config::default().issuer
+            },
+            ..Config::default()
+        };
+        let state = AppState::new(
+            config,
+            ServerSecret::new(&[5; 32]).expect("a secret"),
+            Clock::fixed(1_800_000_000),
+            None,
+        )
+        .await
+        .expect("the provider starts");
+        demo::seed(&state.store, &state.secret, &state.config.issuer, 0)
+            .await
+            .expect("the demo registry");
+        state
+    })
+}
+
+fn setup() -> &'static (tokio::runtime::Runtime, AppState, AppState) {
+    static SETUP: OnceLock<(tokio::runtime::Runtime, AppState, AppState)> = OnceLock::new();
     SETUP.get_or_init(|| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("a runtime");
-        let state = runtime.block_on(async {
-            let config = Config {
-                database_url: "sqlite::memory:".into(),
-                demo: true,
-                ..Config::default()
-            };
-            let state = AppState::new(
-                config,
-                ServerSecret::new(&[5; 32]).expect("a secret"),
-                Clock::fixed(1_800_000_000),
-                None,
-            )
-            .await
-            .expect("the provider starts");
-            demo::seed(&state.store, &state.secret, &state.config.issuer, 0)
-                .await
-                .expect("the demo registry");
-            state
-        });
-        (runtime, state)
+        let demo = state(&runtime, false);
+        let passkeys = state(&runtime, true);
+        (runtime, demo, passkeys)
     })
 }
 
@@ -64,7 +78,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&choice, rest)) = data.split_first() else {
         return;
     };
-    let (method, path) = ENDPOINTS[usize::from(choice) % ENDPOINTS.len()];
+    let (method, path) = ENDPOINTS[usize::from(choice & 0x7f) % ENDPOINTS.len()];
     let mut parts = rest.split(|b| *b == 0);
     let form: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(url::form_urlencoded::parse(
@@ -98,7 +112,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(request) = request.body(body) else {
         return;
     };
-    let (runtime, state) = setup();
+    let (runtime, demo, passkeys) = setup();
+    let state = if choice & 0x80 == 0 { demo } else { passkeys };
     let response = runtime
         .block_on(app(state.clone()).oneshot(request))
         .expect("the router answers");

@@ -276,7 +276,19 @@ pub(crate) async fn authorize(
     };
     let html = match authenticator.page(&state, &page).await {
         Ok(html) => html,
-        Err(e) => return oauth_error(&e),
+        Err(e) if e.code == "server_error" => return oauth_error(&e),
+        // The authenticator cannot serve this request (an assurance level it
+        // does not reach): the portal hears why.
+        Err(error) => {
+            return refusal(
+                &state,
+                Refusal::Redirect {
+                    redirect_uri: valid.redirect_uri.clone(),
+                    state: valid.state.clone(),
+                    error,
+                },
+            );
+        }
     };
     let mut response = page_response(StatusCode::OK, html);
     if let Some(cookie) = set_browser {

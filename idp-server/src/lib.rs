@@ -14,6 +14,7 @@ pub mod enrol;
 mod handlers;
 mod logout;
 pub mod oidc;
+pub mod passkey;
 pub mod registry;
 mod router;
 pub mod server;
@@ -53,6 +54,8 @@ pub struct Inner {
     pub authenticator: Option<Arc<dyn authn::Authenticator>>,
     /// The browser cookies' names and attributes.
     pub cookies: authn::Cookies,
+    /// The WebAuthn relying party (passkeys), when the issuer can be one.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl AppState {
@@ -65,8 +68,21 @@ impl AppState {
         demo_portal: Option<demo::Portal>,
     ) -> anyhow::Result<Self> {
         let store = Store::open(&config.database_url).await?;
-        let demo = config.demo;
         let cookies = authn::Cookies::for_issuer(&config.issuer);
+        let webauthn = match passkey::webauthn_for(&config.issuer) {
+            Ok(w) => Some(Arc::new(w)),
+            Err(e) => {
+                tracing::warn!(error = %e, issuer = %config.issuer, "passkeys are off: the issuer cannot be a WebAuthn relying party");
+                None
+            }
+        };
+        let authenticator: Option<Arc<dyn authn::Authenticator>> = if config.demo {
+            Some(Arc::new(authn::DemoAuthenticator))
+        } else {
+            webauthn.clone().map(|w| {
+                Arc::new(passkey::PasskeyAuthenticator::new(w)) as Arc<dyn authn::Authenticator>
+            })
+        };
 
         let now = clock.now();
         // Keys retired within the refresh token lifetime still recognise old ID
@@ -87,12 +103,9 @@ impl AppState {
             keys: std::sync::RwLock::new(Arc::new(keys)),
             clock,
             demo_portal,
-            authenticator: if demo {
-                Some(Arc::new(authn::DemoAuthenticator))
-            } else {
-                None
-            },
+            authenticator,
             cookies,
+            webauthn,
         })))
     }
 }

@@ -8,7 +8,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::{AppState, demo, handlers, logout};
+use crate::{AppState, demo, handlers, logout, passkey};
 
 /// Largest request body accepted (forms and JSON are small).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -25,6 +25,12 @@ pub fn app(state: AppState) -> Router {
         .route("/jwks", get(handlers::jwks))
         .route("/authorize", get(handlers::authorize))
         .route("/authorize/login", post(handlers::login))
+        .route(
+            "/activate",
+            get(passkey::activate_form).post(passkey::activate),
+        )
+        .route("/activate/finish", post(passkey::activate_finish))
+        .route("/assets/webauthn.js", get(passkey::script))
         .route("/token", post(handlers::token))
         .route("/introspect", post(handlers::introspect))
         .route("/revoke", post(handlers::revoke))

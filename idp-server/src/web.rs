@@ -85,3 +85,119 @@ pub(crate) fn confirm_logout(params: &std::collections::HashMap<String, String>)
         ),
     )
 }
+
+/// JSON for a `<script type="application/json">` element: `<` escaped, so that
+/// no value can close the element.
+fn json_in_html(json: &str) -> String {
+    json.replace('<', "\\u003c")
+}
+
+/// The passkey login page: "sign in with a passkey", or the number first.
+pub(crate) fn passkey_login(
+    client_name: &str,
+    login_id: &str,
+    options: &str,
+    message: Option<&str>,
+    login_hint: Option<&str>,
+    number: Option<&str>,
+) -> String {
+    let message = message
+        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    let id = escape(login_id);
+    let passkey_form = format!(
+        "<script type=\"application/json\" id=\"webauthn-options\">{}</script>\
+         <form method=\"post\" action=\"/authorize/login\" id=\"webauthn-form\">\
+         <input type=\"hidden\" name=\"login_id\" value=\"{id}\">\
+         <input type=\"hidden\" name=\"credential\" value=\"\">\
+         <button type=\"button\" id=\"webauthn-start\">Đăng nhập bằng passkey — Sign in with a passkey</button>\
+         <p id=\"webauthn-status\" role=\"status\"></p></form>\
+         <script src=\"/assets/webauthn.js\"></script>",
+        json_in_html(options)
+    );
+    let fallback = match number {
+        Some(n) => format!("<p>Use a passkey registered for {}.</p>", escape(n)),
+        None => format!(
+            "<form method=\"post\" action=\"/authorize/login\">\
+             <input type=\"hidden\" name=\"login_id\" value=\"{id}\">\
+             <p><label for=\"personal_number\">Số định danh cá nhân — personal identification number</label><br>\
+             <input id=\"personal_number\" name=\"personal_number\" inputmode=\"numeric\" \
+             autocomplete=\"username\" pattern=\"[0-9]{{12}}\" value=\"{}\"></p>\
+             <button>Tiếp tục — continue</button></form>",
+            escape(login_hint.unwrap_or_default())
+        ),
+    };
+    page(
+        "Đăng nhập — sign in",
+        &format!(
+            "<p><strong>{}</strong> asks who you are.</p>{message}{passkey_form}\
+             <h2>Or with your number first</h2>{fallback}",
+            escape(client_name)
+        ),
+    )
+}
+
+/// `/activate`: the number and the activation code.
+pub(crate) fn activate_form(csrf: &str, message: Option<&str>, number: &str) -> String {
+    let message = message
+        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    page(
+        "Kích hoạt tài khoản — activate your account",
+        &format!(
+            "<p>Enter your personal identification number and the activation code the \
+             registration office gave you; then create a passkey on this device.</p>{message}\
+             <form method=\"post\" action=\"/activate\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <p><label for=\"personal_number\">Số định danh cá nhân — personal identification number</label><br>\
+             <input id=\"personal_number\" name=\"personal_number\" inputmode=\"numeric\" \
+             autocomplete=\"username\" required value=\"{}\"></p>\
+             <p><label for=\"code\">Mã kích hoạt — activation code</label><br>\
+             <input id=\"code\" name=\"code\" autocomplete=\"one-time-code\" required></p>\
+             <button>Tiếp tục — continue</button></form>",
+            escape(csrf),
+            escape(number)
+        ),
+    )
+}
+
+/// The passkey creation step of an activation.
+pub(crate) fn activate_passkey(
+    full_name: &str,
+    enrolment: &str,
+    csrf: &str,
+    options: &str,
+) -> String {
+    page(
+        "Tạo passkey — create a passkey",
+        &format!(
+            "<p>{}: your code is right. Create a passkey on this device (your phone or \
+             computer asks for your PIN, fingerprint or face).</p>\
+             <script type=\"application/json\" id=\"webauthn-options\">{}</script>\
+             <form method=\"post\" action=\"/activate/finish\" id=\"webauthn-form\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <input type=\"hidden\" name=\"enrolment\" value=\"{}\">\
+             <input type=\"hidden\" name=\"credential\" value=\"\">\
+             <p><label for=\"name\">Tên passkey — a name for it</label><br>\
+             <input id=\"name\" name=\"name\" maxlength=\"64\" value=\"passkey\"></p>\
+             <button type=\"button\" id=\"webauthn-start\">Tạo passkey — create the passkey</button>\
+             <p id=\"webauthn-status\" role=\"status\"></p></form>\
+             <script src=\"/assets/webauthn.js\"></script>",
+            escape(full_name),
+            json_in_html(options),
+            escape(csrf),
+            escape(enrolment)
+        ),
+    )
+}
+
+/// The end of an activation.
+pub(crate) fn activated(name: &str) -> String {
+    page(
+        "Đã kích hoạt — activated",
+        &format!(
+            "<p>Your passkey {} is registered. Sign in to government portals with it.</p>",
+            escape(name)
+        ),
+    )
+}

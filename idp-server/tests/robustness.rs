@@ -18,11 +18,18 @@ use idp_server::{AppState, app, demo};
 use proptest::prelude::*;
 use tower::ServiceExt as _;
 
-fn state(runtime: &tokio::runtime::Runtime) -> AppState {
+/// A provider with the demo authenticator (`passkeys` false) or with passkeys
+/// (an issuer on localhost, which WebAuthn accepts).
+fn state(runtime: &tokio::runtime::Runtime, passkeys: bool) -> AppState {
     runtime.block_on(async {
         let config = Config {
             database_url: "sqlite::memory:".into(),
-            demo: true,
+            demo: !passkeys,
+            issuer: if passkeys {
+                "http://localhost:8080".into()
+            } else {
+                Config::default().issuer
+            },
             ..Config::default()
         };
         let state = AppState::new(
@@ -67,6 +74,9 @@ fn name() -> impl Strategy<Value = String> {
         Just("personal_number".to_owned()),
         Just("login_id".to_owned()),
         Just("confirm".to_owned()),
+        Just("csrf".to_owned()),
+        Just("credential".to_owned()),
+        Just("enrolment".to_owned()),
         "[a-z_]{1,12}",
     ]
 }
@@ -122,20 +132,23 @@ proptest! {
 
     #[test]
     fn no_input_fails_the_server(
-        endpoint in 0usize..8,
+                endpoint in 0usize..11,
         pairs in proptest::collection::vec((name(), value()), 0..10),
                 auth in authorization(),
         cookies in cookie(),
         raw_body in proptest::option::of(any::<Vec<u8>>()),
+        passkeys in any::<bool>(),
     ) {
         thread_local! {
-            static SETUP: (tokio::runtime::Runtime, AppState) = {
+            static SETUP: (tokio::runtime::Runtime, AppState, AppState) = {
                 let runtime = tokio::runtime::Runtime::new().unwrap();
-                let state = state(&runtime);
-                (runtime, state)
+                let demo = state(&runtime, false);
+                let passkeys = state(&runtime, true);
+                (runtime, demo, passkeys)
             };
         }
-        SETUP.with(|(runtime, state)| {
+        SETUP.with(|(runtime, demo, with_passkeys)| {
+            let state = if passkeys { with_passkeys } else { demo };
             let query = encoded(&pairs);
             let (method, path) = [
                 ("GET", "/authorize"),
@@ -145,7 +158,10 @@ proptest! {
                 ("POST", "/revoke"),
                 ("GET", "/logout"),
                 ("GET", "/userinfo"),
-                ("GET", "/demo/portal/callback"),
+                                ("GET", "/demo/portal/callback"),
+                ("GET", "/activate"),
+                ("POST", "/activate"),
+                ("POST", "/activate/finish"),
             ][endpoint];
             let uri = if method == "GET" { format!("{path}?{query}") } else { path.to_owned() };
             let mut request = Request::builder()

@@ -60,6 +60,34 @@ async fn serve(clock: Clock, database_url: &str, client_secret: String) -> Serve
     serve_as(clock, database_url, client_secret, None).await
 }
 
+/// A provider with passkeys as its authenticator (not the demo one), at
+/// `http://localhost:PORT` (WebAuthn needs a domain, not an address), with the
+/// demo registry and clients.
+pub(crate) async fn start_with_passkeys(clock: Clock) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let issuer = format!("http://localhost:{port}");
+    let config = Config {
+        issuer: issuer.clone(),
+        listen: listener.local_addr().unwrap(),
+        database_url: "sqlite::memory:".into(),
+        ..Config::default()
+    };
+    let server = serve_listener(listener, config, clock, issuer, String::new()).await;
+    let client_secret = demo::seed(
+        &server.state.store,
+        &server.state.secret,
+        &server.issuer,
+        server.state.clock.now(),
+    )
+    .await
+    .unwrap();
+    Server {
+        client_secret: client_secret.to_string(),
+        ..server
+    }
+}
+
 async fn serve_as(
     clock: Clock,
     database_url: &str,
@@ -76,6 +104,16 @@ async fn serve_as(
         demo: true,
         ..Config::default()
     };
+    serve_listener(listener, config, clock, issuer, client_secret).await
+}
+
+async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    clock: Clock,
+    issuer: String,
+    client_secret: String,
+) -> Server {
     let secret = ServerSecret::new(&[42; 32]).unwrap();
     let state = AppState::new(config, secret, clock, None).await.unwrap();
     let served = state.clone();
@@ -208,9 +246,28 @@ impl Browser {
 
 /// The `login_id` the login page's form carries.
 pub(crate) fn login_id_of(page: &str) -> String {
-    let field = "name=\"login_id\" value=\"";
-    let at = page.find(field).unwrap() + field.len();
+    field_of(page, "login_id")
+}
+
+/// The value of a page's (first) form field `name`.
+pub(crate) fn field_of(page: &str, name: &str) -> String {
+    let field = format!("name=\"{name}\" value=\"");
+    let at = page
+        .find(&field)
+        .unwrap_or_else(|| panic!("no field {name} in {page}"))
+        + field.len();
     page[at..].split('"').next().unwrap().to_owned()
+}
+
+/// The WebAuthn options a page holds for its script.
+pub(crate) fn webauthn_options_of(page: &str) -> serde_json::Value {
+    let start = "id=\"webauthn-options\">";
+    let at = page
+        .find(start)
+        .unwrap_or_else(|| panic!("no WebAuthn options in {page}"))
+        + start.len();
+    let json = &page[at..page[at..].find("</script>").unwrap() + at];
+    serde_json::from_str(json).unwrap()
 }
 
 /// What a person does at the demo authenticator, in a fresh browser: opens the

@@ -1,0 +1,741 @@
+//! Passkeys (WebAuthn, with webauthn-rs): enrolment at `/activate` after identity
+//! proofing in person, and the login authenticator that replaces the demo one.
+//!
+//! Every ceremony's state (its challenge) is kept server-side under a keyed hash
+//! of a handle the page holds, bound to the browser, and taken once: a challenge
+//! cannot be answered twice. User verification is required; webauthn-rs refuses
+//! an assertion whose signature counter did not grow (a cloned authenticator).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use identity_core::AssuranceLevel;
+use serde::{Deserialize, Serialize};
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+    WebauthnError,
+};
+
+use crate::AppState;
+use crate::authn::{
+    Authenticated, Authenticator, BoxFuture, LOGIN_LIFETIME, LoginPage, Outcome, browser_binding,
+    csrf_ok, csrf_token,
+};
+use crate::enrol::{self, Activation};
+use crate::oidc::OAuthError;
+use crate::store::StoredPasskey;
+use crate::web;
+
+/// The WebAuthn relying party of a server: its ID is the issuer's host, its
+/// origin the issuer's origin.
+pub fn webauthn_for(issuer: &str) -> anyhow::Result<Webauthn> {
+    let url = Url::parse(issuer)?;
+    let rp_id = url
+        .host_str()
+        .ok_or_else(|| anyhow::anyhow!("the issuer {issuer} has no host"))?
+        .to_owned();
+    let origin = Url::parse(&url.origin().ascii_serialization())?;
+    Ok(WebauthnBuilder::new(&rp_id, &origin)?
+        .rp_name("Định danh điện tử")
+        .build()?)
+}
+
+/// The WebAuthn user handle of a resident: a keyed hash of their number, so the
+/// authenticator never holds the number itself.
+pub fn user_handle(state: &AppState, personal_number: &str) -> Uuid {
+    let hash = state.secret.hash_handle("webauthn user", personal_number);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hash[..16]);
+    Uuid::from_bytes(bytes)
+}
+
+/// The levels and methods a passkey login proves: a key the person holds, used
+/// with their PIN or biometric (user verification), on an account proofed in
+/// person.
+const PASSKEY_ACR: AssuranceLevel = AssuranceLevel::Substantial;
+
+fn server_error(what: &str, e: impl std::fmt::Display) -> OAuthError {
+    tracing::error!(error = %e, "{what}");
+    OAuthError::new("server_error", "the server could not complete the login")
+}
+
+/// A login ceremony's state: any passkey (discoverable), or one person's.
+#[derive(Serialize, Deserialize)]
+enum LoginCeremony {
+    Discoverable(DiscoverableAuthentication),
+    Person {
+        personal_number: String,
+        state: PasskeyAuthentication,
+    },
+}
+
+/// The login authenticator: "sign in with a passkey" (discoverable credentials,
+/// no number asked), or the number first and then that person's passkeys.
+#[derive(Debug)]
+pub struct PasskeyAuthenticator {
+    webauthn: Arc<Webauthn>,
+}
+
+impl PasskeyAuthenticator {
+    /// An authenticator for the relying party `webauthn`.
+    pub fn new(webauthn: Arc<Webauthn>) -> Self {
+        Self { webauthn }
+    }
+
+    fn ceremony_key(state: &AppState, login_id: &str) -> Vec<u8> {
+        state.secret.hash_handle("passkey login", login_id)
+    }
+
+    /// Starts a discoverable ceremony and renders the page.
+    async fn first_page(
+        &self,
+        state: &AppState,
+        page: &LoginPage<'_>,
+        message: Option<&str>,
+    ) -> Result<String, OAuthError> {
+        let (options, ceremony) = self
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(|e| server_error("starting a passkey login failed", e))?;
+        self.keep(state, page.login_id, &LoginCeremony::Discoverable(ceremony))
+            .await?;
+        let options = serde_json::to_string(&options)
+            .map_err(|e| server_error("encoding passkey options failed", e))?;
+        Ok(web::passkey_login(
+            page.client_name,
+            page.login_id,
+            &options,
+            message,
+            page.login_hint,
+            None,
+        ))
+    }
+
+    async fn keep(
+        &self,
+        state: &AppState,
+        login_id: &str,
+        ceremony: &LoginCeremony,
+    ) -> Result<(), OAuthError> {
+        let json = serde_json::to_string(ceremony)
+            .map_err(|e| server_error("encoding a passkey ceremony failed", e))?;
+        state
+            .store
+            .put_ceremony(
+                &Self::ceremony_key(state, login_id),
+                &json,
+                state.clock.now() + LOGIN_LIFETIME,
+            )
+            .await
+            .map_err(|e| server_error("saving a passkey ceremony failed", e))
+    }
+
+    /// The number step: that person's passkeys are asked for.
+    async fn number_step(
+        &self,
+        state: &AppState,
+        page: &LoginPage<'_>,
+        number: &str,
+    ) -> Result<Outcome, OAuthError> {
+        let number = number.trim();
+        let passkeys = match number.parse::<identity_core::PersonalNumber>() {
+            Ok(_) => state
+                .store
+                .passkeys_of(number)
+                .await
+                .map_err(|e| server_error("reading passkeys failed", e))?,
+            Err(e) => {
+                let message = format!("{number:?} is not a personal identification number: {e}");
+                return self
+                    .first_page(state, page, Some(&message))
+                    .await
+                    .map(Outcome::Page);
+            }
+        };
+        let keys: Vec<Passkey> = passkeys
+            .iter()
+            .filter_map(|p| serde_json::from_str(&p.passkey).ok())
+            .collect();
+        if keys.is_empty() {
+            let message = "No passkey is registered for this number. Activate your account at \
+                           /activate with the code the registration office gave you.";
+            return self
+                .first_page(state, page, Some(message))
+                .await
+                .map(Outcome::Page);
+        }
+        let (options, ceremony) = self
+            .webauthn
+            .start_passkey_authentication(&keys)
+            .map_err(|e| server_error("starting a passkey login failed", e))?;
+        self.keep(
+            state,
+            page.login_id,
+            &LoginCeremony::Person {
+                personal_number: number.to_owned(),
+                state: ceremony,
+            },
+        )
+        .await?;
+        let options = serde_json::to_string(&options)
+            .map_err(|e| server_error("encoding passkey options failed", e))?;
+        Ok(Outcome::Page(web::passkey_login(
+            page.client_name,
+            page.login_id,
+            &options,
+            None,
+            None,
+            Some(number),
+        )))
+    }
+
+    /// The passkey's answer.
+    async fn assertion(
+        &self,
+        state: &AppState,
+        page: &LoginPage<'_>,
+        credential: &str,
+    ) -> Result<Outcome, OAuthError> {
+        let now = state.clock.now();
+        let denied = |why: &str| OAuthError::new("access_denied", why);
+        let credential: PublicKeyCredential = serde_json::from_str(credential)
+            .map_err(|_| denied("the passkey's answer is not a WebAuthn assertion"))?;
+        let Some(ceremony) = state
+            .store
+            .take_ceremony(&Self::ceremony_key(state, page.login_id), now)
+            .await
+            .map_err(|e| server_error("reading a passkey ceremony failed", e))?
+        else {
+            return Err(denied(
+                "this passkey challenge was already answered or has expired",
+            ));
+        };
+        let ceremony: LoginCeremony = serde_json::from_str(&ceremony)
+            .map_err(|e| server_error("reading a passkey ceremony failed", e))?;
+        // The passkey the answer names, and (for a discoverable login) whose it is.
+        let stored = state
+            .store
+            .passkey(credential.get_credential_id())
+            .await
+            .map_err(|e| server_error("reading a passkey failed", e))?;
+        let Some(stored) = stored else {
+            audit(state, None, "passkey_login_refused", "an unknown passkey").await;
+            return Err(denied("this passkey is not registered here"));
+        };
+        let mut passkey: Passkey = serde_json::from_str(&stored.passkey)
+            .map_err(|e| server_error("reading a passkey failed", e))?;
+        let result = match ceremony {
+            LoginCeremony::Discoverable(ceremony) => {
+                let handle = self
+                    .webauthn
+                    .identify_discoverable_authentication(&credential)
+                    .map(|(uuid, _)| uuid);
+                if handle.map(|u| u.as_bytes().to_vec()).ok().as_deref()
+                    != Some(stored.user_handle.as_slice())
+                {
+                    audit(
+                        state,
+                        Some(&stored.personal_number),
+                        "passkey_login_refused",
+                        "the answer's user handle is not the passkey's",
+                    )
+                    .await;
+                    return Err(denied("the passkey's answer does not match its account"));
+                }
+                self.webauthn
+                    .finish_discoverable_authentication_v2(&credential, ceremony, &passkey)
+            }
+            LoginCeremony::Person {
+                personal_number,
+                state: ceremony,
+            } => {
+                if personal_number != stored.personal_number {
+                    audit(
+                        state,
+                        Some(&personal_number),
+                        "passkey_login_refused",
+                        "a passkey of another person",
+                    )
+                    .await;
+                    return Err(denied("this passkey belongs to someone else"));
+                }
+                self.webauthn
+                    .finish_passkey_authentication(&credential, &ceremony)
+            }
+        };
+        let result = match result {
+            Ok(result) => result,
+            Err(WebauthnError::CredentialPossibleCompromise) => {
+                audit(
+                    state,
+                    Some(&stored.personal_number),
+                    "passkey_clone_suspected",
+                    &format!(
+                        "passkey {:?}: its signature counter did not grow",
+                        stored.name
+                    ),
+                )
+                .await;
+                return Err(denied(
+                    "this passkey may have been copied: it was refused; use another passkey \
+                     or ask the registration office",
+                ));
+            }
+            Err(e) => {
+                audit(
+                    state,
+                    Some(&stored.personal_number),
+                    "passkey_login_refused",
+                    &e.to_string(),
+                )
+                .await;
+                return Err(denied("the passkey's answer did not verify"));
+            }
+        };
+        passkey.update_credential(&result);
+        let json = serde_json::to_string(&passkey)
+            .map_err(|e| server_error("encoding a passkey failed", e))?;
+        state
+            .store
+            .passkey_used(&stored.credential_id, &json, now)
+            .await
+            .map_err(|e| server_error("updating a passkey failed", e))?;
+        Ok(Outcome::Authenticated(Authenticated {
+            personal_number: stored.personal_number,
+            acr: PASSKEY_ACR,
+            amr: vec!["pop".into(), "mfa".into()],
+        }))
+    }
+}
+
+/// Writes an audit event; a failure is logged, never hidden.
+async fn audit(state: &AppState, who: Option<&str>, kind: &str, detail: &str) {
+    if let Err(e) = state
+        .store
+        .audit(state.clock.now(), kind, who, detail)
+        .await
+    {
+        tracing::error!(error = %e, kind, "writing an audit event failed");
+    }
+}
+
+impl Authenticator for PasskeyAuthenticator {
+    fn name(&self) -> &'static str {
+        "passkey"
+    }
+
+    fn page<'a>(
+        &'a self,
+        state: &'a AppState,
+        page: &'a LoginPage<'a>,
+    ) -> BoxFuture<'a, Result<String, OAuthError>> {
+        Box::pin(async move {
+            if page.min_acr.is_some_and(|min| min > PASSKEY_ACR) {
+                return Err(OAuthError::new(
+                    "access_denied",
+                    "a passkey login reaches assurance level substantial, not high",
+                ));
+            }
+            self.first_page(state, page, None).await
+        })
+    }
+
+    fn verify<'a>(
+        &'a self,
+        state: &'a AppState,
+        page: &'a LoginPage<'a>,
+        form: &'a HashMap<String, String>,
+    ) -> BoxFuture<'a, Result<Outcome, OAuthError>> {
+        Box::pin(async move {
+            if let Some(credential) = form.get("credential").filter(|c| !c.is_empty()) {
+                return self.assertion(state, page, credential).await;
+            }
+            if let Some(number) = form.get("personal_number") {
+                return self.number_step(state, page, number).await;
+            }
+            self.first_page(state, page, Some("Choose how to sign in."))
+                .await
+                .map(Outcome::Page)
+        })
+    }
+}
+
+/// An enrolment under way: who, the code they gave (used up at the end), and
+/// the registration's state.
+#[derive(Serialize, Deserialize)]
+struct Enrolment {
+    personal_number: String,
+    code_hash: Vec<u8>,
+    browser: String,
+    state: PasskeyRegistration,
+}
+
+fn page(status: StatusCode, html: String) -> Response {
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; \
+                 base-uri 'none'; form-action 'self'",
+            ),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
+fn with_cookie(mut response: Response, cookie: Option<header::HeaderValue>) -> Response {
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// The page for a server whose issuer cannot be a WebAuthn relying party.
+fn unavailable(state: &AppState) -> Response {
+    // Not a passing failure but how the server is set up: there is no such page.
+    page(
+        StatusCode::NOT_FOUND,
+        web::error(
+            "Passkeys are not available here",
+            &format!(
+                "this server's issuer {} is an address, and passkeys need a domain name \
+                 (https://id.example.gov.vn, or http://localhost:PORT for development)",
+                state.config.issuer
+            ),
+        ),
+    )
+}
+
+fn failed() -> Response {
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        web::error("Server error", "nothing was changed: try again in a moment"),
+    )
+}
+
+/// `GET /activate`: the number and activation code form.
+pub(crate) async fn activate_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.webauthn.is_none() {
+        return unavailable(&state);
+    }
+    let Ok((browser, cookie)) = browser_binding(&state, &headers) else {
+        return failed();
+    };
+    let csrf = csrf_token(&state, &browser);
+    with_cookie(
+        page(StatusCode::OK, web::activate_form(&csrf, None, "")),
+        cookie,
+    )
+}
+
+/// `POST /activate`: checks the code and starts the passkey registration.
+pub(crate) async fn activate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(webauthn) = state.webauthn.clone() else {
+        return unavailable(&state);
+    };
+    let Ok((browser, cookie)) = browser_binding(&state, &headers) else {
+        return failed();
+    };
+    let csrf = csrf_token(&state, &browser);
+    let again = |status, message: &str, number: &str| {
+        page(status, web::activate_form(&csrf, Some(message), number))
+    };
+    if !csrf_ok(&state, &headers, &form) {
+        return with_cookie(
+            again(
+                StatusCode::FORBIDDEN,
+                "This form expired or came from another page: enter your number and code again.",
+                "",
+            ),
+            cookie,
+        );
+    }
+    let number = form
+        .get("personal_number")
+        .map(|n| n.trim())
+        .unwrap_or_default();
+    if number.parse::<identity_core::PersonalNumber>().is_err() {
+        return again(
+            StatusCode::BAD_REQUEST,
+            "Enter your 12-digit personal identification number.",
+            number,
+        );
+    }
+    let Some(code_hash) = form
+        .get("code")
+        .and_then(|c| enrol::hash_code(&state.secret, c))
+    else {
+        return again(
+            StatusCode::BAD_REQUEST,
+            "The activation code has 12 letters and digits, like ABCD-EFGH-JKMN.",
+            number,
+        );
+    };
+    let now = state.clock.now();
+    let checked = match state.store.check_activation(number, &code_hash, now).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "checking an activation code failed");
+            return failed();
+        }
+    };
+    let refusal = match checked {
+        Activation::Valid => None,
+        Activation::Wrong { attempts_left } => Some((
+            "activation_code_wrong",
+            format!("The code is not right. {attempts_left} attempt(s) left before it locks."),
+        )),
+        Activation::Locked => Some((
+            "activation_code_locked",
+            "This code is locked after too many wrong attempts: ask the registration office \
+             for a new one."
+                .to_owned(),
+        )),
+        Activation::Expired => Some((
+            "activation_code_expired",
+            "This code has expired (codes last 72 hours): ask the registration office for a \
+             new one."
+                .to_owned(),
+        )),
+        Activation::None => Some((
+            "activation_code_unknown",
+            "No activation code is waiting for this number. Codes are given at the \
+             registration office after your identity is checked."
+                .to_owned(),
+        )),
+    };
+    if let Some((kind, message)) = refusal {
+        audit(&state, Some(number), kind, "at /activate").await;
+        return again(StatusCode::BAD_REQUEST, &message, number);
+    }
+    let person = match state.store.person(number).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return again(StatusCode::BAD_REQUEST, "Unknown number.", number),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a resident failed");
+            return failed();
+        }
+    };
+    let existing = match state.store.passkeys_of(number).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "reading passkeys failed");
+            return failed();
+        }
+    };
+    let exclude = existing
+        .iter()
+        .map(|p| p.credential_id.clone())
+        .collect::<Vec<_>>();
+    let started = webauthn.start_passkey_registration(
+        user_handle(&state, number),
+        &person.full_name,
+        &person.full_name,
+        Some(exclude),
+    );
+    let (options, registration) = match started {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "starting a passkey registration failed");
+            return failed();
+        }
+    };
+
+    let enrolment = Enrolment {
+        personal_number: number.to_owned(),
+        code_hash,
+        browser: csrf.clone(),
+        state: registration,
+    };
+    let Ok(enrolment_id) = crate::oidc::random_token() else {
+        return failed();
+    };
+    let saved = match serde_json::to_string(&enrolment) {
+        Ok(json) => state
+            .store
+            .put_ceremony(
+                &state.secret.hash_handle("enrolment", &enrolment_id),
+                &json,
+                now + LOGIN_LIFETIME,
+            )
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = saved {
+        tracing::error!(error = %e, "saving an enrolment failed");
+        return failed();
+    }
+    // A passkey the browser can offer without a number (a discoverable one) is
+    // preferred; webauthn-rs leaves the choice to the authenticator.
+    let Ok(mut options) = serde_json::to_value(&options) else {
+        return failed();
+    };
+    options["publicKey"]["authenticatorSelection"]["residentKey"] = "preferred".into();
+    let options = options.to_string();
+    page(
+        StatusCode::OK,
+        web::activate_passkey(&person.full_name, &enrolment_id, &csrf, &options),
+    )
+}
+
+/// `POST /activate/finish`: the authenticator's new credential; registers the
+/// passkey and uses up the activation code.
+pub(crate) async fn activate_finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(webauthn) = state.webauthn.clone() else {
+        return unavailable(&state);
+    };
+    let start_again = "start again at /activate with your number and code";
+    let refused = |status, why: String| page(status, web::error("Activation failed", &why));
+    if !csrf_ok(&state, &headers, &form) {
+        return refused(
+            StatusCode::FORBIDDEN,
+            format!("this form expired or came from another page: {start_again}"),
+        );
+    }
+    let now = state.clock.now();
+    let (Some(enrolment_id), Some(credential)) = (form.get("enrolment"), form.get("credential"))
+    else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            format!("the passkey was not created: {start_again}"),
+        );
+    };
+    let taken = state
+        .store
+        .take_ceremony(&state.secret.hash_handle("enrolment", enrolment_id), now)
+        .await;
+    let enrolment: Enrolment = match taken {
+        Ok(Some(json)) => match serde_json::from_str(&json) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(error = %e, "reading an enrolment failed");
+                return failed();
+            }
+        },
+        Ok(None) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                format!("this registration was already finished or has expired: {start_again}"),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading an enrolment failed");
+            return failed();
+        }
+    };
+    let number = enrolment.personal_number.as_str();
+    let csrf = form.get("csrf").cloned().unwrap_or_default();
+    if enrolment.browser != csrf {
+        return refused(
+            StatusCode::FORBIDDEN,
+            format!("this registration was started in another browser: {start_again}"),
+        );
+    }
+    let credential: RegisterPublicKeyCredential = match serde_json::from_str(credential) {
+        Ok(c) => c,
+        Err(_) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                format!("the browser's answer is not a WebAuthn credential: {start_again}"),
+            );
+        }
+    };
+    let passkey = match webauthn.finish_passkey_registration(&credential, &enrolment.state) {
+        Ok(p) => p,
+        Err(e) => {
+            audit(
+                &state,
+                Some(number),
+                "passkey_registration_refused",
+                &e.to_string(),
+            )
+            .await;
+            return refused(
+                StatusCode::BAD_REQUEST,
+                format!("the passkey could not be registered ({e}): {start_again}"),
+            );
+        }
+    };
+    // The code is used up now, once: a second registration racing this one fails.
+    match state
+        .store
+        .use_activation(number, &enrolment.code_hash, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "the activation code was used, replaced or locked meanwhile: ask the \
+                 registration office for a new one"
+                    .into(),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "using an activation code failed");
+            return failed();
+        }
+    }
+    let name = form
+        .get("name")
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty() && n.len() <= 64)
+        .unwrap_or("passkey")
+        .to_owned();
+    let Ok(json) = serde_json::to_string(&passkey) else {
+        return failed();
+    };
+    let stored = StoredPasskey {
+        credential_id: passkey.cred_id().to_vec(),
+        personal_number: number.to_owned(),
+        user_handle: user_handle(&state, number).as_bytes().to_vec(),
+        passkey: json,
+        name: name.clone(),
+        created_at: now,
+        last_used_at: None,
+    };
+    if let Err(e) = state.store.put_passkey(&stored).await {
+        tracing::error!(error = %e, "saving a passkey failed");
+        return failed();
+    }
+    audit(
+        &state,
+        Some(number),
+        "passkey_registered",
+        &format!("passkey {name:?} at /activate"),
+    )
+    .await;
+    tracing::info!("a passkey was registered");
+    page(StatusCode::OK, web::activated(&name))
+}
+
+/// `GET /assets/webauthn.js`: the one script of the pages, which makes the
+/// WebAuthn call a page describes and posts its answer with the page's form.
+pub(crate) async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/webauthn.js"),
+    )
+        .into_response()
+}

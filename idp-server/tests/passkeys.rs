@@ -1,0 +1,334 @@
+//! Passkeys at the HTTP level, with webauthn-authenticator-rs's software passkey
+//! as the person's authenticator: activation with a one-time code, registration,
+//! login to the demo portal, and what must be refused (wrong, locked and used
+//! codes, a replayed challenge, another person's passkey, a cloned passkey),
+//! each with an audit event.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
+mod common;
+
+use base64ct::Encoding as _;
+use common::*;
+use idp_server::clock::Clock;
+use idp_server::enrol;
+use openidconnect::reqwest;
+use webauthn_authenticator_rs::WebauthnAuthenticator as _;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+
+const T0: i64 = 1_800_000_000;
+const AN: &str = "001090012345";
+const BINH: &str = "079185004321";
+
+/// What an operator does after proofing a resident: issue a code.
+async fn issue_code(server: &Server, number: &str) -> String {
+    let code = enrol::new_code().unwrap();
+    let hash = enrol::hash_code(&server.state.secret, &code).unwrap();
+    let now = server.state.clock.now();
+    assert!(
+        server
+            .state
+            .store
+            .put_activation(number, &hash, now, now + enrol::ACTIVATION_LIFETIME)
+            .await
+            .unwrap()
+    );
+    code
+}
+
+fn origin(server: &Server) -> url::Url {
+    url::Url::parse(&server.issuer).unwrap()
+}
+
+/// `/activate` with the number and code: the page that follows.
+async fn enter_code(
+    server: &Server,
+    browser: &Browser,
+    number: &str,
+    code: &str,
+) -> reqwest::Response {
+    let form = browser.get(&format!("{}/activate", server.issuer)).await;
+    assert_eq!(form.status(), 200);
+    let csrf = field_of(&form.text().await.unwrap(), "csrf");
+    browser
+        .post(
+            &format!("{}/activate", server.issuer),
+            &[("csrf", &csrf), ("personal_number", number), ("code", code)],
+        )
+        .await
+}
+
+/// A whole activation: code, then a passkey made by `authenticator`.
+async fn activate(server: &Server, authenticator: &mut SoftPasskey, number: &str) {
+    let code = issue_code(server, number).await;
+    let browser = Browser::default();
+    let page = enter_code(server, &browser, number, &code).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let options = serde_json::from_value(webauthn_options_of(&page)).unwrap();
+    let credential = authenticator
+        .do_registration(origin(server), options)
+        .unwrap();
+    let done = browser
+        .post(
+            &format!("{}/activate/finish", server.issuer),
+            &[
+                ("csrf", &field_of(&page, "csrf")),
+                ("enrolment", &field_of(&page, "enrolment")),
+                ("credential", &serde_json::to_string(&credential).unwrap()),
+                ("name", "my phone"),
+            ],
+        )
+        .await;
+    let status = done.status();
+    let text = done.text().await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("is registered"), "{text}");
+}
+
+/// The login page, then the number step: the page asking for `number`'s passkey.
+async fn number_step(server: &Server, browser: &Browser, number: &str) -> (String, String) {
+    let page = browser.get(&authorize_url(server, &[])).await;
+    assert_eq!(page.status(), 200);
+    let login_id = login_id_of(&page.text().await.unwrap());
+    let step = browser
+        .post(
+            &format!("{}/authorize/login", server.issuer),
+            &[("login_id", &login_id), ("personal_number", number)],
+        )
+        .await;
+    assert_eq!(step.status(), 200);
+    (login_id, step.text().await.unwrap())
+}
+
+async fn answer(
+    server: &Server,
+    browser: &Browser,
+    login_id: &str,
+    credential: &str,
+) -> reqwest::Response {
+    browser
+        .post(
+            &format!("{}/authorize/login", server.issuer),
+            &[("login_id", login_id), ("credential", credential)],
+        )
+        .await
+}
+
+fn location(response: &reqwest::Response) -> std::collections::HashMap<String, String> {
+    assert_eq!(response.status(), 303, "{response:?}");
+    query_of(response.headers()["location"].to_str().unwrap())
+}
+
+async fn audit_kinds(server: &Server, number: &str) -> Vec<String> {
+    server
+        .state
+        .store
+        .audit_events(number)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, kind, _)| kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn activation_registration_and_login_with_a_passkey() {
+    let server = start_with_passkeys(Clock::fixed(T0)).await;
+    let mut phone = SoftPasskey::new(true);
+
+    // Wrong codes count down, then lock the code; each is audited.
+    let code = issue_code(&server, AN).await;
+    let browser = Browser::default();
+    let wrong = enter_code(&server, &browser, AN, "AAAA-BBBB-CCCC").await;
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong.text().await.unwrap().contains("4 attempt(s) left"));
+    for _ in 0..4 {
+        enter_code(&server, &browser, AN, "AAAA-BBBB-CCCC").await;
+    }
+    let locked = enter_code(&server, &browser, AN, &code).await;
+    assert!(locked.text().await.unwrap().contains("locked"));
+    let kinds = audit_kinds(&server, AN).await;
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k == "activation_code_wrong")
+            .count(),
+        4
+    );
+    assert!(kinds.contains(&"activation_code_locked".to_owned()));
+    // A form posted without its CSRF token is refused.
+    let forged = Browser::default()
+        .post(
+            &format!("{}/activate", server.issuer),
+            &[("personal_number", AN), ("code", &code)],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+
+    // A new code: activation and a passkey.
+    activate(&server, &mut phone, AN).await;
+    let passkeys = server.state.store.passkeys_of(AN).await.unwrap();
+    assert_eq!(passkeys.len(), 1);
+    assert_eq!(passkeys[0].name, "my phone");
+    assert!(
+        audit_kinds(&server, AN)
+            .await
+            .contains(&"passkey_registered".to_owned())
+    );
+
+    // Login to the demo portal: the number, then the passkey.
+    let browser = Browser::default();
+    let (login_id, page) = number_step(&server, &browser, AN).await;
+    let options = serde_json::from_value(webauthn_options_of(&page)).unwrap();
+    let assertion = phone.do_authentication(origin(&server), options).unwrap();
+    let assertion = serde_json::to_string(&assertion).unwrap();
+    let done = answer(&server, &browser, &login_id, &assertion).await;
+    let code = location(&done)["code"].clone();
+    let (status, tokens) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
+    assert_eq!(status, 200, "{tokens}");
+    let payload = tokens["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(payload).unwrap()).unwrap();
+    assert_eq!(claims["acr"], "substantial");
+    assert!(
+        server.state.store.passkeys_of(AN).await.unwrap()[0]
+            .last_used_at
+            .is_some()
+    );
+
+    // The same answer again: the login is spent.
+    let again = answer(&server, &browser, &login_id, &assertion).await;
+    assert_eq!(again.status(), 400);
+    // The old answer to a new challenge (a replay): refused, audited.
+    let browser = Browser::default();
+    let (login_id, _) = number_step(&server, &browser, AN).await;
+    let replayed = answer(&server, &browser, &login_id, &assertion).await;
+    assert_eq!(location(&replayed)["error"], "access_denied");
+    assert!(
+        audit_kinds(&server, AN)
+            .await
+            .contains(&"passkey_login_refused".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn another_persons_passkey_and_a_cloned_one_are_refused() {
+    let server = start_with_passkeys(Clock::fixed(T0)).await;
+    let mut an_phone = SoftPasskey::new(true);
+    let mut binh_phone = SoftPasskey::new(true);
+    activate(&server, &mut an_phone, AN).await;
+    activate(&server, &mut binh_phone, BINH).await;
+
+    // Bình's passkey answering a login as An: refused.
+    let browser = Browser::default();
+    let (login_id, page) = number_step(&server, &browser, AN).await;
+    let mut options = webauthn_options_of(&page);
+    let binh_credential = server.state.store.passkeys_of(BINH).await.unwrap()[0]
+        .credential_id
+        .clone();
+    options["publicKey"]["allowCredentials"] = serde_json::json!([{
+        "type": "public-key",
+        "id": base64ct::Base64UrlUnpadded::encode_string(&binh_credential),
+    }]);
+    let assertion = binh_phone
+        .do_authentication(origin(&server), serde_json::from_value(options).unwrap())
+        .unwrap();
+    let refused = answer(
+        &server,
+        &browser,
+        &login_id,
+        &serde_json::to_string(&assertion).unwrap(),
+    )
+    .await;
+    assert_eq!(location(&refused)["error"], "access_denied");
+    assert!(
+        audit_kinds(&server, AN)
+            .await
+            .contains(&"passkey_login_refused".to_owned())
+    );
+
+    // A copy of An's passkey signed 100 times elsewhere: the server's counter is
+    // ahead of this one's, so this one is refused as possibly cloned.
+    let stored = &server.state.store.passkeys_of(AN).await.unwrap()[0];
+    let mut record: serde_json::Value = serde_json::from_str(&stored.passkey).unwrap();
+    record["cred"]["counter"] = 100.into();
+    server
+        .state
+        .store
+        .passkey_used(&stored.credential_id, &record.to_string(), T0)
+        .await
+        .unwrap();
+    let browser = Browser::default();
+    let (login_id, page) = number_step(&server, &browser, AN).await;
+    let options = serde_json::from_value(webauthn_options_of(&page)).unwrap();
+    let assertion = an_phone
+        .do_authentication(origin(&server), options)
+        .unwrap();
+    let refused = answer(
+        &server,
+        &browser,
+        &login_id,
+        &serde_json::to_string(&assertion).unwrap(),
+    )
+    .await;
+    assert_eq!(location(&refused)["error"], "access_denied");
+    assert!(
+        audit_kinds(&server, AN)
+            .await
+            .contains(&"passkey_clone_suspected".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn the_login_page_offers_passkeys_and_the_number_step_says_what_is_wrong() {
+    let server = start_with_passkeys(Clock::fixed(T0)).await;
+    let browser = Browser::default();
+    let page = browser.get(&authorize_url(&server, &[])).await;
+    let page = page.text().await.unwrap();
+    // Discoverable: no credentials named, user verification required.
+    let options = webauthn_options_of(&page);
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    assert!(
+        options["publicKey"]["allowCredentials"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+    );
+    assert!(page.contains("/assets/webauthn.js"));
+    let script = browser
+        .get(&format!("{}/assets/webauthn.js", server.issuer))
+        .await;
+    assert_eq!(script.status(), 200);
+    // A number without a passkey, and a malformed one: the page again, with why.
+    let login_id = login_id_of(&page);
+    for (number, says) in [
+        (AN, "No passkey is registered"),
+        ("12345", "not a personal identification number"),
+    ] {
+        let step = browser
+            .post(
+                &format!("{}/authorize/login", server.issuer),
+                &[("login_id", &login_id), ("personal_number", number)],
+            )
+            .await;
+        assert_eq!(step.status(), 200);
+        assert!(step.text().await.unwrap().contains(says), "{number}");
+    }
+    // acr_values high: a passkey cannot reach it; the portal hears so.
+    let high = browser
+        .get(&authorize_url(&server, &[("acr_values", "high")]))
+        .await;
+    let q = location(&high);
+    assert_eq!(q["error"], "access_denied");
+    assert!(q["error_description"].contains("substantial"));
+}

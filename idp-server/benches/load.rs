@@ -191,12 +191,37 @@ async fn login(http: reqwest::Client, target: Arc<Target>) -> bool {
     };
     let Ok(answer) = http
         .post(format!("{}/authorize/login", target.issuer))
-        .header("cookie", browser_cookie)
+        .header("cookie", browser_cookie.clone())
         .form(&[("login_id", login_id), ("personal_number", "079185004321")])
         .send()
         .await
     else {
         return false;
+    };
+        // The person's first login asks their consent (then it is remembered).
+    let answer = if answer.status() == 200 {
+        let Ok(page) = answer.text().await else {
+            return false;
+        };
+        let Some(consent_id) = page
+            .split("name=\"login_id\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        else {
+            return false;
+        };
+        let Ok(answer) = http
+            .post(format!("{}/authorize/consent", target.issuer))
+            .header("cookie", browser_cookie.clone())
+            .form(&[("login_id", consent_id), ("decision", "allow")])
+            .send()
+            .await
+        else {
+            return false;
+        };
+        answer
+    } else {
+        answer
     };
     let Some(code) = answer
         .headers()

@@ -236,14 +236,31 @@ impl Cookies {
     }
 }
 
-/// A login under way as stored: the authorization request's parameters and the
-/// browser it is bound to (a keyed hash of its binding cookie).
+/// A login under way as stored: the authorization request's parameters, the
+/// browser it is bound to (a keyed hash of its binding cookie), and, once the
+/// person is known and only their consent is awaited, who they are.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PendingLogin {
     /// The authorization request, as it came.
     pub params: HashMap<String, String>,
     /// The keyed hash of the browser binding, base64url.
     pub browser: String,
+    /// Who logged in, when consent is what remains.
+    #[serde(default)]
+    pub authenticated: Option<LoggedIn>,
+}
+
+/// A person who has authenticated, waiting at the consent page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LoggedIn {
+    /// Who.
+    pub personal_number: String,
+    /// The assurance level reached.
+    pub acr: String,
+    /// How.
+    pub amr: Vec<String>,
+    /// When.
+    pub auth_time: i64,
 }
 
 /// The CSRF token of a browser: a keyed hash of its binding cookie. Forms carry

@@ -11,7 +11,7 @@ use serde_json::json;
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 
 use crate::AppState;
-use crate::authn::{Authenticated, LOGIN_LIFETIME, LoginPage, Outcome, PendingLogin};
+use crate::authn::{Authenticated, LOGIN_LIFETIME, LoggedIn, LoginPage, Outcome, PendingLogin};
 use crate::oidc::authorize::{self, Refusal, ValidRequest};
 use crate::oidc::token::{self, Login};
 use crate::oidc::{OAuthError, random_token};
@@ -85,7 +85,7 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
         "token_endpoint_auth_signing_alg_values_supported": CLIENT_ASSERTION_ALGS.map(|a| a.as_str()),
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "national_id", "business"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "sid", "name", "birthdate", "national_id", "businesses"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "sid", "name", "birthdate", "national_id", "business"],
         "acr_values_supported": ["low", "substantial", "high"],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
@@ -221,7 +221,7 @@ pub(crate) async fn authorize(
                 amr: session.amr.split(' ').map(str::to_owned).collect(),
             };
             tracing::info!(client_id = %valid.client.id, "login answered by the session");
-            return issue_code(&state, &valid, &login, session.auth_time).await;
+            return after_login(&state, &headers, &valid, params, &login, session.auth_time).await;
         }
         Ok(None) => {}
         Err(e) => return oauth_error(&internal(e)),
@@ -251,6 +251,7 @@ pub(crate) async fn authorize(
     let pending = PendingLogin {
         params,
         browser: Base64UrlUnpadded::encode_string(&state.secret.hash_handle("browser", &browser)),
+        authenticated: None,
     };
     let stored = serde_json::to_string(&pending).map_err(internal);
     let saved = match stored {
@@ -334,6 +335,7 @@ async fn issue_code(
     valid: &ValidRequest,
     login: &Authenticated,
     auth_time: i64,
+    business: Option<String>,
 ) -> Response {
     let now = state.clock.now();
     let code = match random_token() {
@@ -350,6 +352,7 @@ async fn issue_code(
         acr: login.acr.to_string(),
         auth_time,
         expires_at: now + state.config.code_lifetime,
+        business,
     };
     if let Err(e) = state
         .store
@@ -370,6 +373,259 @@ async fn issue_code(
         header::HeaderValue::from_static("no-store"),
     );
     response
+}
+
+/// Scopes that release personal data: a person agrees to each portal having them.
+const CONSENTED_SCOPES: [&str; 3] = ["profile", "national_id", "business"];
+
+/// After the person is known: the consent page when they have not agreed to
+/// this portal having what it asks (or it asks `prompt=consent`, or they must
+/// choose which of their businesses to act for), else the code.
+async fn after_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    valid: &ValidRequest,
+    params: std::collections::HashMap<String, String>,
+    login: &Authenticated,
+    auth_time: i64,
+) -> Response {
+    let asked: Vec<&str> = valid
+        .scope
+        .split(' ')
+        .filter(|s| CONSENTED_SCOPES.contains(s))
+        .collect();
+    let number = &login.personal_number;
+    let agreed = match state.store.consent(number, &valid.client.id).await {
+        Ok(scope) => scope.unwrap_or_default(),
+        Err(e) => return oauth_error(&internal(e)),
+    };
+    let businesses = if asked.contains(&"business") {
+        match state.store.represented_by(number).await {
+            Ok(b) => b,
+            Err(e) => return oauth_error(&internal(e)),
+        }
+    } else {
+        Vec::new()
+    };
+    let all_agreed = asked.iter().all(|s| agreed.split(' ').any(|a| a == *s));
+    let must_choose = businesses.len() > 1;
+    if all_agreed && !valid.prompt_consent && !must_choose {
+        let business = businesses.first().map(|b| b.enterprise_code.clone());
+        return issue_code(state, valid, login, auth_time, business).await;
+    }
+    if valid.prompt_none {
+        return refusal(
+            state,
+            Refusal::Redirect {
+                redirect_uri: valid.redirect_uri.clone(),
+                state: valid.state.clone(),
+                error: OAuthError::new(
+                    "consent_required",
+                    "the person must agree to what the portal asks for",
+                ),
+            },
+        );
+    }
+    // The consent page, for a login under way that knows who logged in.
+    let (browser, set_browser) = match crate::authn::browser_binding(state, headers) {
+        Ok(b) => b,
+        Err(e) => return oauth_error(&e),
+    };
+    let login_id = match random_token() {
+        Ok(id) => id,
+        Err(e) => return oauth_error(&e),
+    };
+    let pending = PendingLogin {
+        params,
+        browser: Base64UrlUnpadded::encode_string(&state.secret.hash_handle("browser", &browser)),
+        authenticated: Some(LoggedIn {
+            personal_number: number.clone(),
+            acr: login.acr.to_string(),
+            amr: login.amr.clone(),
+            auth_time,
+        }),
+    };
+    let saved = match serde_json::to_string(&pending) {
+        Ok(json) => state
+            .store
+            .put_pending_login(
+                &state.secret.hash_handle("login", &login_id),
+                &json,
+                state.clock.now() + LOGIN_LIFETIME,
+            )
+            .await
+            .map_err(internal),
+        Err(e) => Err(internal(e)),
+    };
+    if let Err(e) = saved {
+        return oauth_error(&e);
+    }
+    let mut response = page_response(
+        StatusCode::OK,
+        web::consent(&valid.client.name, &asked, &businesses, &login_id),
+    );
+    if let Some(cookie) = set_browser {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// `POST /authorize/consent`: the person's answer at the consent page.
+pub(crate) async fn consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let start_again = "go back to the portal and log in again";
+    let form = match authorize::parameters(pairs) {
+        Ok(form) => form,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.description),
+    };
+    let now = state.clock.now();
+    let login_hash = form
+        .get("login_id")
+        .map(|id| state.secret.hash_handle("login", id));
+    let found = match &login_hash {
+        Some(hash) => state.store.pending_login(hash, now).await,
+        None => Ok(None),
+    };
+    let pending: PendingLogin = match found {
+        Ok(Some(json)) => match serde_json::from_str(&json) {
+            Ok(p) => p,
+            Err(e) => return oauth_error(&internal(e)),
+        },
+        Ok(None) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Login failed",
+                &format!("this login has expired or was already used: {start_again}"),
+            );
+        }
+        Err(e) => return oauth_error(&internal(e)),
+    };
+    let same_browser = state.cookies.browser(&headers).is_some_and(|b| {
+        pending.bound_to(&Base64UrlUnpadded::encode_string(
+            &state.secret.hash_handle("browser", &b),
+        ))
+    });
+    let (Some(person), true) = (pending.authenticated.clone(), same_browser) else {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Login failed",
+            &format!("this login was started in another browser: {start_again}"),
+        );
+    };
+    let client = match pending.params.get("client_id") {
+        Some(id) => match state.store.client(id).await {
+            Ok(c) => c,
+            Err(e) => return oauth_error(&internal(e)),
+        },
+        None => None,
+    };
+    let valid = match authorize::validate(&pending.params, client.as_ref()) {
+        Ok(v) => v,
+        Err(r) => return refusal(&state, r),
+    };
+    let asked: Vec<&str> = valid
+        .scope
+        .split(' ')
+        .filter(|s| CONSENTED_SCOPES.contains(s))
+        .collect();
+    let Some(login_hash) = login_hash else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    if form.get("decision").map(String::as_str) != Some("allow") {
+        // A refusal is final: the login under way is spent.
+        if let Err(e) = state.store.take_pending_login(&login_hash, now).await {
+            return oauth_error(&internal(e));
+        }
+        tracing::info!(client_id = %valid.client.id, "consent refused");
+        return refusal(
+            &state,
+            Refusal::Redirect {
+                redirect_uri: valid.redirect_uri.clone(),
+                state: valid.state.clone(),
+                error: OAuthError::new("access_denied", "the person did not agree"),
+            },
+        );
+    }
+    let business = if asked.contains(&"business") {
+        let represented = match state.store.represented_by(&person.personal_number).await {
+            Ok(b) => b,
+            Err(e) => return oauth_error(&internal(e)),
+        };
+        match form.get("business").filter(|b| !b.is_empty()) {
+            Some(code) if represented.iter().any(|b| &b.enterprise_code == code) => {
+                Some(code.clone())
+            }
+            Some(_) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "Login failed",
+                    "you do not represent that business",
+                );
+            }
+            None if represented.is_empty() => None,
+            None => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "Login failed",
+                    "choose the business you act for",
+                );
+            }
+        }
+    } else {
+        None
+    };
+    // The answer is final: the login under way is spent, once.
+    match state.store.take_pending_login(&login_hash, now).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Login failed",
+                &format!("this login has expired or was already used: {start_again}"),
+            );
+        }
+        Err(e) => return oauth_error(&internal(e)),
+    }
+    let mut agreed: Vec<String> = match state
+        .store
+        .consent(&person.personal_number, &valid.client.id)
+        .await
+    {
+        Ok(scope) => scope
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Err(e) => return oauth_error(&internal(e)),
+    };
+    for scope in &asked {
+        if !agreed.iter().any(|a| a == scope) {
+            agreed.push((*scope).to_owned());
+        }
+    }
+    agreed.sort();
+    if let Err(e) = state
+        .store
+        .put_consent(
+            &person.personal_number,
+            &valid.client.id,
+            &agreed.join(" "),
+            now,
+        )
+        .await
+    {
+        return oauth_error(&internal(e));
+    }
+    let login = Authenticated {
+        acr: person.acr.parse().unwrap_or(AssuranceLevel::Low),
+        personal_number: person.personal_number,
+        amr: person.amr,
+    };
+    issue_code(&state, &valid, &login, person.auth_time, business).await
 }
 
 /// `POST /authorize/login`: the authenticator's answer for a login under way;
@@ -516,7 +772,7 @@ pub(crate) async fn login(
         return oauth_error(&internal(e));
     }
     tracing::info!(authenticator = authenticator.name(), "person authenticated");
-    let mut response = issue_code(&state, &valid, &login, now).await;
+    let mut response = after_login(&state, &headers, &valid, pending.params, &login, now).await;
     if let Some(cookie) = state.cookies.set_session(&handle, lifetime) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -799,7 +1055,7 @@ async fn code_grant(
         .await
         .map_err(internal)?
     {
-        CodeTaken::Fresh(grant) => grant,
+        CodeTaken::Fresh(grant) => *grant,
         // Spent by a concurrent request between the check and now.
         CodeTaken::Replayed => return Err(code_replayed(state, client, &code_hash, now).await),
         CodeTaken::Unknown => return Err(OAuthError::new("invalid_grant", "unknown code")),
@@ -811,6 +1067,7 @@ async fn code_grant(
         acr: grant.acr.clone(),
         auth_time: grant.auth_time,
         nonce: grant.nonce.clone(),
+        business: grant.business.clone(),
     };
     user_tokens(state, client, &login, &family, now).await
 }
@@ -928,6 +1185,7 @@ async fn refresh_grant(
         acr: grant.acr,
         auth_time: grant.auth_time,
         nonce: None,
+        business: grant.business,
     };
     user_tokens(state, client, &login, &grant.family_id, now).await
 }
@@ -1066,6 +1324,7 @@ async fn user_tokens(
             acr: login.acr.clone(),
             auth_time: login.auth_time,
             expires_at: now + cfg.refresh_token_lifetime,
+            business: login.business.clone(),
         };
         state
             .store
@@ -1252,6 +1511,10 @@ async fn userinfo_inner(
         acr: String::new(),
         auth_time: 0,
         nonce: None,
+        business: claims
+            .get("business")
+            .and_then(|b| b.as_str())
+            .map(str::to_owned),
     };
     let sub = claims.subject().unwrap_or_default().to_owned();
     let subject = token::Subject {

@@ -25,6 +25,7 @@ pub fn app(state: AppState) -> Router {
         .route("/jwks", get(handlers::jwks))
         .route("/authorize", get(handlers::authorize))
         .route("/authorize/login", post(handlers::login))
+        .route("/authorize/consent", post(handlers::consent))
         .route(
             "/activate",
             get(passkey::activate_form).post(passkey::activate),

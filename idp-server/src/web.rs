@@ -201,3 +201,57 @@ pub(crate) fn activated(name: &str) -> String {
         ),
     )
 }
+
+/// The consent page: what the portal asks for, and (scope business) which
+/// business the person acts for.
+pub(crate) fn consent(
+    client_name: &str,
+    scopes: &[&str],
+    businesses: &[crate::store::Represented],
+    login_id: &str,
+) -> String {
+    let items: String = scopes
+        .iter()
+        .map(|s| match *s {
+            "profile" => "<li>Họ tên và ngày sinh — your name and birth date</li>".to_owned(),
+            "national_id" => {
+                "<li>Số định danh cá nhân — your personal identification number</li>".to_owned()
+            }
+            "business" => {
+                "<li>Doanh nghiệp bạn đại diện — the business you act for</li>".to_owned()
+            }
+            other => format!("<li>{}</li>", escape(other)),
+        })
+        .collect();
+    let choices: String = businesses
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            format!(
+                "<div><input type=\"radio\" name=\"business\" value=\"{code}\" id=\"business-{i}\"{checked}>\
+                 <label for=\"business-{i}\">{name} ({code})</label></div>",
+                code = escape(&b.enterprise_code),
+                name = escape(&b.registered_name),
+                checked = if i == 0 { " checked" } else { "" },
+            )
+        })
+        .collect();
+    let choices = if businesses.is_empty() {
+        String::new()
+    } else {
+        format!("<fieldset><legend>Bạn đại diện cho — you act for</legend>{choices}</fieldset>")
+    };
+    page(
+        "Đồng ý chia sẻ — consent",
+        &format!(
+            "<p><strong>{}</strong> asks for:</p><ul>{items}</ul>\
+             <form method=\"post\" action=\"/authorize/consent\">\
+             <input type=\"hidden\" name=\"login_id\" value=\"{}\">{choices}\
+             <p>It is remembered for this portal until you withdraw it.</p>\
+             <button name=\"decision\" value=\"allow\">Đồng ý — allow</button> \
+             <button name=\"decision\" value=\"deny\">Từ chối — deny</button></form>",
+            escape(client_name),
+            escape(login_id)
+        ),
+    )
+}

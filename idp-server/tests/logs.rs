@@ -67,7 +67,17 @@ async fn no_secret_reaches_the_log() {
             &[("login_id", &login_id), ("personal_number", PERSON)],
         )
         .await;
+    // The consent page, agreed to.
+    assert_eq!(answer.status(), 200);
+    let consent_id = login_id_of(&answer.text().await.unwrap());
+    let answer = browser
+        .post(
+            &format!("{issuer}/authorize/consent"),
+            &[("login_id", &consent_id), ("decision", "allow")],
+        )
+        .await;
     assert_eq!(answer.status(), 303);
+    secrets.push(consent_id);
     // The browser's handles are secrets too.
     secrets.push(login_id);
     secrets.push(browser.cookie("idp_browser").unwrap());

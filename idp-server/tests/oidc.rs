@@ -101,7 +101,8 @@ async fn code_flow_with_a_real_relying_party() {
     assert_eq!(info["sub"], sub);
     assert_eq!(info["name"], "Nguyễn Văn An");
     assert_eq!(info["national_id"], "001090012345");
-    assert_eq!(info["businesses"][0]["enterprise_code"], "0314409058");
+    // Acting for the one business An represents (the consent page's choice).
+    assert_eq!(info["business"]["enterprise_code"], "0314409058");
 
     // The code is single-use.
     let again = http

@@ -189,6 +189,7 @@ async fn activation_registration_and_login_with_a_passkey() {
     let assertion = phone.do_authentication(origin(&server), options).unwrap();
     let assertion = serde_json::to_string(&assertion).unwrap();
     let done = answer(&server, &browser, &login_id, &assertion).await;
+    let done = consent_if_asked(&browser, &server, done).await;
     let code = location(&done)["code"].clone();
     let (status, tokens) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
     assert_eq!(status, 200, "{tokens}");

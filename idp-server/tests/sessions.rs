@@ -73,6 +73,7 @@ async fn the_session_answers_later_logins_within_its_limits() {
         !set.contains("Secure"),
         "a loopback http issuer's cookie cannot be Secure"
     );
+    let answer = consent_if_asked(&browser, &server, answer).await;
     let first = id_claims(&server, &location(&answer)).await;
     assert_eq!(
         (first["auth_time"].as_i64(), first["acr"].as_str()),
@@ -203,6 +204,7 @@ async fn a_login_under_way_belongs_to_its_browser_and_is_used_once() {
             &[("login_id", &login_id), ("personal_number", AN)],
         )
         .await;
+    let first = consent_if_asked(&browser, &server, first).await;
     assert!(query_of(&location(&first)).contains_key("code"));
     let twice = browser
         .post(

@@ -177,6 +177,7 @@ mod checks {
             acr: "substantial".into(),
             auth_time: 100,
             expires_at: 160,
+            business: Some("0314409058".into()),
         }
     }
 
@@ -197,7 +198,7 @@ mod checks {
         let mut fresh = Vec::new();
         for racer in racers {
             match racer.await.unwrap() {
-                CodeTaken::Fresh(grant) => fresh.push(grant),
+                CodeTaken::Fresh(grant) => fresh.push(*grant),
                 CodeTaken::Replayed => {}
                 CodeTaken::Unknown => panic!("a stored code was unknown"),
             }
@@ -220,6 +221,7 @@ mod checks {
             acr: "substantial".into(),
             auth_time: 100,
             expires_at: 10_000,
+            business: Some("0314409058".into()),
         }
     }
 

@@ -29,6 +29,8 @@ pub struct ValidRequest {
     pub prompt_none: bool,
     /// `prompt=login`: ask the person again, whatever the session.
     pub prompt_login: bool,
+    /// `prompt=consent`: ask the person's consent again, whatever they agreed to.
+    pub prompt_consent: bool,
     /// `max_age`: the session's login may be at most this old (seconds).
     pub max_age: Option<i64>,
 }
@@ -204,6 +206,7 @@ pub fn validate(
         login_hint: get("login_hint"),
         prompt_none,
         prompt_login: prompts.contains(&"login"),
+        prompt_consent: prompts.contains(&"consent"),
         max_age,
     })
 }

@@ -67,6 +67,8 @@ pub struct Login {
     pub auth_time: i64,
     /// The client's nonce, for the ID token.
     pub nonce: Option<String>,
+    /// The business the person chose to act for (scope business), if any.
+    pub business: Option<String>,
 }
 
 /// The claims a scope releases (OpenID Connect Core §5.4, and ours).
@@ -84,13 +86,19 @@ pub fn scoped_claims(subject: &Subject<'_>, claims: &mut serde_json::Map<String,
             subject.person.personal_number.clone().into(),
         );
     }
-    if scopes.contains(&"business") {
-        let list: Vec<Value> = subject
+    // The one business the person chose to act for, while they still represent it
+    // (never the list of all they represent: the portal needs only this one).
+    if scopes.contains(&"business")
+        && let Some(chosen) = &subject.login.business
+        && let Some(b) = subject
             .businesses
             .iter()
-            .map(|b| json!({"enterprise_code": b.enterprise_code, "name": b.registered_name}))
-            .collect();
-        claims.insert("businesses".into(), list.into());
+            .find(|b| &b.enterprise_code == chosen)
+    {
+        claims.insert(
+            "business".into(),
+            json!({"enterprise_code": b.enterprise_code, "name": b.registered_name}),
+        );
     }
 }
 
@@ -135,7 +143,8 @@ pub fn access_token(
         "iat": now,
         "exp": now + lifetime,
         "auth_time": subject.login.auth_time,
-        "acr": subject.login.acr,
+                "acr": subject.login.acr,
+        "business": subject.login.business,
         "jti": jti,
     })
 }
@@ -155,6 +164,7 @@ mod tests {
             acr: "substantial".into(),
             auth_time: 100,
             expires_at: 160,
+            business: None,
         }
     }
 

@@ -77,6 +77,8 @@ pub struct RefreshGrant {
     pub auth_time: i64,
     /// When the token expires.
     pub expires_at: i64,
+    /// The business the person acts for (enterprise code), if they chose one.
+    pub business: Option<String>,
 }
 
 /// A signing key as stored: encrypted PKCS#8.
@@ -139,6 +141,8 @@ pub struct CodeGrant {
     pub auth_time: i64,
     /// When the code expires.
     pub expires_at: i64,
+    /// The business the person chose to act for (enterprise code), if any.
+    pub business: Option<String>,
 }
 
 /// A single sign-on session at the provider: a browser whose person has logged in.

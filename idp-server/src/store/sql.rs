@@ -550,6 +550,62 @@ impl SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The scopes a person agreed to release to a client, if any.
+    pub async fn consent(
+        &self,
+        personal_number: &str,
+        client_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT scope FROM consents WHERE personal_number = $1 AND client_id = $2",
+        )
+        .bind(personal_number)
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("reading a consent"))
+    }
+
+    /// Records that a person agreed to release `scope` to a client (replacing
+    /// what they agreed to before: the caller passes the union).
+    pub async fn put_consent(
+        &self,
+        personal_number: &str,
+        client_id: &str,
+        scope: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO consents (personal_number, client_id, scope, granted_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (personal_number, client_id) DO UPDATE SET scope = excluded.scope,
+               granted_at = excluded.granted_at",
+        )
+        .bind(personal_number)
+        .bind(client_id)
+        .bind(scope)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("saving a consent"))?;
+        Ok(())
+    }
+
+    /// Withdraws a person's consent for a client; `false` if there was none.
+    pub async fn withdraw_consent(
+        &self,
+        personal_number: &str,
+        client_id: &str,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM consents WHERE personal_number = $1 AND client_id = $2")
+                .bind(personal_number)
+                .bind(client_id)
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::new("withdrawing a consent"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Writes an audit event.
     pub async fn audit(
         &self,
@@ -676,7 +732,7 @@ impl SqlStore {
     pub async fn put_code(&self, code_hash: &[u8], grant: &CodeGrant) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, personal_number, scope, nonce,
-               code_challenge, acr, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+               code_challenge, acr, auth_time, expires_at, business) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(code_hash)
         .bind(&grant.client_id)
@@ -688,6 +744,7 @@ impl SqlStore {
         .bind(&grant.acr)
         .bind(grant.auth_time)
         .bind(grant.expires_at)
+        .bind(&grant.business)
         .execute(&self.pool)
         .await
         .map_err(StoreError::new("saving an authorization code"))?;
@@ -701,7 +758,7 @@ impl SqlStore {
     ) -> Result<Option<(CodeGrant, bool)>, StoreError> {
         let row = sqlx::query(
             "SELECT client_id, redirect_uri, personal_number, scope, nonce, code_challenge, acr, auth_time,
-               expires_at, used_at FROM authorization_codes WHERE code_hash = $1",
+               expires_at, business, used_at FROM authorization_codes WHERE code_hash = $1",
         )
         .bind(code_hash)
         .fetch_optional(&self.pool)
@@ -725,7 +782,7 @@ impl SqlStore {
     ) -> Result<CodeTaken, StoreError> {
         let row = sqlx::query(
             "UPDATE authorization_codes SET used_at = $1, family_id = $2 WHERE code_hash = $3 AND used_at IS NULL
-             RETURNING client_id, redirect_uri, personal_number, scope, nonce, code_challenge, acr, auth_time, expires_at",
+             RETURNING client_id, redirect_uri, personal_number, scope, nonce, code_challenge, acr, auth_time, expires_at, business",
         )
                 .bind(now)
         .bind(family_id)
@@ -734,7 +791,7 @@ impl SqlStore {
         .await
         .map_err(StoreError::new("redeeming an authorization code"))?;
         if let Some(r) = row {
-            return Ok(CodeTaken::Fresh(code_grant(&r)));
+            return Ok(CodeTaken::Fresh(Box::new(code_grant(&r))));
         }
         let seen = sqlx::query("SELECT 1 FROM authorization_codes WHERE code_hash = $1")
             .bind(code_hash)
@@ -766,8 +823,8 @@ impl SqlStore {
         grant: &RefreshGrant,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, personal_number, scope, acr, auth_time, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, personal_number, scope, acr, auth_time, expires_at, business)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(token_hash)
         .bind(&grant.family_id)
@@ -777,6 +834,7 @@ impl SqlStore {
         .bind(&grant.acr)
         .bind(grant.auth_time)
         .bind(grant.expires_at)
+        .bind(&grant.business)
         .execute(&self.pool)
         .await
         .map_err(StoreError::new("saving a refresh token"))?;
@@ -797,7 +855,7 @@ impl SqlStore {
         let row = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL
                AND family_id NOT IN (SELECT family_id FROM revoked_families)
-             RETURNING family_id, client_id, personal_number, scope, acr, auth_time, expires_at",
+             RETURNING family_id, client_id, personal_number, scope, acr, auth_time, expires_at, business",
         )
         .bind(now)
         .bind(token_hash)
@@ -831,7 +889,7 @@ impl SqlStore {
         token_hash: &[u8],
     ) -> Result<Option<(RefreshGrant, bool)>, StoreError> {
         let row = sqlx::query(
-            "SELECT family_id, client_id, personal_number, scope, acr, auth_time, expires_at,
+            "SELECT family_id, client_id, personal_number, scope, acr, auth_time, expires_at, business,
                used_at, (SELECT COUNT(*) FROM revoked_families f WHERE f.family_id = refresh_tokens.family_id) AS revoked
              FROM refresh_tokens WHERE token_hash = $1",
         )
@@ -1211,6 +1269,7 @@ fn code_grant(r: &AnyRow) -> CodeGrant {
         acr: r.get("acr"),
         auth_time: r.get("auth_time"),
         expires_at: r.get("expires_at"),
+        business: r.get("business"),
     }
 }
 
@@ -1223,6 +1282,7 @@ fn refresh_grant(r: &AnyRow) -> RefreshGrant {
         acr: r.get("acr"),
         auth_time: r.get("auth_time"),
         expires_at: r.get("expires_at"),
+        business: r.get("business"),
     }
 }
 
@@ -1244,7 +1304,7 @@ pub enum RefreshTaken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeTaken {
     /// The code, now used.
-    Fresh(CodeGrant),
+    Fresh(Box<CodeGrant>),
     /// The code was used before: a replay.
     Replayed,
     /// No such code.

@@ -292,8 +292,34 @@ pub(crate) async fn log_in_with(
             &[("login_id", &login_id), ("personal_number", who)],
         )
         .await;
+    let response = consent_if_asked(browser, server, response).await;
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
     response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// If `response` is the consent page, what a person who agrees does (acting for
+/// the first business offered); else `response` itself.
+pub(crate) async fn consent_if_asked(
+    browser: &Browser,
+    server: &Server,
+    response: reqwest::Response,
+) -> reqwest::Response {
+    if response.status() != 200 {
+        return response;
+    }
+    let page = response.text().await.unwrap();
+    assert!(page.contains("action=\"/authorize/consent\""), "{page}");
+    let login_id = login_id_of(&page);
+    let business = page
+        .contains("name=\"business\"")
+        .then(|| field_of(&page, "business"));
+    let mut form = vec![("login_id", login_id.as_str()), ("decision", "allow")];
+    if let Some(b) = &business {
+        form.push(("business", b));
+    }
+    browser
+        .post(&format!("{}/authorize/consent", server.issuer), &form)
+        .await
 }
 
 /// An authorization URL for the demo client, with `changes` applied (an empty value

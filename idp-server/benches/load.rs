@@ -198,7 +198,7 @@ async fn login(http: reqwest::Client, target: Arc<Target>) -> bool {
     else {
         return false;
     };
-        // The person's first login asks their consent (then it is remembered).
+    // The person's first login asks their consent (then it is remembered).
     let answer = if answer.status() == 200 {
         let Ok(page) = answer.text().await else {
             return false;

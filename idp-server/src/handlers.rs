@@ -1010,6 +1010,13 @@ async fn token_inner(
             format!("this client may not use {grant_type}"),
         ));
     }
+    if grant_type != "client_credentials" && form.contains_key("resource") {
+        return Err(OAuthError::new(
+            "invalid_target",
+            "resource indicators are for client_credentials; a person's tokens are for the \
+             userinfo endpoint",
+        ));
+    }
     let now = state.clock.now();
     match grant_type {
         "authorization_code" => code_grant(state, &client, &form, now).await,
@@ -1221,6 +1228,17 @@ fn client_credentials_grant(
         ));
     }
     let audience = match form.get("resource") {
+        // A client with resources registered names one: a token for the issuer
+        // would be accepted by any resource server that trusts issuer tokens.
+        None if !client.resources.is_empty() => {
+            return Err(OAuthError::new(
+                "invalid_target",
+                format!(
+                    "name the resource server with resource (one of: {})",
+                    client.resources.join(", ")
+                ),
+            ));
+        }
         None => cfg.issuer.clone(),
         Some(resource) if client.resources.iter().any(|r| r == resource) => resource.clone(),
         Some(resource) => {

@@ -19,7 +19,7 @@ pub(crate) async fn logout_get(
     headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    logout(&state, &headers, pairs).await
+    logout(&state, &headers, pairs, false).await
 }
 
 /// `POST /logout` (a form).
@@ -28,7 +28,7 @@ pub(crate) async fn logout_post(
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    logout(&state, &headers, pairs).await
+    logout(&state, &headers, pairs, true).await
 }
 
 fn refused(detail: &str) -> Response {
@@ -50,7 +50,12 @@ fn server_error(detail: &str) -> Response {
         .into_response()
 }
 
-async fn logout(state: &AppState, headers: &HeaderMap, pairs: Vec<(String, String)>) -> Response {
+async fn logout(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: Vec<(String, String)>,
+    posted: bool,
+) -> Response {
     let params = match crate::oidc::authorize::parameters(pairs) {
         Ok(p) => p,
         Err(e) => return refused(&e.description),
@@ -127,26 +132,64 @@ async fn logout(state: &AppState, headers: &HeaderMap, pairs: Vec<(String, Strin
             "logged out"
         );
     }
-    // The browser's session ends with a valid hint, or when the person confirmed
-    // on our page (a same-site form: the session cookie is SameSite=Lax, so a
-    // post from elsewhere does not carry it).
-    let confirmed = params.get("confirm").is_some_and(|c| c == "yes");
+    // The browser's session ends with a hint naming its person (their subject at
+    // the hinted portal), or when the person confirmed on our own page: a posted
+    // form with its CSRF token (a link elsewhere cannot confirm).
+    let confirmed = posted
+        && params.get("confirm").is_some_and(|c| c == "yes")
+        && crate::authn::csrf_ok(state, headers, &params);
     let session = state.cookies.session(headers);
-    if let Some(handle) = &session {
+    let now_session = match &session {
+        Some(handle) => match state
+            .store
+            .session(&state.secret.hash_handle("session", handle), now)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "logout: reading the session failed");
+                return server_error("try again in a moment");
+            }
+        },
+        None => None,
+    };
+    let hint_is_the_session = match (&hint, &client, &now_session) {
+        (Some(claims), Some(client), Some(s)) => {
+            claims.subject()
+                == Some(
+                    state
+                        .secret
+                        .pairwise_subject(&client.sector, &s.personal_number)
+                        .as_str(),
+                )
+        }
+        _ => false,
+    };
+    if let (Some(handle), Some(_)) = (&session, &now_session) {
         if hint.is_none() && !confirmed {
-            return (
+            let (browser, cookie) = match crate::authn::browser_binding(state, headers) {
+                Ok(b) => b,
+                Err(_) => return server_error("try again in a moment"),
+            };
+            let csrf = crate::authn::csrf_token(state, &browser);
+            let mut response = (
                 [
                     (header::CACHE_CONTROL, "no-store"),
                     (header::X_FRAME_OPTIONS, "DENY"),
                 ],
-                Html(web::confirm_logout(&params)),
+                Html(web::confirm_logout(&params, &csrf)),
             )
                 .into_response();
+            if let Some(cookie) = cookie {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            return response;
         }
-        if let Err(e) = state
-            .store
-            .end_session(&state.secret.hash_handle("session", handle))
-            .await
+        if (hint_is_the_session || confirmed)
+            && let Err(e) = state
+                .store
+                .end_session(&state.secret.hash_handle("session", handle))
+                .await
         {
             tracing::error!(error = %e, "logout: ending the session failed");
             return server_error("you are not logged out yet: try again");
@@ -176,7 +219,8 @@ async fn logout(state: &AppState, headers: &HeaderMap, pairs: Vec<(String, Strin
         ))
         .into_response(),
     };
-    if session.is_some()
+    let stale = session.is_some() && now_session.is_none();
+    if (hint_is_the_session || confirmed || stale)
         && let Some(clear) = state.cookies.clear_session()
     {
         response.headers_mut().append(header::SET_COOKIE, clear);

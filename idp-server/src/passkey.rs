@@ -13,6 +13,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use base64ct::Encoding as _;
 use identity_core::AssuranceLevel;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
@@ -71,6 +72,12 @@ enum LoginCeremony {
     Person {
         personal_number: String,
         state: PasskeyAuthentication,
+    },
+    /// A number with no passkey: the page looks the same as for one with (so the
+    /// login page does not tell who has passkeys), and any answer is refused.
+    Nobody {
+        personal_number: String,
+        state: DiscoverableAuthentication,
     },
 }
 
@@ -161,29 +168,47 @@ impl PasskeyAuthenticator {
             .iter()
             .filter_map(|p| serde_json::from_str(&p.passkey).ok())
             .collect();
-        if keys.is_empty() {
-            let message = "No passkey is registered for this number. Activate your account at \
-                           /activate with the code the registration office gave you.";
-            return self
-                .first_page(state, page, Some(message))
-                .await
-                .map(Outcome::Page);
-        }
-        let (options, ceremony) = self
-            .webauthn
-            .start_passkey_authentication(&keys)
-            .map_err(|e| server_error("starting a passkey login failed", e))?;
-        self.keep(
-            state,
-            page.login_id,
-            &LoginCeremony::Person {
-                personal_number: number.to_owned(),
-                state: ceremony,
-            },
-        )
-        .await?;
-        let options = serde_json::to_string(&options)
-            .map_err(|e| server_error("encoding passkey options failed", e))?;
+        let options = if keys.is_empty() {
+            // A credential id made up from the number (the same each time), so
+            // that this page cannot be told from a real one.
+            let (options, ceremony) = self
+                .webauthn
+                .start_discoverable_authentication()
+                .map_err(|e| server_error("starting a passkey login failed", e))?;
+            self.keep(
+                state,
+                page.login_id,
+                &LoginCeremony::Nobody {
+                    personal_number: number.to_owned(),
+                    state: ceremony,
+                },
+            )
+            .await?;
+            let mut options = serde_json::to_value(&options)
+                .map_err(|e| server_error("encoding passkey options failed", e))?;
+            let made_up = state.secret.hash_handle("no passkey", number);
+            options["publicKey"]["allowCredentials"] = serde_json::json!([{
+                "type": "public-key",
+                "id": base64ct::Base64UrlUnpadded::encode_string(&made_up[..16]),
+            }]);
+            options.to_string()
+        } else {
+            let (options, ceremony) = self
+                .webauthn
+                .start_passkey_authentication(&keys)
+                .map_err(|e| server_error("starting a passkey login failed", e))?;
+            self.keep(
+                state,
+                page.login_id,
+                &LoginCeremony::Person {
+                    personal_number: number.to_owned(),
+                    state: ceremony,
+                },
+            )
+            .await?;
+            serde_json::to_string(&options)
+                .map_err(|e| server_error("encoding passkey options failed", e))?
+        };
         Ok(Outcome::Page(web::passkey_login(
             page.client_name,
             page.login_id,
@@ -227,9 +252,34 @@ impl PasskeyAuthenticator {
             audit(state, None, "passkey_login_refused", "an unknown passkey").await;
             return Err(denied("this passkey is not registered here"));
         };
+        if stored.disabled_at.is_some() {
+            audit(
+                state,
+                Some(&stored.personal_number),
+                "passkey_login_refused",
+                "a disabled passkey",
+            )
+            .await;
+            return Err(denied(
+                "this passkey was disabled (it may have been copied): use another passkey or \
+                 ask the registration office",
+            ));
+        }
         let mut passkey: Passkey = serde_json::from_str(&stored.passkey)
             .map_err(|e| server_error("reading a passkey failed", e))?;
         let result = match ceremony {
+            LoginCeremony::Nobody {
+                personal_number, ..
+            } => {
+                audit(
+                    state,
+                    Some(&personal_number),
+                    "passkey_login_refused",
+                    "a passkey for a number that has none",
+                )
+                .await;
+                return Err(denied("this passkey belongs to someone else"));
+            }
             LoginCeremony::Discoverable(ceremony) => {
                 let handle = self
                     .webauthn
@@ -268,24 +318,42 @@ impl PasskeyAuthenticator {
                     .finish_passkey_authentication(&credential, &ceremony)
             }
         };
+        // The counter is judged against the record as it is now (the ceremony's
+        // copy may be minutes old), and a regression disables the passkey.
+        let now_counter = counter_of(&stored.passkey);
+        let regressed = match &result {
+            Err(WebauthnError::CredentialPossibleCompromise) => true,
+            Ok(r) => {
+                let counter = u64::from(r.counter());
+                (counter > 0 || now_counter > 0) && counter <= now_counter
+            }
+            Err(_) => false,
+        };
+        if regressed {
+            if let Err(e) = state
+                .store
+                .disable_passkey(&stored.credential_id, now)
+                .await
+            {
+                tracing::error!(error = %e, "disabling a passkey failed");
+            }
+            audit(
+                state,
+                Some(&stored.personal_number),
+                "passkey_clone_suspected",
+                &format!(
+                    "passkey {:?}: its signature counter did not grow; disabled",
+                    stored.name
+                ),
+            )
+            .await;
+            return Err(denied(
+                "this passkey may have been copied: it was refused and disabled; use another \
+                 passkey or ask the registration office",
+            ));
+        }
         let result = match result {
             Ok(result) => result,
-            Err(WebauthnError::CredentialPossibleCompromise) => {
-                audit(
-                    state,
-                    Some(&stored.personal_number),
-                    "passkey_clone_suspected",
-                    &format!(
-                        "passkey {:?}: its signature counter did not grow",
-                        stored.name
-                    ),
-                )
-                .await;
-                return Err(denied(
-                    "this passkey may have been copied: it was refused; use another passkey \
-                     or ask the registration office",
-                ));
-            }
             Err(e) => {
                 audit(
                     state,
@@ -300,17 +368,38 @@ impl PasskeyAuthenticator {
         passkey.update_credential(&result);
         let json = serde_json::to_string(&passkey)
             .map_err(|e| server_error("encoding a passkey failed", e))?;
-        state
+        let updated = state
             .store
-            .passkey_used(&stored.credential_id, &json, now)
+            .passkey_used(&stored.credential_id, &stored.passkey, &json, now)
             .await
             .map_err(|e| server_error("updating a passkey failed", e))?;
+        if !updated {
+            // Another login with this passkey won the race: this one is refused
+            // rather than let the counter go back.
+            return Err(denied("this passkey was used at the same moment elsewhere"));
+        }
+        // A passkey proves substantial on an account proofed in person, and never
+        // more than the registry gives the person.
+        let person = state
+            .store
+            .person(&stored.personal_number)
+            .await
+            .map_err(|e| server_error("reading a resident failed", e))?
+            .ok_or_else(|| denied("the person is no longer registered"))?;
         Ok(Outcome::Authenticated(Authenticated {
             personal_number: stored.personal_number,
-            acr: PASSKEY_ACR,
+            acr: PASSKEY_ACR.min(crate::authn::assurance_of(&person)),
             amr: vec!["pop".into(), "mfa".into()],
         }))
     }
+}
+
+/// The signature counter of a stored webauthn-rs passkey record.
+fn counter_of(record: &str) -> u64 {
+    serde_json::from_str::<serde_json::Value>(record)
+        .ok()
+        .and_then(|v| v["cred"]["counter"].as_u64())
+        .unwrap_or(0)
 }
 
 /// Writes an audit event; a failure is logged, never hidden.
@@ -364,6 +453,11 @@ impl Authenticator for PasskeyAuthenticator {
         })
     }
 }
+
+/// What `/activate` says of a number and code that do not match a waiting code.
+const NO_MATCH: &str = "The number and the code do not match an activation code. Codes are \
+                        given at the registration office after your identity is checked; five \
+                        wrong entries lock a code, and codes last 72 hours.";
 
 /// An enrolment under way: who, the code they gave (used up at the end), and
 /// the registration's state.
@@ -494,9 +588,11 @@ pub(crate) async fn activate(
     };
     let refusal = match checked {
         Activation::Valid => None,
+        // A wrong code and no code read the same: the page must not tell who has
+        // a code waiting. (The audit log tells them apart.)
         Activation::Wrong { attempts_left } => Some((
             "activation_code_wrong",
-            format!("The code is not right. {attempts_left} attempt(s) left before it locks."),
+            format!("{NO_MATCH} ({attempts_left} attempt(s) left before the code locks)"),
         )),
         Activation::Locked => Some((
             "activation_code_locked",
@@ -510,12 +606,7 @@ pub(crate) async fn activate(
              new one."
                 .to_owned(),
         )),
-        Activation::None => Some((
-            "activation_code_unknown",
-            "No activation code is waiting for this number. Codes are given at the \
-             registration office after your identity is checked."
-                .to_owned(),
-        )),
+        Activation::None => Some(("activation_code_unknown", NO_MATCH.to_owned())),
     };
     if let Some((kind, message)) = refusal {
         audit(&state, Some(number), kind, "at /activate").await;
@@ -618,11 +709,9 @@ pub(crate) async fn activate_finish(
             format!("the passkey was not created: {start_again}"),
         );
     };
-    let taken = state
-        .store
-        .take_ceremony(&state.secret.hash_handle("enrolment", enrolment_id), now)
-        .await;
-    let enrolment: Enrolment = match taken {
+    let enrolment_key = state.secret.hash_handle("enrolment", enrolment_id);
+    let found = state.store.ceremony(&enrolment_key, now).await;
+    let enrolment: Enrolment = match found {
         Ok(Some(json)) => match serde_json::from_str(&json) {
             Ok(e) => e,
             Err(e) => {
@@ -649,6 +738,20 @@ pub(crate) async fn activate_finish(
             format!("this registration was started in another browser: {start_again}"),
         );
     }
+    // Its challenge is answered once.
+    match state.store.take_ceremony(&enrolment_key, now).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                format!("this registration was already finished or has expired: {start_again}"),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "taking an enrolment failed");
+            return failed();
+        }
+    }
     let credential: RegisterPublicKeyCredential = match serde_json::from_str(credential) {
         Ok(c) => c,
         Err(_) => {
@@ -674,23 +777,24 @@ pub(crate) async fn activate_finish(
             );
         }
     };
-    // The code is used up now, once: a second registration racing this one fails.
-    match state
-        .store
-        .use_activation(number, &enrolment.code_hash, now)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
+    // A credential id is one authenticator's, once (WebAuthn §7.1 step 22).
+    match state.store.passkey(passkey.cred_id()).await {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            audit(
+                &state,
+                Some(number),
+                "passkey_registration_refused",
+                "a credential id already registered",
+            )
+            .await;
             return refused(
                 StatusCode::BAD_REQUEST,
-                "the activation code was used, replaced or locked meanwhile: ask the \
-                 registration office for a new one"
-                    .into(),
+                format!("this passkey is registered already: {start_again}"),
             );
         }
         Err(e) => {
-            tracing::error!(error = %e, "using an activation code failed");
+            tracing::error!(error = %e, "reading a passkey failed");
             return failed();
         }
     }
@@ -711,10 +815,28 @@ pub(crate) async fn activate_finish(
         name: name.clone(),
         created_at: now,
         last_used_at: None,
+        disabled_at: None,
     };
-    if let Err(e) = state.store.put_passkey(&stored).await {
-        tracing::error!(error = %e, "saving a passkey failed");
-        return failed();
+    // The code is used up and the passkey saved together, once: a second
+    // registration racing this one finds the code gone, and a failure keeps both.
+    match state
+        .store
+        .register_passkey(&stored, &enrolment.code_hash, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "the activation code was used, replaced or locked meanwhile: ask the \
+                 registration office for a new one"
+                    .into(),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "registering a passkey failed");
+            return failed();
+        }
     }
     audit(
         &state,

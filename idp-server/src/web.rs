@@ -63,8 +63,18 @@ pub(crate) fn error(title: &str, detail: &str) -> String {
 
 /// Asks the person to confirm a logout that came without an ID token hint; the
 /// form posts the request's parameters back with `confirm=yes`.
-pub(crate) fn confirm_logout(params: &std::collections::HashMap<String, String>) -> String {
-    let mut pairs: Vec<_> = params.iter().filter(|(k, _)| *k != "confirm").collect();
+pub(crate) fn confirm_logout(
+    params: &std::collections::HashMap<String, String>,
+    csrf: &str,
+) -> String {
+    let csrf_field = format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(csrf)
+    );
+    let mut pairs: Vec<_> = params
+        .iter()
+        .filter(|(k, _)| *k != "confirm" && *k != "csrf")
+        .collect();
     pairs.sort();
     let fields: String = pairs
         .iter()
@@ -80,7 +90,7 @@ pub(crate) fn confirm_logout(params: &std::collections::HashMap<String, String>)
         "Đăng xuất? — log out?",
         &format!(
             "<p>Bạn có muốn đăng xuất không? Do you want to log out?</p>\
-             <form method=\"post\" action=\"/logout\">{fields}\
+                          <form method=\"post\" action=\"/logout\">{csrf_field}{fields}\
              <button name=\"confirm\" value=\"yes\">Đăng xuất — log out</button></form>"
         ),
     )

@@ -267,7 +267,12 @@ async fn another_persons_passkey_and_a_cloned_one_are_refused() {
     server
         .state
         .store
-        .passkey_used(&stored.credential_id, &record.to_string(), T0)
+        .passkey_used(
+            &stored.credential_id,
+            &stored.passkey,
+            &record.to_string(),
+            T0,
+        )
         .await
         .unwrap();
     let browser = Browser::default();
@@ -310,21 +315,55 @@ async fn the_login_page_offers_passkeys_and_the_number_step_says_what_is_wrong()
         .get(&format!("{}/assets/webauthn.js", server.issuer))
         .await;
     assert_eq!(script.status(), 200);
-    // A number without a passkey, and a malformed one: the page again, with why.
+    // A malformed number: the page again, with why.
     let login_id = login_id_of(&page);
-    for (number, says) in [
-        (AN, "No passkey is registered"),
-        ("12345", "not a personal identification number"),
-    ] {
-        let step = browser
-            .post(
-                &format!("{}/authorize/login", server.issuer),
-                &[("login_id", &login_id), ("personal_number", number)],
-            )
-            .await;
-        assert_eq!(step.status(), 200);
-        assert!(step.text().await.unwrap().contains(says), "{number}");
-    }
+    let step = browser
+        .post(
+            &format!("{}/authorize/login", server.issuer),
+            &[("login_id", &login_id), ("personal_number", "12345")],
+        )
+        .await;
+    assert_eq!(step.status(), 200);
+    assert!(
+        step.text()
+            .await
+            .unwrap()
+            .contains("not a personal identification number")
+    );
+    // A number without a passkey looks like one with (one credential asked
+    // for, the same each time), and any answer is refused.
+    let mut phone = SoftPasskey::new(true);
+    activate(&server, &mut phone, BINH).await;
+    let (_, page) = number_step(&server, &Browser::default(), AN).await;
+    let options = webauthn_options_of(&page);
+    let asked = options["publicKey"]["allowCredentials"].as_array().unwrap();
+    assert_eq!(asked.len(), 1);
+    let (_, again) = number_step(&server, &Browser::default(), AN).await;
+    assert_eq!(
+        webauthn_options_of(&again)["publicKey"]["allowCredentials"],
+        options["publicKey"]["allowCredentials"]
+    );
+    let browser = Browser::default();
+    let (login_id, page) = number_step(&server, &browser, AN).await;
+    let mut options = webauthn_options_of(&page);
+    let binh = server.state.store.passkeys_of(BINH).await.unwrap()[0]
+        .credential_id
+        .clone();
+    options["publicKey"]["allowCredentials"] = serde_json::json!([{
+        "type": "public-key",
+        "id": base64ct::Base64UrlUnpadded::encode_string(&binh),
+    }]);
+    let assertion = phone
+        .do_authentication(origin(&server), serde_json::from_value(options).unwrap())
+        .unwrap();
+    let refused = answer(
+        &server,
+        &browser,
+        &login_id,
+        &serde_json::to_string(&assertion).unwrap(),
+    )
+    .await;
+    assert_eq!(location(&refused)["error"], "access_denied");
     // acr_values high: a passkey cannot reach it; the portal hears so.
     let high = browser
         .get(&authorize_url(&server, &[("acr_values", "high")]))

@@ -100,6 +100,7 @@ async fn the_session_answers_later_logins_within_its_limits() {
     for (changes, why) in [
         (vec![("prompt", "login")], "prompt=login"),
         (vec![("max_age", "50")], "a login older than max_age"),
+        (vec![("max_age", "0")], "max_age=0, a fresh login"),
         (vec![("login_hint", DUNG)], "another person hinted"),
     ] {
         let response = browser.get(&authorize_url(&server, &changes)).await;
@@ -269,21 +270,41 @@ async fn logout_ends_the_session() {
     assert!(browser.cookie("idp_session").is_none());
     assert!(!is_logged_in(browser.clone()).await);
 
-    // Without a hint: the person is asked first; a page elsewhere cannot log
-    // them out (its post carries no cookie); their own confirmation does.
+    // Without a hint: the person is asked first. A link elsewhere (GET with
+    // confirm=yes) or a post without the page's CSRF token cannot log them out;
+    // their own confirmation does.
     let browser = Browser::default();
     log_in_with(&browser, &server, &authorize_url(&server, &[]), AN).await;
     let ask = browser.get(&logout_url).await;
     assert_eq!(ask.status(), 200);
-    assert!(ask.text().await.unwrap().contains("name=\"confirm\""));
+    let ask = ask.text().await.unwrap();
+    assert!(ask.contains("name=\"confirm\""));
+    let csrf = field_of(&ask, "csrf");
+    assert!(is_logged_in(browser.clone()).await);
+    let linked = browser.get(&format!("{logout_url}?confirm=yes")).await;
+    assert_eq!(linked.status(), 200);
+    assert!(is_logged_in(browser.clone()).await);
+    let no_token = browser.post(&logout_url, &[("confirm", "yes")]).await;
+    assert_eq!(no_token.status(), 200);
     assert!(is_logged_in(browser.clone()).await);
     let forced = Browser::default()
-        .post(&logout_url, &[("confirm", "yes")])
+        .post(&logout_url, &[("confirm", "yes"), ("csrf", &csrf)])
         .await;
     assert_eq!(forced.status(), 200);
     assert!(is_logged_in(browser.clone()).await);
-    let confirmed = browser.post(&logout_url, &[("confirm", "yes")]).await;
+    let confirmed = browser
+        .post(&logout_url, &[("confirm", "yes"), ("csrf", &csrf)])
+        .await;
     assert_eq!(confirmed.status(), 200);
     assert!(browser.cookie("idp_session").is_none());
     assert!(!is_logged_in(browser).await);
+    // An ID token of someone else ends their login, not this browser's session.
+    let browser = Browser::default();
+    log_in_with(&browser, &server, &authorize_url(&server, &[]), AN).await;
+    let other = tokens_for(&server, "079185004321").await;
+    let mut url = url::Url::parse(&logout_url).unwrap();
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", other["id_token"].as_str().unwrap());
+    assert_eq!(browser.get(url.as_str()).await.status(), 200);
+    assert!(is_logged_in(browser).await);
 }

@@ -482,15 +482,72 @@ mod checks {
             store.check_activation(n, b"right", 10).await.unwrap(),
             Activation::Locked
         );
-        assert!(!store.use_activation(n, b"right", 10).await.unwrap());
+        let passkey = |id: &[u8]| idp_server::store::StoredPasskey {
+            credential_id: id.to_vec(),
+            personal_number: n.into(),
+            user_handle: vec![7; 16],
+            passkey: "{}".into(),
+            name: "phone".into(),
+            created_at: 10,
+            last_used_at: None,
+            disabled_at: None,
+        };
+        assert!(
+            !store
+                .register_passkey(&passkey(b"k0"), b"right", 10)
+                .await
+                .unwrap()
+        );
+        assert!(store.passkey(b"k0").await.unwrap().is_none());
         // A new code replaces the locked one; using it ends it.
         assert!(store.put_activation(n, b"new", 20, 200).await.unwrap());
         assert_eq!(
             store.check_activation(n, b"new", 30).await.unwrap(),
             Activation::Valid
         );
-        assert!(store.use_activation(n, b"new", 30).await.unwrap());
-        assert!(!store.use_activation(n, b"new", 30).await.unwrap());
+        assert!(
+            store
+                .register_passkey(&passkey(b"k1"), b"new", 30)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .register_passkey(&passkey(b"k2"), b"new", 30)
+                .await
+                .unwrap()
+        );
+        // The passkey is saved, the low assurance raised; the second saved nothing.
+        assert_eq!(store.passkeys_of(n).await.unwrap().len(), 1);
+        assert_eq!(
+            store.person(n).await.unwrap().unwrap().assurance,
+            "substantial"
+        );
+        // A compare-and-swap update, and disabling.
+        assert!(
+            store
+                .passkey_used(b"k1", "{}", "{\"n\":1}", 40)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .passkey_used(b"k1", "{}", "{\"n\":2}", 41)
+                .await
+                .unwrap()
+        );
+        store.disable_passkey(b"k1", 50).await.unwrap();
+        assert!(store.passkeys_of(n).await.unwrap().is_empty());
+        assert_eq!(
+            store.passkey(b"k1").await.unwrap().unwrap().disabled_at,
+            Some(50)
+        );
+        assert!(
+            !store
+                .passkey_used(b"k1", "{\"n\":1}", "{\"n\":3}", 60)
+                .await
+                .unwrap()
+        );
         assert_eq!(
             store.check_activation(n, b"new", 30).await.unwrap(),
             Activation::None

@@ -57,6 +57,19 @@ fn str_of<'a>(body: &'a serde_json::Value, name: &str) -> &'a str {
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let server = start(Clock::fixed(1_800_000_000)).await;
+    // Resource indicators are for client_credentials only.
+    let (status, body) = post_as_client(
+        &server,
+        "/token",
+        &server.client_secret,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("resource", "https://registry.example/"),
+        ],
+    )
+    .await;
+    assert_eq!((status, str_of(&body, "error")), (400, "invalid_target"));
     let first = tokens_for(&server, PERSON).await;
     let r1 = str_of(&first, "refresh_token");
 
@@ -192,6 +205,7 @@ async fn service_tokens_by_client_credentials() {
     let (status, body) = ask(vec![
         ("grant_type", "client_credentials"),
         ("scope", "registry.read"),
+        ("resource", "https://registry.example/"),
     ])
     .await;
     assert_eq!(status, 200, "{body}");
@@ -208,19 +222,12 @@ async fn service_tokens_by_client_credentials() {
         userinfo_status(&server, str_of(&body, "access_token")).await,
         401
     );
-    assert_eq!(info["aud"], server.issuer, "without a resource, the issuer");
     // A resource registered for the client is the token's audience (RFC 8707);
-    // any other, two at once, or a made-up `audience` are refused.
-    let (status, body) = ask(vec![
-        ("grant_type", "client_credentials"),
-        ("scope", "registry.read"),
-        ("resource", "https://registry.example/"),
-    ])
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let info = introspect(&server, str_of(&body, "access_token")).await;
+    // none (the client has resources), any other, two at once, or a made-up
+    // `audience` are refused.
     assert_eq!(info["aud"], "https://registry.example/", "{info}");
     for form in [
+        vec![],
         vec![("resource", "https://other-rs.example")],
         vec![("resource", "https://registry.example")],
         vec![

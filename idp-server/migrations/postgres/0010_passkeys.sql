@@ -8,7 +8,10 @@ CREATE TABLE passkeys (
     passkey TEXT NOT NULL,
     name TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    last_used_at BIGINT
+    last_used_at BIGINT,
+    -- Set when the passkey may have been cloned (its counter went back): it no
+    -- longer logs anyone in.
+    disabled_at BIGINT
 );
 CREATE INDEX passkeys_person ON passkeys (personal_number);
 CREATE INDEX passkeys_user_handle ON passkeys (user_handle);

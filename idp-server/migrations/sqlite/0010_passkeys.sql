@@ -8,7 +8,10 @@ CREATE TABLE passkeys (
     passkey TEXT NOT NULL,
     name TEXT NOT NULL,
     created_at INTEGER NOT NULL,
-    last_used_at INTEGER
+    last_used_at INTEGER,
+    -- Set when the passkey may have been cloned (its counter went back): it no
+    -- longer logs anyone in.
+    disabled_at INTEGER
 );
 CREATE INDEX passkeys_person ON passkeys (personal_number);
 CREATE INDEX passkeys_user_handle ON passkeys (user_handle);

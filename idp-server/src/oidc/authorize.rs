@@ -205,7 +205,8 @@ pub fn validate(
         min_acr,
         login_hint: get("login_hint"),
         prompt_none,
-        prompt_login: prompts.contains(&"login"),
+        // max_age=0 asks for a fresh login, as prompt=login does (OIDC Core §3.1.2.1).
+        prompt_login: prompts.contains(&"login") || max_age == Some(0),
         prompt_consent: prompts.contains(&"consent"),
         max_age,
     })

@@ -280,6 +280,10 @@ impl SigningKeys {
             if key.verifying_key().algorithm() != alg.signature_algorithm() {
                 return Err(format!("signing key {} is not an {alg} key", k.kid));
             }
+            // The kid is the key's thumbprint: a row whose key was swapped is refused.
+            if Jwk::new(key.verifying_key().clone()).thumbprint() != k.kid {
+                return Err(format!("signing key {} does not match its kid", k.kid));
+            }
             opened.insert(k.kid.clone(), Arc::clone(&key));
             keys.push((alg, k.kid.clone(), key));
         }

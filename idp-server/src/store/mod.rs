@@ -177,6 +177,8 @@ pub struct StoredPasskey {
     pub created_at: i64,
     /// When it last logged in.
     pub last_used_at: Option<i64>,
+    /// When it was disabled (a suspected clone); a disabled passkey logs no one in.
+    pub disabled_at: Option<i64>,
 }
 
 /// The store the server runs on.

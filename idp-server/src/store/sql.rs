@@ -480,7 +480,7 @@ impl SqlStore {
 
     /// Checks an activation code: a wrong one counts an attempt (atomically, so
     /// that parallel guesses cannot pass the limit); a right one is left for
-    /// [`SqlStore::use_activation`] once the passkey is registered.
+    /// [`SqlStore::register_passkey`] once the passkey is made.
     pub async fn check_activation(
         &self,
         personal_number: &str,
@@ -526,28 +526,6 @@ impl SqlStore {
                 attempts_left: MAX_ATTEMPTS - failed,
             },
         })
-    }
-
-    /// Uses up a valid activation code; `false` if it was no longer valid (used,
-    /// replaced, locked or expired meanwhile).
-    pub async fn use_activation(
-        &self,
-        personal_number: &str,
-        code_hash: &[u8],
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM activation_codes WHERE personal_number = $1 AND code_hash = $2
-               AND failed_attempts < $3 AND expires_at > $4",
-        )
-        .bind(personal_number)
-        .bind(code_hash)
-        .bind(crate::enrol::MAX_ATTEMPTS)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::new("using an activation code"))?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// The scopes a person agreed to release to a client, if any.
@@ -1051,8 +1029,33 @@ impl SqlStore {
             .map(|(s, _)| s))
     }
 
-    /// Registers a passkey.
-    pub async fn put_passkey(&self, passkey: &super::StoredPasskey) -> Result<(), StoreError> {
+    /// Registers a passkey with the activation code that allowed it, in one
+    /// transaction: the code is used up, the passkey saved, and the resident's
+    /// assurance raised to `substantial` (identity proofed in person). `false`,
+    /// and nothing changed, if the code was no longer valid.
+    pub async fn register_passkey(
+        &self,
+        passkey: &super::StoredPasskey,
+        code_hash: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let failed = "registering a passkey";
+        let mut tx = self.pool.begin().await.map_err(StoreError::new(failed))?;
+        let used = sqlx::query(
+            "DELETE FROM activation_codes WHERE personal_number = $1 AND code_hash = $2
+               AND failed_attempts < $3 AND expires_at > $4",
+        )
+        .bind(&passkey.personal_number)
+        .bind(code_hash)
+        .bind(crate::enrol::MAX_ATTEMPTS)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::new(failed))?;
+        if used.rows_affected() != 1 {
+            tx.rollback().await.map_err(StoreError::new(failed))?;
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO passkeys (credential_id, personal_number, user_handle, passkey, name, created_at, last_used_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -1064,10 +1067,18 @@ impl SqlStore {
         .bind(&passkey.name)
         .bind(passkey.created_at)
         .bind(passkey.last_used_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(StoreError::new("saving a passkey"))?;
-        Ok(())
+        .map_err(StoreError::new(failed))?;
+        sqlx::query(
+            "UPDATE people SET assurance = 'substantial' WHERE personal_number = $1 AND assurance = 'low'",
+        )
+        .bind(&passkey.personal_number)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::new(failed))?;
+        tx.commit().await.map_err(StoreError::new(failed))?;
+        Ok(true)
     }
 
     /// A resident's passkeys, oldest first.
@@ -1076,8 +1087,8 @@ impl SqlStore {
         personal_number: &str,
     ) -> Result<Vec<super::StoredPasskey>, StoreError> {
         let rows = sqlx::query(
-            "SELECT credential_id, personal_number, user_handle, passkey, name, created_at, last_used_at
-             FROM passkeys WHERE personal_number = $1 ORDER BY created_at, credential_id",
+            "SELECT credential_id, personal_number, user_handle, passkey, name, created_at, last_used_at, disabled_at
+             FROM passkeys WHERE personal_number = $1 AND disabled_at IS NULL ORDER BY created_at, credential_id",
         )
         .bind(personal_number)
         .fetch_all(&self.pool)
@@ -1092,7 +1103,7 @@ impl SqlStore {
         credential_id: &[u8],
     ) -> Result<Option<super::StoredPasskey>, StoreError> {
         let row = sqlx::query(
-            "SELECT credential_id, personal_number, user_handle, passkey, name, created_at, last_used_at
+            "SELECT credential_id, personal_number, user_handle, passkey, name, created_at, last_used_at, disabled_at
              FROM passkeys WHERE credential_id = $1",
         )
         .bind(credential_id)
@@ -1102,21 +1113,54 @@ impl SqlStore {
         Ok(row.as_ref().map(stored_passkey))
     }
 
-    /// Records a login with a passkey: its new record (counter) and the time.
+    /// Records a login with a passkey: its new record (counter) and the time,
+    /// only if the record is still `before` (compare and swap: two logins racing
+    /// on two replicas cannot both move the counter). `false` if it changed.
     pub async fn passkey_used(
         &self,
         credential_id: &[u8],
-        passkey: &str,
+        before: &str,
+        after: &str,
         at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE passkeys SET passkey = $2, last_used_at = $3 WHERE credential_id = $1")
-            .bind(credential_id)
-            .bind(passkey)
-            .bind(at)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::new("updating a passkey"))?;
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE passkeys SET passkey = $3, last_used_at = $4
+             WHERE credential_id = $1 AND passkey = $2 AND disabled_at IS NULL",
+        )
+        .bind(credential_id)
+        .bind(before)
+        .bind(after)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("updating a passkey"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Disables a passkey (a suspected clone).
+    pub async fn disable_passkey(&self, credential_id: &[u8], at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE passkeys SET disabled_at = $2 WHERE credential_id = $1 AND disabled_at IS NULL",
+        )
+        .bind(credential_id)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("disabling a passkey"))?;
         Ok(())
+    }
+
+    /// A WebAuthn ceremony's state, left in place (to check who may finish it
+    /// before it is taken).
+    pub async fn ceremony(&self, id_hash: &[u8], now: i64) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT state FROM webauthn_ceremonies WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("reading a WebAuthn ceremony"))
     }
 
     /// Removes one of a resident's passkeys; `false` if they have no such passkey.
@@ -1255,6 +1299,7 @@ fn stored_passkey(r: &AnyRow) -> super::StoredPasskey {
         name: r.get("name"),
         created_at: r.get("created_at"),
         last_used_at: r.get("last_used_at"),
+        disabled_at: r.get("disabled_at"),
     }
 }
 

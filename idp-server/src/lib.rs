@@ -77,7 +77,13 @@ impl AppState {
             }
         };
         let authenticator: Option<Arc<dyn authn::Authenticator>> = if config.demo {
-            Some(Arc::new(authn::DemoAuthenticator))
+            // The demo offers passkeys too when its issuer allows them.
+            Some(match &webauthn {
+                Some(w) => Arc::new(passkey::PasskeyAuthenticator::with_demo_residents(
+                    Arc::clone(w),
+                )),
+                None => Arc::new(authn::DemoAuthenticator),
+            })
         } else {
             webauthn.clone().map(|w| {
                 Arc::new(passkey::PasskeyAuthenticator::new(w)) as Arc<dyn authn::Authenticator>

@@ -572,9 +572,16 @@ async fn demo_command(
         bytes
     };
     let secret = ServerSecret::new(&secret).map_err(anyhow::Error::msg)?;
+    // On a loopback address the issuer is http://localhost:PORT: WebAuthn
+    // (passkeys) needs a domain name, and browsers treat localhost as secure.
+    let issuer = if listen.ip().is_loopback() {
+        format!("http://localhost:{}", listen.port())
+    } else {
+        format!("http://{listen}")
+    };
     let config = Config {
         listen,
-        issuer: format!("http://{listen}"),
+        issuer,
         database_url: database
             .unwrap_or_else(|| format!("sqlite://{}", data.join("idp.sqlite3").display())),
         demo: true,
@@ -598,7 +605,10 @@ async fn demo_command(
     .await?;
     println!("idp-server demo: data in {}", data.display());
     println!(
-        "  open {issuer}/demo/portal to log in as a portal's user would (pick a fictional resident)"
+        "  open {issuer}/demo/portal to log in as a portal's user would (with a passkey, or by \
+         picking a fictional resident); residents get a passkey at {issuer}/activate with a code \
+         from `idp-server registry activate NUMBER --data {}`",
+        data.display()
     );
     println!("  discovery: {issuer}/.well-known/openid-configuration");
     println!(

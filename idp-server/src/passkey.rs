@@ -86,12 +86,51 @@ enum LoginCeremony {
 #[derive(Debug)]
 pub struct PasskeyAuthenticator {
     webauthn: Arc<Webauthn>,
+    /// Under `idp-server demo` only: the login page also lets a person pick a
+    /// fictional resident (the demo authenticator), beside the passkeys.
+    demo: Option<crate::authn::DemoAuthenticator>,
 }
 
 impl PasskeyAuthenticator {
     /// An authenticator for the relying party `webauthn`.
     pub fn new(webauthn: Arc<Webauthn>) -> Self {
-        Self { webauthn }
+        Self {
+            webauthn,
+            demo: None,
+        }
+    }
+
+    /// The same, with the demo authenticator's choice of fictional residents on
+    /// the login page (for `idp-server demo` only).
+    pub fn with_demo_residents(webauthn: Arc<Webauthn>) -> Self {
+        Self {
+            webauthn,
+            demo: Some(crate::authn::DemoAuthenticator),
+        }
+    }
+
+    /// The demo residents' part of a login page, under `idp-server demo`.
+    async fn demo_part(
+        &self,
+        state: &AppState,
+        page: &LoginPage<'_>,
+    ) -> Result<String, OAuthError> {
+        if self.demo.is_none() {
+            return Ok(String::new());
+        }
+        let people = state
+            .store
+            .people(50)
+            .await
+            .map_err(|e| server_error("listing the demo residents failed", e))?;
+        let eligible: Vec<_> = people
+            .into_iter()
+            .filter(|p| {
+                page.min_acr
+                    .is_none_or(|min| crate::authn::assurance_of(p) >= min)
+            })
+            .collect();
+        Ok(web::demo_residents(&eligible, page.login_id))
     }
 
     fn ceremony_key(state: &AppState, login_id: &str) -> Vec<u8> {
@@ -113,6 +152,7 @@ impl PasskeyAuthenticator {
             .await?;
         let options = serde_json::to_string(&options)
             .map_err(|e| server_error("encoding passkey options failed", e))?;
+        let demo = self.demo_part(state, page).await?;
         Ok(web::passkey_login(
             page.client_name,
             page.login_id,
@@ -120,6 +160,7 @@ impl PasskeyAuthenticator {
             message,
             page.login_hint,
             None,
+            &demo,
         ))
     }
 
@@ -216,6 +257,7 @@ impl PasskeyAuthenticator {
             None,
             None,
             Some(number),
+            "",
         )))
     }
 
@@ -415,7 +457,11 @@ async fn audit(state: &AppState, who: Option<&str>, kind: &str, detail: &str) {
 
 impl Authenticator for PasskeyAuthenticator {
     fn name(&self) -> &'static str {
-        "passkey"
+        if self.demo.is_some() {
+            "passkey or demo"
+        } else {
+            "passkey"
+        }
     }
 
     fn page<'a>(
@@ -441,6 +487,11 @@ impl Authenticator for PasskeyAuthenticator {
         form: &'a HashMap<String, String>,
     ) -> BoxFuture<'a, Result<Outcome, OAuthError>> {
         Box::pin(async move {
+            if let Some(demo) = &self.demo
+                && form.get("method").is_some_and(|m| m == "demo")
+            {
+                return demo.verify(state, page, form).await;
+            }
             if let Some(credential) = form.get("credential").filter(|c| !c.is_empty()) {
                 return self.assertion(state, page, credential).await;
             }

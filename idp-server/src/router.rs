@@ -32,6 +32,16 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/activate/finish", post(passkey::activate_finish))
         .route("/assets/webauthn.js", get(passkey::script))
+        // Browsers ask for an icon on every page: there is none, and no 404 either.
+        .route(
+            "/favicon.ico",
+            get(|| async {
+                (
+                    axum::http::StatusCode::NO_CONTENT,
+                    [(axum::http::header::CACHE_CONTROL, "public, max-age=86400")],
+                )
+            }),
+        )
         .route("/token", post(handlers::token))
         .route("/introspect", post(handlers::introspect))
         .route("/revoke", post(handlers::revoke))

@@ -96,6 +96,29 @@ pub(crate) fn confirm_logout(
     )
 }
 
+/// The demo authenticator's choice of fictional residents, as part of a login
+/// page (under `idp-server demo` only).
+pub(crate) fn demo_residents(people: &[Person], login_id: &str) -> String {
+    let choices: String = people
+        .iter()
+        .map(|p| {
+            format!(
+                "<div><button name=\"personal_number\" value=\"{n}\">{name} ({n}, {level})</button></div>",
+                n = escape(&p.personal_number),
+                name = escape(&p.full_name),
+                level = escape(&p.assurance)
+            )
+        })
+        .collect();
+    format!(
+        "<h2>Demo: pick a fictional resident</h2>\
+         <form method=\"post\" action=\"/authorize/login\">\
+         <input type=\"hidden\" name=\"login_id\" value=\"{}\">\
+         <input type=\"hidden\" name=\"method\" value=\"demo\">{choices}</form>",
+        escape(login_id)
+    )
+}
+
 /// JSON for a `<script type="application/json">` element: `<` escaped, so that
 /// no value can close the element.
 fn json_in_html(json: &str) -> String {
@@ -110,6 +133,7 @@ pub(crate) fn passkey_login(
     message: Option<&str>,
     login_hint: Option<&str>,
     number: Option<&str>,
+    extra: &str,
 ) -> String {
     let message = message
         .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
@@ -141,7 +165,7 @@ pub(crate) fn passkey_login(
         "Đăng nhập — sign in",
         &format!(
             "<p><strong>{}</strong> asks who you are.</p>{message}{passkey_form}\
-             <h2>Or with your number first</h2>{fallback}",
+             <h2>Or with your number first</h2>{fallback}{extra}",
             escape(client_name)
         ),
     )

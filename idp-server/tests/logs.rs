@@ -29,7 +29,7 @@ async fn no_secret_reaches_the_log() {
         "trace",
         Some(std::fs::File::create(&log_path).unwrap()),
     );
-    let issuer = format!("http://127.0.0.1:{port}");
+    let issuer = format!("http://localhost:{port}");
     let portal_secret = std::fs::read_to_string(data.join("demo-portal.secret")).unwrap();
     let service_secret = std::fs::read_to_string(data.join("demo-service.secret")).unwrap();
     let http = http();
@@ -64,7 +64,11 @@ async fn no_secret_reaches_the_log() {
     let answer = browser
         .post(
             &format!("{issuer}/authorize/login"),
-            &[("login_id", &login_id), ("personal_number", PERSON)],
+            &[
+                ("login_id", &login_id),
+                ("method", "demo"),
+                ("personal_number", PERSON),
+            ],
         )
         .await;
     // The consent page, agreed to.

@@ -149,6 +149,13 @@ async fn service_token(http: reqwest::Client, target: Arc<Target>) -> bool {
     }
 }
 
+/// The `login_id` a login or consent page's form carries.
+fn login_id_of(html: &str) -> Option<&str> {
+    html.split("name=\"login_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+}
+
 async fn login(http: reqwest::Client, target: Arc<Target>) -> bool {
     let redirect_uri = format!("{}/demo/portal/callback", target.issuer);
     let params = [
@@ -182,17 +189,17 @@ async fn login(http: reqwest::Client, target: Arc<Target>) -> bool {
     let Ok(html) = page.text().await else {
         return false;
     };
-    let Some(login_id) = html
-        .split("name=\"login_id\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-    else {
+    let Some(login_id) = login_id_of(&html) else {
         return false;
     };
     let Ok(answer) = http
         .post(format!("{}/authorize/login", target.issuer))
         .header("cookie", browser_cookie.clone())
-        .form(&[("login_id", login_id), ("personal_number", "079185004321")])
+        .form(&[
+            ("login_id", login_id),
+            ("method", "demo"),
+            ("personal_number", "079185004321"),
+        ])
         .send()
         .await
     else {
@@ -203,11 +210,7 @@ async fn login(http: reqwest::Client, target: Arc<Target>) -> bool {
         let Ok(page) = answer.text().await else {
             return false;
         };
-        let Some(consent_id) = page
-            .split("name=\"login_id\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-        else {
+        let Some(consent_id) = login_id_of(&page) else {
             return false;
         };
         let Ok(answer) = http
@@ -302,7 +305,8 @@ async fn main() {
             .spawn()
             .unwrap(),
     );
-    let issuer = format!("http://{listen}");
+    // The demo's issuer on a loopback address is http://localhost:PORT.
+    let issuer = format!("http://localhost:{port}");
     let probe = reqwest::Client::new();
     let ready = Instant::now();
     while probe

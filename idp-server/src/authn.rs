@@ -102,14 +102,7 @@ impl Authenticator for DemoAuthenticator {
         page: &'a LoginPage<'a>,
     ) -> BoxFuture<'a, Result<String, OAuthError>> {
         Box::pin(async move {
-            let people = state.store.people(50).await.map_err(|e| {
-                tracing::error!(error = %e, "listing the demo residents failed");
-                OAuthError::new("server_error", "the registry could not be read")
-            })?;
-            let eligible: Vec<Person> = people
-                .into_iter()
-                .filter(|p| page.min_acr.is_none_or(|min| assurance_of(p) >= min))
-                .collect();
+            let eligible = demo_residents(state, page.min_acr).await?;
             Ok(crate::web::demo_login(
                 page.client_name,
                 &eligible,
@@ -145,6 +138,21 @@ impl Authenticator for DemoAuthenticator {
             }))
         })
     }
+}
+
+/// The demo residents a login may pick: those whose level reaches `min_acr`.
+pub(crate) async fn demo_residents(
+    state: &AppState,
+    min_acr: Option<AssuranceLevel>,
+) -> Result<Vec<Person>, OAuthError> {
+    let people = state.store.people(50).await.map_err(|e| {
+        tracing::error!(error = %e, "listing the demo residents failed");
+        OAuthError::new("server_error", "the registry could not be read")
+    })?;
+    Ok(people
+        .into_iter()
+        .filter(|p| min_acr.is_none_or(|min| assurance_of(p) >= min))
+        .collect())
 }
 
 /// A person's registered assurance level (low if the registry says nonsense).

@@ -240,35 +240,10 @@ pub(crate) async fn authorize(
         );
     }
     // A login under way, bound to this browser.
-    let (browser, set_browser) = match crate::authn::browser_binding(&state, &headers) {
-        Ok(b) => b,
+    let (login_id, set_browser) = match start_pending(&state, &headers, params, None).await {
+        Ok(started) => started,
         Err(e) => return oauth_error(&e),
     };
-    let login_id = match random_token() {
-        Ok(id) => id,
-        Err(e) => return oauth_error(&e),
-    };
-    let pending = PendingLogin {
-        params,
-        browser: Base64UrlUnpadded::encode_string(&state.secret.hash_handle("browser", &browser)),
-        authenticated: None,
-    };
-    let stored = serde_json::to_string(&pending).map_err(internal);
-    let saved = match stored {
-        Ok(json) => state
-            .store
-            .put_pending_login(
-                &state.secret.hash_handle("login", &login_id),
-                &json,
-                now + LOGIN_LIFETIME,
-            )
-            .await
-            .map_err(internal),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = saved {
-        return oauth_error(&e);
-    }
     let page = LoginPage {
         login_id: &login_id,
         client_name: &valid.client.name,
@@ -296,6 +271,35 @@ pub(crate) async fn authorize(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// Keeps a login under way (the request, and who logged in once only consent
+/// remains) for [`LOGIN_LIFETIME`], bound to this browser: its new id, and the
+/// cookie that binds a browser that had none.
+async fn start_pending(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: std::collections::HashMap<String, String>,
+    authenticated: Option<LoggedIn>,
+) -> Result<(String, Option<HeaderValue>), OAuthError> {
+    let (browser, set_browser) = crate::authn::browser_binding(state, headers)?;
+    let login_id = random_token()?;
+    let pending = PendingLogin {
+        params,
+        browser: Base64UrlUnpadded::encode_string(&state.secret.hash_handle("browser", &browser)),
+        authenticated,
+    };
+    let json = serde_json::to_string(&pending).map_err(internal)?;
+    state
+        .store
+        .put_pending_login(
+            &state.secret.hash_handle("login", &login_id),
+            &json,
+            state.clock.now() + LOGIN_LIFETIME,
+        )
+        .await
+        .map_err(internal)?;
+    Ok((login_id, set_browser))
 }
 
 /// The browser's session, if it answers `valid`: not ended, the same person as
@@ -427,39 +431,17 @@ async fn after_login(
         );
     }
     // The consent page, for a login under way that knows who logged in.
-    let (browser, set_browser) = match crate::authn::browser_binding(state, headers) {
-        Ok(b) => b,
+    let logged_in = LoggedIn {
+        personal_number: number.clone(),
+        acr: login.acr.to_string(),
+        amr: login.amr.clone(),
+        auth_time,
+    };
+    let (login_id, set_browser) = match start_pending(state, headers, params, Some(logged_in)).await
+    {
+        Ok(started) => started,
         Err(e) => return oauth_error(&e),
     };
-    let login_id = match random_token() {
-        Ok(id) => id,
-        Err(e) => return oauth_error(&e),
-    };
-    let pending = PendingLogin {
-        params,
-        browser: Base64UrlUnpadded::encode_string(&state.secret.hash_handle("browser", &browser)),
-        authenticated: Some(LoggedIn {
-            personal_number: number.clone(),
-            acr: login.acr.to_string(),
-            amr: login.amr.clone(),
-            auth_time,
-        }),
-    };
-    let saved = match serde_json::to_string(&pending) {
-        Ok(json) => state
-            .store
-            .put_pending_login(
-                &state.secret.hash_handle("login", &login_id),
-                &json,
-                state.clock.now() + LOGIN_LIFETIME,
-            )
-            .await
-            .map_err(internal),
-        Err(e) => Err(internal(e)),
-    };
-    if let Err(e) = saved {
-        return oauth_error(&e);
-    }
     let mut response = page_response(
         StatusCode::OK,
         web::consent(&valid.client.name, &asked, &businesses, &login_id),
@@ -470,70 +452,105 @@ async fn after_login(
     response
 }
 
+/// What a person is told when a login under way cannot go on.
+const START_AGAIN: &str = "go back to the portal and log in again";
+
+/// Spends a login under way, once: a second answer racing this one finds it gone.
+async fn spend_login(state: &AppState, login_hash: &[u8], now: i64) -> Result<(), Response> {
+    match state.store.take_pending_login(login_hash, now).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "Login failed",
+            &format!("this login has expired or was already used: {START_AGAIN}"),
+        )),
+        Err(e) => Err(oauth_error(&internal(e))),
+    }
+}
+
+/// The login under way a form continues (read, not spent): its store key, what
+/// was stored, and its request checked again against the client as it is now.
+/// Refused with a page unless the browser that started it posted the form
+/// (cross-site posts carry no SameSite=Lax cookie).
+async fn continue_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &std::collections::HashMap<String, String>,
+    now: i64,
+) -> Result<(Vec<u8>, PendingLogin, ValidRequest), Response> {
+    let Some(login_id) = form.get("login_id") else {
+        return Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "Login failed",
+            &format!("the login form is incomplete: {START_AGAIN}"),
+        ));
+    };
+    let login_hash = state.secret.hash_handle("login", login_id);
+    let pending: PendingLogin = match state.store.pending_login(&login_hash, now).await {
+        Ok(Some(json)) => serde_json::from_str(&json).map_err(|e| oauth_error(&internal(e)))?,
+        Ok(None) => {
+            return Err(error_page(
+                StatusCode::BAD_REQUEST,
+                "Login failed",
+                &format!("this login has expired or was already used: {START_AGAIN}"),
+            ));
+        }
+        Err(e) => return Err(oauth_error(&internal(e))),
+    };
+    let same_browser = state.cookies.browser(headers).is_some_and(|b| {
+        pending.bound_to(&Base64UrlUnpadded::encode_string(
+            &state.secret.hash_handle("browser", &b),
+        ))
+    });
+    if !same_browser {
+        tracing::warn!("a login was answered from another browser, or without its cookie");
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "Login failed",
+            &format!("this login was started in another browser: {START_AGAIN}"),
+        ));
+    }
+    let client = match pending.params.get("client_id") {
+        Some(id) => state
+            .store
+            .client(id)
+            .await
+            .map_err(|e| oauth_error(&internal(e)))?,
+        None => None,
+    };
+    let valid =
+        authorize::validate(&pending.params, client.as_ref()).map_err(|r| refusal(state, r))?;
+    Ok((login_hash, pending, valid))
+}
+
 /// `POST /authorize/consent`: the person's answer at the consent page.
 pub(crate) async fn consent(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let start_again = "go back to the portal and log in again";
+    let start_again = START_AGAIN;
     let form = match authorize::parameters(pairs) {
         Ok(form) => form,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.description),
     };
     let now = state.clock.now();
-    let login_hash = form
-        .get("login_id")
-        .map(|id| state.secret.hash_handle("login", id));
-    let found = match &login_hash {
-        Some(hash) => state.store.pending_login(hash, now).await,
-        None => Ok(None),
+    let (login_hash, pending, valid) = match continue_login(&state, &headers, &form, now).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    let pending: PendingLogin = match found {
-        Ok(Some(json)) => match serde_json::from_str(&json) {
-            Ok(p) => p,
-            Err(e) => return oauth_error(&internal(e)),
-        },
-        Ok(None) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Login failed",
-                &format!("this login has expired or was already used: {start_again}"),
-            );
-        }
-        Err(e) => return oauth_error(&internal(e)),
-    };
-    let same_browser = state.cookies.browser(&headers).is_some_and(|b| {
-        pending.bound_to(&Base64UrlUnpadded::encode_string(
-            &state.secret.hash_handle("browser", &b),
-        ))
-    });
-    let (Some(person), true) = (pending.authenticated.clone(), same_browser) else {
+    let Some(person) = pending.authenticated.clone() else {
         return error_page(
-            StatusCode::FORBIDDEN,
+            StatusCode::BAD_REQUEST,
             "Login failed",
-            &format!("this login was started in another browser: {start_again}"),
+            &format!("this login is not at its consent step: {start_again}"),
         );
-    };
-    let client = match pending.params.get("client_id") {
-        Some(id) => match state.store.client(id).await {
-            Ok(c) => c,
-            Err(e) => return oauth_error(&internal(e)),
-        },
-        None => None,
-    };
-    let valid = match authorize::validate(&pending.params, client.as_ref()) {
-        Ok(v) => v,
-        Err(r) => return refusal(&state, r),
     };
     let asked: Vec<&str> = valid
         .scope
         .split(' ')
         .filter(|s| CONSENTED_SCOPES.contains(s))
         .collect();
-    let Some(login_hash) = login_hash else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
     if form.get("decision").map(String::as_str) != Some("allow") {
         // A refusal is final: the login under way is spent.
         if let Err(e) = state.store.take_pending_login(&login_hash, now).await {
@@ -578,16 +595,8 @@ pub(crate) async fn consent(
         None
     };
     // The answer is final: the login under way is spent, once.
-    match state.store.take_pending_login(&login_hash, now).await {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Login failed",
-                &format!("this login has expired or was already used: {start_again}"),
-            );
-        }
-        Err(e) => return oauth_error(&internal(e)),
+    if let Err(response) = spend_login(&state, &login_hash, now).await {
+        return response;
     }
     let mut agreed: Vec<String> = match state
         .store
@@ -638,62 +647,24 @@ pub(crate) async fn login(
     let Some(authenticator) = state.authenticator.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let start_again = "go back to the portal and log in again";
+    let start_again = START_AGAIN;
     let form = match authorize::parameters(pairs) {
         Ok(form) => form,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.description),
     };
-    let Some(login_id) = form.get("login_id") else {
+    let now = state.clock.now();
+    let (login_hash, pending, valid) = match continue_login(&state, &headers, &form, now).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let login_id = form.get("login_id").map(String::as_str).unwrap_or_default();
+    if pending.authenticated.is_some() {
         return error_page(
             StatusCode::BAD_REQUEST,
             "Login failed",
-            &format!("the login form is incomplete: {start_again}"),
-        );
-    };
-    let now = state.clock.now();
-    let login_hash = state.secret.hash_handle("login", login_id);
-    let found = state.store.pending_login(&login_hash, now).await;
-    let pending: PendingLogin = match found {
-        Ok(Some(json)) => match serde_json::from_str(&json) {
-            Ok(p) => p,
-            Err(e) => return oauth_error(&internal(e)),
-        },
-        Ok(None) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Login failed",
-                &format!("this login has expired or was already used: {start_again}"),
-            );
-        }
-        Err(e) => return oauth_error(&internal(e)),
-    };
-    // The browser that started the login posts its answer; a page elsewhere
-    // cannot (cross-site posts carry no SameSite=Lax cookie).
-    let same_browser = state.cookies.browser(&headers).is_some_and(|b| {
-        pending.bound_to(&Base64UrlUnpadded::encode_string(
-            &state.secret.hash_handle("browser", &b),
-        ))
-    });
-    if !same_browser {
-        tracing::warn!("a login was answered from another browser, or without its cookie");
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Login failed",
-            &format!("this login was started in another browser: {start_again}"),
+            &format!("this login waits for the person's consent: {start_again}"),
         );
     }
-    // The request is checked again: the client may have changed meanwhile.
-    let client = match pending.params.get("client_id") {
-        Some(id) => match state.store.client(id).await {
-            Ok(c) => c,
-            Err(e) => return oauth_error(&internal(e)),
-        },
-        None => None,
-    };
-    let valid = match authorize::validate(&pending.params, client.as_ref()) {
-        Ok(v) => v,
-        Err(r) => return refusal(&state, r),
-    };
     let redirect_error = |error: OAuthError| {
         refusal(
             &state,
@@ -725,16 +696,8 @@ pub(crate) async fn login(
     };
     // Done: the login under way is spent, once (a second answer racing this one
     // finds it gone).
-    match state.store.take_pending_login(&login_hash, now).await {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Login failed",
-                &format!("this login has expired or was already used: {start_again}"),
-            );
-        }
-        Err(e) => return oauth_error(&internal(e)),
+    if let Err(response) = spend_login(&state, &login_hash, now).await {
+        return response;
     }
     if valid.min_acr.is_some_and(|min| login.acr < min) {
         return redirect_error(OAuthError::new(

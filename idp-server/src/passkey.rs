@@ -118,18 +118,7 @@ impl PasskeyAuthenticator {
         if self.demo.is_none() {
             return Ok(String::new());
         }
-        let people = state
-            .store
-            .people(50)
-            .await
-            .map_err(|e| server_error("listing the demo residents failed", e))?;
-        let eligible: Vec<_> = people
-            .into_iter()
-            .filter(|p| {
-                page.min_acr
-                    .is_none_or(|min| crate::authn::assurance_of(p) >= min)
-            })
-            .collect();
+        let eligible = crate::authn::demo_residents(state, page.min_acr).await?;
         Ok(web::demo_residents(&eligible, page.login_id))
     }
 

@@ -30,28 +30,13 @@ pub(crate) fn page(title: &str, body: &str) -> String {
 
 /// The demo authenticator: pick a fictional resident. Only under `idp-server demo`.
 pub(crate) fn demo_login(client_name: &str, people: &[Person], login_id: &str) -> String {
-    let fields = format!(
-        "<input type=\"hidden\" name=\"login_id\" value=\"{}\">",
-        escape(login_id)
-    );
-    let choices: String = people
-        .iter()
-        .map(|p| {
-            format!(
-                "<div><button name=\"personal_number\" value=\"{n}\">{name} ({n}, {level})</button></div>",
-                n = escape(&p.personal_number),
-                name = escape(&p.full_name),
-                level = escape(&p.assurance)
-            )
-        })
-        .collect();
     page(
         "Đăng nhập — demo",
         &format!(
             "<p><strong>{client}</strong> asks who you are.</p>\
              <p>This is the <em>demo</em> authenticator: pick a fictional resident. \
-             Real deployments log in with a passkey.</p>\
-             <form method=\"post\" action=\"/authorize/login\">{fields}{choices}</form>",
+             Real deployments log in with a passkey.</p>{}",
+            demo_residents(people, login_id),
             client = escape(client_name)
         ),
     )

@@ -11,7 +11,6 @@
 
 mod common;
 
-use base64ct::Encoding as _;
 use common::*;
 use idp_server::clock::Clock;
 use openidconnect::reqwest;
@@ -54,16 +53,7 @@ async fn id_claims(
     server: &Server,
     location: &std::collections::HashMap<String, String>,
 ) -> serde_json::Value {
-    let (status, body) =
-        token_request(server, &location["code"], VERIFIER, &server.client_secret).await;
-    assert_eq!(status, 200, "{body}");
-    let payload = body["id_token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(1)
-        .unwrap();
-    serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(payload).unwrap()).unwrap()
+    id_token_claims(server, &location["code"]).await
 }
 
 #[tokio::test]

@@ -125,6 +125,36 @@ fn location(response: &reqwest::Response) -> std::collections::HashMap<String, S
     query_of(response.headers()["location"].to_str().unwrap())
 }
 
+/// A login as `number` answered with `owner`'s passkey (the login page asks for
+/// `number`'s; the authenticator is told to use `owner`'s instead).
+async fn someone_elses_passkey(
+    server: &Server,
+    owner_phone: &mut SoftPasskey,
+    owner: &str,
+    number: &str,
+) -> reqwest::Response {
+    let browser = Browser::default();
+    let (login_id, page) = number_step(server, &browser, number).await;
+    let mut options = webauthn_options_of(&page);
+    let credential = server.state.store.passkeys_of(owner).await.unwrap()[0]
+        .credential_id
+        .clone();
+    options["publicKey"]["allowCredentials"] = serde_json::json!([{
+        "type": "public-key",
+        "id": base64ct::Base64UrlUnpadded::encode_string(&credential),
+    }]);
+    let assertion = owner_phone
+        .do_authentication(origin(server), serde_json::from_value(options).unwrap())
+        .unwrap();
+    answer(
+        server,
+        &browser,
+        &login_id,
+        &serde_json::to_string(&assertion).unwrap(),
+    )
+    .await
+}
+
 async fn audit_kinds(server: &Server, number: &str) -> Vec<String> {
     server
         .state
@@ -190,17 +220,7 @@ async fn activation_registration_and_login_with_a_passkey() {
     let assertion = serde_json::to_string(&assertion).unwrap();
     let done = answer(&server, &browser, &login_id, &assertion).await;
     let done = consent_if_asked(&browser, &server, done).await;
-    let code = location(&done)["code"].clone();
-    let (status, tokens) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
-    assert_eq!(status, 200, "{tokens}");
-    let payload = tokens["id_token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(1)
-        .unwrap();
-    let claims: serde_json::Value =
-        serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(payload).unwrap()).unwrap();
+    let claims = id_token_claims(&server, &location(&done)["code"]).await;
     assert_eq!(claims["acr"], "substantial");
     assert!(
         server.state.store.passkeys_of(AN).await.unwrap()[0]
@@ -232,26 +252,7 @@ async fn another_persons_passkey_and_a_cloned_one_are_refused() {
     activate(&server, &mut binh_phone, BINH).await;
 
     // Bình's passkey answering a login as An: refused.
-    let browser = Browser::default();
-    let (login_id, page) = number_step(&server, &browser, AN).await;
-    let mut options = webauthn_options_of(&page);
-    let binh_credential = server.state.store.passkeys_of(BINH).await.unwrap()[0]
-        .credential_id
-        .clone();
-    options["publicKey"]["allowCredentials"] = serde_json::json!([{
-        "type": "public-key",
-        "id": base64ct::Base64UrlUnpadded::encode_string(&binh_credential),
-    }]);
-    let assertion = binh_phone
-        .do_authentication(origin(&server), serde_json::from_value(options).unwrap())
-        .unwrap();
-    let refused = answer(
-        &server,
-        &browser,
-        &login_id,
-        &serde_json::to_string(&assertion).unwrap(),
-    )
-    .await;
+    let refused = someone_elses_passkey(&server, &mut binh_phone, BINH, AN).await;
     assert_eq!(location(&refused)["error"], "access_denied");
     assert!(
         audit_kinds(&server, AN)
@@ -343,27 +344,9 @@ async fn the_login_page_offers_passkeys_and_the_number_step_says_what_is_wrong()
         webauthn_options_of(&again)["publicKey"]["allowCredentials"],
         options["publicKey"]["allowCredentials"]
     );
-    let browser = Browser::default();
-    let (login_id, page) = number_step(&server, &browser, AN).await;
-    let mut options = webauthn_options_of(&page);
-    let binh = server.state.store.passkeys_of(BINH).await.unwrap()[0]
-        .credential_id
-        .clone();
-    options["publicKey"]["allowCredentials"] = serde_json::json!([{
-        "type": "public-key",
-        "id": base64ct::Base64UrlUnpadded::encode_string(&binh),
-    }]);
-    let assertion = phone
-        .do_authentication(origin(&server), serde_json::from_value(options).unwrap())
-        .unwrap();
-    let refused = answer(
-        &server,
-        &browser,
-        &login_id,
-        &serde_json::to_string(&assertion).unwrap(),
-    )
-    .await;
+    let refused = someone_elses_passkey(&server, &mut phone, BINH, AN).await;
     assert_eq!(location(&refused)["error"], "access_denied");
+    let browser = Browser::default();
     // acr_values high: a passkey cannot reach it; the portal hears so.
     let high = browser
         .get(&authorize_url(&server, &[("acr_values", "high")]))

@@ -12,7 +12,6 @@
 
 mod common;
 
-use base64ct::Encoding as _;
 use common::*;
 use idp_server::clock::Clock;
 use openidconnect::reqwest;
@@ -21,18 +20,9 @@ const T0: i64 = 1_800_000_000;
 const AN: &str = "001090012345"; // assurance high
 const DUNG: &str = "092076000123"; // assurance low
 
-/// The claims of the ID token a code is exchanged for.
+/// The claims of the ID token the code in a redirect's `location` is exchanged for.
 async fn id_claims(server: &Server, location: &str) -> serde_json::Value {
-    let code = query_of(location)["code"].clone();
-    let (status, body) = token_request(server, &code, VERIFIER, &server.client_secret).await;
-    assert_eq!(status, 200, "{body}");
-    let payload = body["id_token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(1)
-        .unwrap();
-    serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(payload).unwrap()).unwrap()
+    id_token_claims(server, &query_of(location)["code"]).await
 }
 
 fn location(response: &reqwest::Response) -> String {

@@ -27,7 +27,11 @@ pub(crate) async fn start(clock: Clock) -> Server {
 
 /// A provider on a free loopback port over `database_url`, with the demo registry.
 pub(crate) async fn start_on(clock: Clock, database_url: &str) -> Server {
-    let server = serve(clock, database_url, String::new()).await;
+    seeded(serve(clock, database_url, String::new()).await).await
+}
+
+/// `server` with the demo registry and clients, and the demo portal's secret.
+async fn seeded(server: Server) -> Server {
     let client_secret = demo::seed(
         &server.state.store,
         &server.state.secret,
@@ -73,19 +77,7 @@ pub(crate) async fn start_with_passkeys(clock: Clock) -> Server {
         database_url: "sqlite::memory:".into(),
         ..Config::default()
     };
-    let server = serve_listener(listener, config, clock, issuer, String::new()).await;
-    let client_secret = demo::seed(
-        &server.state.store,
-        &server.state.secret,
-        &server.issuer,
-        server.state.clock.now(),
-    )
-    .await
-    .unwrap();
-    Server {
-        client_secret: client_secret.to_string(),
-        ..server
-    }
+    seeded(serve_listener(listener, config, clock, issuer, String::new()).await).await
 }
 
 async fn serve_as(
@@ -470,4 +462,18 @@ pub(crate) fn client_key_of(
     set.keys
         .push(identity_core::jose::Jwk::new(key.verifying_key().clone()).with_thumbprint_kid());
     (key, set.to_json())
+}
+
+/// The claims of the ID token a code of the demo portal is exchanged for.
+pub(crate) async fn id_token_claims(server: &Server, code: &str) -> serde_json::Value {
+    use base64ct::Encoding as _;
+    let (status, body) = token_request(server, code, VERIFIER, &server.client_secret).await;
+    assert_eq!(status, 200, "{body}");
+    let payload = body["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap();
+    serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(payload).unwrap()).unwrap()
 }

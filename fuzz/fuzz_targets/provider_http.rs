@@ -18,7 +18,7 @@ use idp_server::oidc::ServerSecret;
 use idp_server::{AppState, app, demo};
 use tower::ServiceExt as _;
 
-const ENDPOINTS: [(&str, &str); 13] = [
+const ENDPOINTS: [(&str, &str); 17] = [
     ("GET", "/authorize"),
     ("POST", "/authorize/login"),
     ("POST", "/token"),
@@ -32,6 +32,10 @@ const ENDPOINTS: [(&str, &str); 13] = [
     ("GET", "/activate"),
     ("POST", "/activate"),
     ("POST", "/activate/finish"),
+    ("GET", "/account"),
+    ("POST", "/account/passkeys/add"),
+    ("POST", "/account/passkeys/remove"),
+    ("POST", "/account/consents/withdraw"),
 ];
 
 fn state(runtime: &tokio::runtime::Runtime, passkeys: bool) -> AppState {

@@ -46,6 +46,11 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
             "client id {id:?} is not allowed: use 1 to 64 letters, digits, '-', '.' or '_'"
         ));
     }
+    if id == crate::account::CLIENT_ID {
+        return Err(format!(
+            "client id {id} is the provider's own (its account page): choose another"
+        ));
+    }
     if request.name.trim().is_empty() {
         return Err("give the client a --name people will see on the login page".into());
     }

@@ -5,6 +5,7 @@
 //! and keys in its [`store::Store`], and keeps no secret in logs. `app` builds the
 //! whole HTTP service, so tests drive it with or without a socket.
 
+pub mod account;
 pub mod admin;
 pub mod authn;
 pub mod clock;
@@ -99,6 +100,10 @@ impl AppState {
                 .await
                 .map_err(anyhow::Error::msg)?;
         }
+        // The account page's own client, as this server's issuer needs it.
+        store
+            .put_client(&account::client(&config.issuer), now)
+            .await?;
         let stored = store.signing_keys(since).await?;
         let keys =
             SigningKeys::from_stored(&stored, &secret, None, now).map_err(anyhow::Error::msg)?;

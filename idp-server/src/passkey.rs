@@ -504,7 +504,9 @@ const NO_MATCH: &str = "The number and the code do not match an activation code.
 #[derive(Serialize, Deserialize)]
 struct Enrolment {
     personal_number: String,
-    code_hash: Vec<u8>,
+    /// The activation code that allowed it; none for a passkey added at
+    /// /account by a person logged in.
+    code_hash: Option<Vec<u8>>,
     browser: String,
     state: PasskeyRegistration,
 }
@@ -660,67 +662,72 @@ pub(crate) async fn activate(
             return failed();
         }
     };
-    let existing = match state.store.passkeys_of(number).await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "reading passkeys failed");
-            return failed();
-        }
-    };
+    match start_enrolment(&state, &webauthn, &person, Some(code_hash), &csrf).await {
+        Ok(html) => page(StatusCode::OK, html),
+        Err(response) => response,
+    }
+}
+
+/// Starts a passkey registration for `person` (with the activation code that
+/// allowed it, or none for a person logged in at /account), bound to the
+/// browser whose CSRF token is `csrf`: the page that makes the passkey.
+pub(crate) async fn start_enrolment(
+    state: &AppState,
+    webauthn: &Webauthn,
+    person: &crate::store::Person,
+    code_hash: Option<Vec<u8>>,
+    csrf: &str,
+) -> Result<String, Response> {
+    let number = person.personal_number.as_str();
+    let existing = state.store.passkeys_of(number).await.map_err(|e| {
+        tracing::error!(error = %e, "reading passkeys failed");
+        failed()
+    })?;
     let exclude = existing
         .iter()
         .map(|p| p.credential_id.clone())
         .collect::<Vec<_>>();
-    let started = webauthn.start_passkey_registration(
-        user_handle(&state, number),
-        &person.full_name,
-        &person.full_name,
-        Some(exclude),
-    );
-    let (options, registration) = match started {
-        Ok(s) => s,
-        Err(e) => {
+    let (options, registration) = webauthn
+        .start_passkey_registration(
+            user_handle(state, number),
+            &person.full_name,
+            &person.full_name,
+            Some(exclude),
+        )
+        .map_err(|e| {
             tracing::error!(error = %e, "starting a passkey registration failed");
-            return failed();
-        }
-    };
-
+            failed()
+        })?;
     let enrolment = Enrolment {
         personal_number: number.to_owned(),
         code_hash,
-        browser: csrf.clone(),
+        browser: csrf.to_owned(),
         state: registration,
     };
-    let Ok(enrolment_id) = crate::oidc::random_token() else {
-        return failed();
-    };
-    let saved = match serde_json::to_string(&enrolment) {
-        Ok(json) => state
-            .store
-            .put_ceremony(
-                &state.secret.hash_handle("enrolment", &enrolment_id),
-                &json,
-                now + LOGIN_LIFETIME,
-            )
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    if let Err(e) = saved {
-        tracing::error!(error = %e, "saving an enrolment failed");
-        return failed();
-    }
+    let enrolment_id = crate::oidc::random_token().map_err(|_| failed())?;
+    let json = serde_json::to_string(&enrolment).map_err(|_| failed())?;
+    state
+        .store
+        .put_ceremony(
+            &state.secret.hash_handle("enrolment", &enrolment_id),
+            &json,
+            state.clock.now() + LOGIN_LIFETIME,
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "saving an enrolment failed");
+            failed()
+        })?;
     // A passkey the browser can offer without a number (a discoverable one) is
     // preferred; webauthn-rs leaves the choice to the authenticator.
-    let Ok(mut options) = serde_json::to_value(&options) else {
-        return failed();
-    };
+    let mut options = serde_json::to_value(&options).map_err(|_| failed())?;
     options["publicKey"]["authenticatorSelection"]["residentKey"] = "preferred".into();
-    let options = options.to_string();
-    page(
-        StatusCode::OK,
-        web::activate_passkey(&person.full_name, &enrolment_id, &csrf, &options),
-    )
+    Ok(web::activate_passkey(
+        &person.full_name,
+        &enrolment_id,
+        csrf,
+        &options.to_string(),
+    ))
 }
 
 /// `POST /activate/finish`: the authenticator's new credential; registers the
@@ -861,7 +868,7 @@ pub(crate) async fn activate_finish(
     // registration racing this one finds the code gone, and a failure keeps both.
     match state
         .store
-        .register_passkey(&stored, &enrolment.code_hash, now)
+        .register_passkey(&stored, enrolment.code_hash.as_deref(), now)
         .await
     {
         Ok(true) => {}

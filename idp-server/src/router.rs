@@ -8,7 +8,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::{AppState, demo, handlers, logout, passkey};
+use crate::{AppState, account, demo, handlers, logout, passkey};
 
 /// Largest request body accepted (forms and JSON are small).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -31,6 +31,13 @@ pub fn app(state: AppState) -> Router {
             get(passkey::activate_form).post(passkey::activate),
         )
         .route("/activate/finish", post(passkey::activate_finish))
+        .route("/account", get(account::show))
+        .route("/account/passkeys/add", post(account::add_passkey))
+        .route("/account/passkeys/remove", post(account::remove_passkey))
+        .route(
+            "/account/consents/withdraw",
+            post(account::withdraw_consent),
+        )
         .route("/assets/webauthn.js", get(passkey::script))
         // Browsers ask for an icon on every page: there is none, and no 404 either.
         .route(

@@ -274,3 +274,81 @@ pub(crate) fn consent(
         ),
     )
 }
+
+/// A date and time for people, from seconds since the epoch (UTC).
+fn when(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// `/account`: the person's passkeys and consents.
+pub(crate) fn account(
+    person: &Person,
+    passkeys: &[crate::store::StoredPasskey],
+    portals: &[(String, String, String, i64)],
+    csrf: &str,
+    message: Option<&str>,
+) -> String {
+    use base64ct::{Base64UrlUnpadded, Encoding as _};
+    let csrf = escape(csrf);
+    let message = message
+        .map(|m| format!("<p role=\"status\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    let keys: String = passkeys
+        .iter()
+        .map(|p| {
+            format!(
+                "<li>{} — added {}, last used {} \
+                 <form method=\"post\" action=\"/account/passkeys/remove\" style=\"display:inline\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <input type=\"hidden\" name=\"credential\" value=\"{}\">\
+                 <button>Xoá — remove</button></form></li>",
+                escape(&p.name),
+                when(p.created_at),
+                p.last_used_at.map_or_else(|| "never".to_owned(), when),
+                Base64UrlUnpadded::encode_string(&p.credential_id),
+            )
+        })
+        .collect();
+    let consents: String = portals
+        .iter()
+        .map(|(id, name, scope, at)| {
+            format!(
+                "<li>{} ({}) — since {} \
+                 <form method=\"post\" action=\"/account/consents/withdraw\" style=\"display:inline\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <input type=\"hidden\" name=\"client_id\" value=\"{}\">\
+                 <button>Rút lại — withdraw</button></form></li>",
+                escape(name),
+                escape(scope),
+                when(*at),
+                escape(id),
+            )
+        })
+        .collect();
+    let consents = if consents.is_empty() {
+        "<p>None yet.</p>".to_owned()
+    } else {
+        format!("<ul>{consents}</ul>")
+    };
+    page(
+        "Tài khoản — your account",
+        &format!(
+            "<p>{} ({})</p>{message}\
+             <h2>Passkeys</h2><ul>{keys}</ul>\
+             <form method=\"post\" action=\"/account/passkeys/add\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button>Thêm passkey — add a passkey</button></form>\
+             <h2>Portals you share your data with</h2>{consents}",
+            escape(&person.full_name),
+            escape(&person.personal_number),
+        ),
+    )
+}

@@ -355,3 +355,139 @@ async fn the_login_page_offers_passkeys_and_the_number_step_says_what_is_wrong()
     assert_eq!(q["error"], "access_denied");
     assert!(q["error_description"].contains("substantial"));
 }
+
+#[tokio::test]
+async fn the_account_page_lists_adds_and_removes_passkeys_and_withdraws_consents() {
+    let server = start_with_passkeys(Clock::fixed(T0)).await;
+    let mut phone = SoftPasskey::new(true);
+    activate(&server, &mut phone, AN).await;
+    let account = format!("{}/account", server.issuer);
+
+    // Without a session: off to log in, as the provider's own client.
+    let browser = Browser::default();
+    let first = browser.get(&account).await;
+    assert_eq!(first.status(), 303);
+    let login_url = first.headers()["location"].to_str().unwrap().to_owned();
+    assert!(login_url.contains("client_id=account"), "{login_url}");
+    // The number, the passkey, and back to /account.
+    let page = browser.get(&login_url).await;
+    let login_id = login_id_of(&page.text().await.unwrap());
+    let step = browser
+        .post(
+            &format!("{}/authorize/login", server.issuer),
+            &[("login_id", &login_id), ("personal_number", AN)],
+        )
+        .await;
+    let options = serde_json::from_value(webauthn_options_of(&step.text().await.unwrap())).unwrap();
+    let assertion = phone.do_authentication(origin(&server), options).unwrap();
+    let back = answer(
+        &server,
+        &browser,
+        &login_id,
+        &serde_json::to_string(&assertion).unwrap(),
+    )
+    .await;
+    assert!(
+        back.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with(&account)
+    );
+    let page = browser.get(&account).await.text().await.unwrap();
+    assert!(
+        page.contains("my phone") && page.contains("Nguyễn Văn An"),
+        "{page}"
+    );
+    let csrf = field_of(&page, "csrf");
+
+    // Another passkey, added while logged in (no activation code).
+    let added = browser
+        .post(&format!("{account}/passkeys/add"), &[("csrf", &csrf)])
+        .await;
+    let added = added.text().await.unwrap();
+    let mut laptop = SoftPasskey::new(true);
+    let credential = laptop
+        .do_registration(
+            origin(&server),
+            serde_json::from_value(webauthn_options_of(&added)).unwrap(),
+        )
+        .unwrap();
+    let done = browser
+        .post(
+            &format!("{}/activate/finish", server.issuer),
+            &[
+                ("csrf", &field_of(&added, "csrf")),
+                ("enrolment", &field_of(&added, "enrolment")),
+                ("credential", &serde_json::to_string(&credential).unwrap()),
+                ("name", "laptop"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    let keys = server.state.store.passkeys_of(AN).await.unwrap();
+    assert_eq!(keys.len(), 2);
+
+    // Removing one, then refusing to remove the last; a form without its token
+    // does nothing.
+    let id = |k: &idp_server::store::StoredPasskey| {
+        base64ct::Base64UrlUnpadded::encode_string(&k.credential_id)
+    };
+    let forged = Browser::default()
+        .post(
+            &format!("{account}/passkeys/remove"),
+            &[("credential", &id(&keys[0]))],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    let removed = browser
+        .post(
+            &format!("{account}/passkeys/remove"),
+            &[("csrf", &csrf), ("credential", &id(&keys[0]))],
+        )
+        .await;
+    assert!(removed.text().await.unwrap().contains("was removed"));
+    let last = server.state.store.passkeys_of(AN).await.unwrap();
+    assert_eq!(last.len(), 1);
+    let refused = browser
+        .post(
+            &format!("{account}/passkeys/remove"),
+            &[("csrf", &csrf), ("credential", &id(&last[0]))],
+        )
+        .await;
+    assert!(refused.text().await.unwrap().contains("only passkey"));
+    assert_eq!(server.state.store.passkeys_of(AN).await.unwrap().len(), 1);
+
+    // A portal's consent, listed and withdrawn (with an audit event).
+    let portal = browser
+        .get(&authorize_url(&server, &[("scope", "openid profile")]))
+        .await;
+    let agreed = consent_if_asked(&browser, &server, portal).await;
+    assert_eq!(agreed.status(), 303);
+    let page = browser.get(&account).await.text().await.unwrap();
+    assert!(page.contains("Cổng dịch vụ công"), "{page}");
+    let withdrawn = browser
+        .post(
+            &format!("{account}/consents/withdraw"),
+            &[("csrf", &csrf), ("client_id", idp_server::demo::CLIENT_ID)],
+        )
+        .await;
+    assert!(withdrawn.text().await.unwrap().contains("Withdrawn"));
+    assert!(server.state.store.consents_of(AN).await.unwrap().is_empty());
+    let kinds = audit_kinds(&server, AN).await;
+    for kind in ["passkey_removed", "consent_withdrawn"] {
+        assert!(kinds.contains(&kind.to_owned()), "{kind}: {kinds:?}");
+    }
+
+    // Adding a passkey long after the login: log in again first.
+    server.state.clock.advance(601);
+    let stale = browser
+        .post(&format!("{account}/passkeys/add"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(stale.status(), 303);
+    assert!(
+        stale.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("prompt=login")
+    );
+}

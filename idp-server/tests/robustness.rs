@@ -132,7 +132,7 @@ proptest! {
 
     #[test]
     fn no_input_fails_the_server(
-                endpoint in 0usize..11,
+                endpoint in 0usize..15,
         pairs in proptest::collection::vec((name(), value()), 0..10),
                 auth in authorization(),
         cookies in cookie(),
@@ -162,6 +162,10 @@ proptest! {
                 ("GET", "/activate"),
                 ("POST", "/activate"),
                 ("POST", "/activate/finish"),
+                ("GET", "/account"),
+                ("POST", "/account/passkeys/add"),
+                ("POST", "/account/passkeys/remove"),
+                ("POST", "/account/consents/withdraw"),
             ][endpoint];
             let uri = if method == "GET" { format!("{path}?{query}") } else { path.to_owned() };
             let mut request = Request::builder()

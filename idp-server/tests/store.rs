@@ -494,7 +494,7 @@ mod checks {
         };
         assert!(
             !store
-                .register_passkey(&passkey(b"k0"), b"right", 10)
+                .register_passkey(&passkey(b"k0"), Some(b"right"), 10)
                 .await
                 .unwrap()
         );
@@ -507,13 +507,13 @@ mod checks {
         );
         assert!(
             store
-                .register_passkey(&passkey(b"k1"), b"new", 30)
+                .register_passkey(&passkey(b"k1"), Some(b"new"), 30)
                 .await
                 .unwrap()
         );
         assert!(
             !store
-                .register_passkey(&passkey(b"k2"), b"new", 30)
+                .register_passkey(&passkey(b"k2"), Some(b"new"), 30)
                 .await
                 .unwrap()
         );
@@ -548,6 +548,14 @@ mod checks {
                 .await
                 .unwrap()
         );
+        // A person logged in adds one without a code.
+        assert!(
+            store
+                .register_passkey(&passkey(b"k3"), None, 70)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.passkeys_of(n).await.unwrap().len(), 1);
         assert_eq!(
             store.check_activation(n, b"new", 30).await.unwrap(),
             Activation::None

@@ -568,6 +568,20 @@ impl SqlStore {
         Ok(())
     }
 
+    /// A person's consents: (client id, scope, when), by client.
+    pub async fn consents_of(
+        &self,
+        personal_number: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        sqlx::query_as(
+            "SELECT client_id, scope, granted_at FROM consents WHERE personal_number = $1 ORDER BY client_id",
+        )
+        .bind(personal_number)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::new("reading consents"))
+    }
+
     /// Withdraws a person's consent for a client; `false` if there was none.
     pub async fn withdraw_consent(
         &self,
@@ -1029,32 +1043,42 @@ impl SqlStore {
             .map(|(s, _)| s))
     }
 
-    /// Registers a passkey with the activation code that allowed it, in one
-    /// transaction: the code is used up, the passkey saved, and the resident's
-    /// assurance raised to `substantial` (identity proofed in person). `false`,
-    /// and nothing changed, if the code was no longer valid.
+    /// Registers a passkey, in one transaction with the activation code that
+    /// allowed it (if any: a person logged in may add one without): the code is
+    /// used up, the passkey saved, and the resident's assurance raised to
+    /// `substantial` (identity proofed in person). `false`, and nothing changed,
+    /// if the code was no longer valid.
     pub async fn register_passkey(
         &self,
         passkey: &super::StoredPasskey,
-        code_hash: &[u8],
+        code_hash: Option<&[u8]>,
         now: i64,
     ) -> Result<bool, StoreError> {
         let failed = "registering a passkey";
         let mut tx = self.pool.begin().await.map_err(StoreError::new(failed))?;
-        let used = sqlx::query(
-            "DELETE FROM activation_codes WHERE personal_number = $1 AND code_hash = $2
+        if let Some(code_hash) = code_hash {
+            let used = sqlx::query(
+                "DELETE FROM activation_codes WHERE personal_number = $1 AND code_hash = $2
                AND failed_attempts < $3 AND expires_at > $4",
+            )
+            .bind(&passkey.personal_number)
+            .bind(code_hash)
+            .bind(crate::enrol::MAX_ATTEMPTS)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new(failed))?;
+            if used.rows_affected() != 1 {
+                tx.rollback().await.map_err(StoreError::new(failed))?;
+                return Ok(false);
+            }
+            sqlx::query(
+            "UPDATE people SET assurance = 'substantial' WHERE personal_number = $1 AND assurance = 'low'",
         )
         .bind(&passkey.personal_number)
-        .bind(code_hash)
-        .bind(crate::enrol::MAX_ATTEMPTS)
-        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(StoreError::new(failed))?;
-        if used.rows_affected() != 1 {
-            tx.rollback().await.map_err(StoreError::new(failed))?;
-            return Ok(false);
         }
         sqlx::query(
             "INSERT INTO passkeys (credential_id, personal_number, user_handle, passkey, name, created_at, last_used_at)
@@ -1067,13 +1091,6 @@ impl SqlStore {
         .bind(&passkey.name)
         .bind(passkey.created_at)
         .bind(passkey.last_used_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::new(failed))?;
-        sqlx::query(
-            "UPDATE people SET assurance = 'substantial' WHERE personal_number = $1 AND assurance = 'low'",
-        )
-        .bind(&passkey.personal_number)
         .execute(&mut *tx)
         .await
         .map_err(StoreError::new(failed))?;

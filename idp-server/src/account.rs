@@ -1,0 +1,325 @@
+//! `/account`: a person's own page. It lists their passkeys (add one, remove
+//! one) and the portals they agreed to share claims with (withdraw). It needs the
+//! browser's single sign-on session; without one, the person logs in first
+//! through the provider's own login, as the internal client `account`.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use base64ct::{Base64UrlUnpadded, Encoding as _};
+
+use crate::AppState;
+use crate::authn::{browser_binding, csrf_ok, csrf_token};
+use crate::store::{Client, LoginSession, Person};
+use crate::web;
+
+/// The internal client the account page logs people in as.
+pub const CLIENT_ID: &str = "account";
+
+/// Seconds after a login within which a person may add a passkey without
+/// logging in again.
+const RECENT_LOGIN: i64 = 600;
+
+/// The internal client, registered at every start.
+pub fn client(issuer: &str) -> Client {
+    Client {
+        id: CLIENT_ID.into(),
+        name: "Tài khoản của bạn — your account".into(),
+        secret_hash: None,
+        redirect_uris: vec![format!("{issuer}/account")],
+        sector: CLIENT_ID.into(),
+        scopes: vec!["openid".into()],
+        grant_types: vec!["authorization_code".into()],
+        jwks: None,
+        post_logout_redirect_uris: vec![],
+        id_token_signed_response_alg: "ES256".into(),
+        resources: vec![],
+    }
+}
+
+fn page(status: StatusCode, html: String) -> Response {
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; \
+                 base-uri 'none'; form-action 'self'",
+            ),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
+fn failed() -> Response {
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        web::error("Server error", "nothing was changed: try again in a moment"),
+    )
+}
+
+/// The browser's session and its person, if it has one.
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(LoginSession, Person)>, Response> {
+    let Some(handle) = state.cookies.session(headers) else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let session = state
+        .store
+        .session(&state.secret.hash_handle("session", &handle), now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading a session failed");
+            failed()
+        })?;
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    let person = state
+        .store
+        .person(&session.personal_number)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading a resident failed");
+            failed()
+        })?;
+    Ok(person.map(|p| (session, p)))
+}
+
+/// Sends the browser to log in (again, with `fresh`) through the provider's
+/// own login, coming back to /account.
+fn log_in_first(state: &AppState, fresh: bool) -> Response {
+    let Ok(verifier) = crate::oidc::random_token() else {
+        return failed();
+    };
+    // The code that comes back is never exchanged: the session the login
+    // starts is what the account page needs. PKCE is required all the same.
+    let challenge = Base64UrlUnpadded::encode_string(
+        ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref(),
+    );
+    let issuer = &state.config.issuer;
+    let Ok(mut url) = url::Url::parse(&format!("{issuer}/authorize")) else {
+        return failed();
+    };
+    url.query_pairs_mut()
+        .append_pair("client_id", CLIENT_ID)
+        .append_pair("redirect_uri", &format!("{issuer}/account"))
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    if fresh {
+        url.query_pairs_mut().append_pair("prompt", "login");
+    }
+    Redirect::to(url.as_str()).into_response()
+}
+
+/// `GET /account`.
+pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (_, person) = match signed_in(&state, &headers).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return log_in_first(&state, false),
+        Err(response) => return response,
+    };
+    account_page(&state, &headers, &person, None).await
+}
+
+async fn account_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    person: &Person,
+    message: Option<&str>,
+) -> Response {
+    let Ok((browser, cookie)) = browser_binding(state, headers) else {
+        return failed();
+    };
+    let csrf = csrf_token(state, &browser);
+    let number = &person.personal_number;
+    let (passkeys, consents) = match (
+        state.store.passkeys_of(number).await,
+        state.store.consents_of(number).await,
+    ) {
+        (Ok(p), Ok(c)) => (p, c),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "reading an account failed");
+            return failed();
+        }
+    };
+    let mut portals = Vec::with_capacity(consents.len());
+    for (client_id, scope, granted_at) in consents {
+        let name = match state.store.client(&client_id).await {
+            Ok(Some(c)) => c.name,
+            Ok(None) => client_id.clone(),
+            Err(e) => {
+                tracing::error!(error = %e, "reading a client failed");
+                return failed();
+            }
+        };
+        portals.push((client_id, name, scope, granted_at));
+    }
+    let html = web::account(person, &passkeys, &portals, &csrf, message);
+    let mut response = page(StatusCode::OK, html);
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+async fn audit(state: &AppState, who: &str, kind: &str, detail: &str) {
+    if let Err(e) = state
+        .store
+        .audit(state.clock.now(), kind, Some(who), detail)
+        .await
+    {
+        tracing::error!(error = %e, kind, "writing an audit event failed");
+    }
+}
+
+/// The person and the form of an account action, once its CSRF token is checked.
+async fn action(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(LoginSession, Person), Response> {
+    if !csrf_ok(state, headers, form) {
+        return Err(page(
+            StatusCode::FORBIDDEN,
+            web::error(
+                "Not done",
+                "this form expired or came from another page: open /account again",
+            ),
+        ));
+    }
+    match signed_in(state, headers).await? {
+        Some(found) => Ok(found),
+        None => Err(log_in_first(state, false)),
+    }
+}
+
+/// `POST /account/passkeys/remove`: removes one of the person's passkeys (never
+/// the last: they would have no way to log in).
+pub(crate) async fn remove_passkey(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (_, person) = match action(&state, &headers, &form).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let number = &person.personal_number;
+    let Some(credential) = form
+        .get("credential")
+        .and_then(|c| Base64UrlUnpadded::decode_vec(c).ok())
+    else {
+        return account_page(
+            &state,
+            &headers,
+            &person,
+            Some("Choose a passkey to remove."),
+        )
+        .await;
+    };
+    let passkeys = match state.store.passkeys_of(number).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "reading passkeys failed");
+            return failed();
+        }
+    };
+    if passkeys.len() <= 1 && passkeys.iter().any(|p| p.credential_id == credential) {
+        return account_page(
+            &state,
+            &headers,
+            &person,
+            Some("This is your only passkey: add another before you remove it."),
+        )
+        .await;
+    }
+    match state.store.remove_passkey(number, &credential).await {
+        Ok(true) => {
+            audit(&state, number, "passkey_removed", "at /account").await;
+            account_page(&state, &headers, &person, Some("The passkey was removed.")).await
+        }
+        Ok(false) => {
+            account_page(&state, &headers, &person, Some("No such passkey of yours.")).await
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "removing a passkey failed");
+            failed()
+        }
+    }
+}
+
+/// `POST /account/consents/withdraw`: the portal will ask again next time.
+pub(crate) async fn withdraw_consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (_, person) = match action(&state, &headers, &form).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let number = &person.personal_number;
+    let client_id = form
+        .get("client_id")
+        .map(String::as_str)
+        .unwrap_or_default();
+    match state.store.withdraw_consent(number, client_id).await {
+        Ok(true) => {
+            audit(&state, number, "consent_withdrawn", client_id).await;
+            account_page(
+                &state,
+                &headers,
+                &person,
+                Some("Withdrawn: that portal will ask your consent again."),
+            )
+            .await
+        }
+        Ok(false) => account_page(&state, &headers, &person, Some("Nothing to withdraw.")).await,
+        Err(e) => {
+            tracing::error!(error = %e, "withdrawing a consent failed");
+            failed()
+        }
+    }
+}
+
+/// `POST /account/passkeys/add`: a new passkey, for a person who logged in
+/// within the last ten minutes (else they log in again first).
+pub(crate) async fn add_passkey(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (session, person) = match action(&state, &headers, &form).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Some(webauthn) = state.webauthn.clone() else {
+        return account_page(
+            &state,
+            &headers,
+            &person,
+            Some("Passkeys are not available on this server."),
+        )
+        .await;
+    };
+    if state.clock.now() - session.auth_time > RECENT_LOGIN {
+        return log_in_first(&state, true);
+    }
+    let csrf = form.get("csrf").cloned().unwrap_or_default();
+    match crate::passkey::start_enrolment(&state, &webauthn, &person, None, &csrf).await {
+        Ok(html) => page(StatusCode::OK, html),
+        Err(response) => response,
+    }
+}

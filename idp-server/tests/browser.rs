@@ -1,6 +1,7 @@
 //! The pages in a real browser: headless Chromium (Debian's) with a virtual
 //! authenticator, driven by playwright-core (tests/e2e): a resident activates
-//! their account with a passkey and logs in to the demo portal with it. Each
+//! their account with a passkey, logs in to the demo portal with it and opens
+//! their account page. Each
 //! page's screenshot is saved under target/e2e/; any console error fails.
 //! `scripts/test` installs Chromium and the Node modules.
 
@@ -58,4 +59,5 @@ fn a_resident_activates_a_passkey_and_logs_in_with_it_in_chromium() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(shots.join("07-portal-logged-in.png").exists());
+    assert!(shots.join("08-account.png").exists());
 }

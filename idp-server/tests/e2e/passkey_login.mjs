@@ -1,5 +1,5 @@
-// A resident activates their account with a passkey and logs in to the demo
-// portal with it, in headless Chromium with a CDP virtual authenticator (a
+// A resident activates their account with a passkey, logs in to the demo portal
+// with it, and looks at their account page, in headless Chromium with a CDP virtual authenticator (a
 // platform authenticator with resident keys and user verification), through the
 // real pages. A screenshot of each page goes to OUT_DIR; any console error, page
 // error or unexpected page fails the run.
@@ -92,6 +92,12 @@ try {
   await expectText("national_id", "the portal after login");
   await expectText(number, "the portal after login");
   await shot("portal-logged-in");
+
+  // The person's own page: the passkey they made, the portal they agreed to.
+  await page.goto(`${issuer}/account`);
+  await expectText("Passkeys", "the account page");
+  await expectText("Cổng dịch vụ công", "the account page");
+  await shot("account");
 } catch (e) {
   problems.push(`${e.message}`);
 } finally {

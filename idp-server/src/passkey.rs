@@ -630,12 +630,10 @@ pub(crate) async fn activate(
     };
     let refusal = match checked {
         Activation::Valid => None,
-        // A wrong code and no code read the same: the page must not tell who has
-        // a code waiting. (The audit log tells them apart.)
-        Activation::Wrong { attempts_left } => Some((
-            "activation_code_wrong",
-            format!("{NO_MATCH} ({attempts_left} attempt(s) left before the code locks)"),
-        )),
+        // A wrong code and no code read the same (no count of attempts left
+        // either): the page must not tell who has a code waiting. The audit log
+        // tells them apart.
+        Activation::Wrong { .. } => Some(("activation_code_wrong", NO_MATCH.to_owned())),
         Activation::Locked => Some((
             "activation_code_locked",
             "This code is locked after too many wrong attempts: ask the registration office \

@@ -10,8 +10,11 @@
   if (!data || !form || !button) {
     return;
   }
+  var english = document.documentElement.lang === "en";
   if (!window.PublicKeyCredential || !PublicKeyCredential.parseCreationOptionsFromJSON) {
-    status.textContent = "This browser cannot use passkeys: use an up-to-date browser.";
+    status.textContent = english
+      ? "This browser cannot use passkeys: use an up-to-date browser."
+      : "Trình duyệt này không dùng được passkey: hãy dùng trình duyệt mới hơn.";
     button.disabled = true;
     return;
   }
@@ -31,7 +34,9 @@
         form.submit();
       },
       function (error) {
-        status.textContent = "The passkey was not used (" + error.name + "). You can try again.";
+        status.textContent = english
+          ? "The passkey was not used (" + error.name + "). You can try again."
+          : "Passkey chưa được dùng (" + error.name + "). Bạn có thể thử lại.";
       }
     );
   });

@@ -60,7 +60,10 @@ fn page(status: StatusCode, html: String) -> Response {
 fn failed() -> Response {
     page(
         StatusCode::INTERNAL_SERVER_ERROR,
-        web::error("Server error", "nothing was changed: try again in a moment"),
+        web::error(
+            crate::web::tr("Lỗi máy chủ", "Server error"),
+            "nothing was changed: try again in a moment",
+        ),
     )
 }
 
@@ -194,7 +197,7 @@ async fn action(
         return Err(page(
             StatusCode::FORBIDDEN,
             web::error(
-                "Not done",
+                crate::web::tr("Chưa thực hiện", "Not done"),
                 "this form expired or came from another page: open /account again",
             ),
         ));

@@ -116,7 +116,10 @@ fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
         }
         Err(_) => (
             StatusCode::BAD_REQUEST,
-            Html(web::error("Login failed", "the redirect URI is not a URL")),
+            Html(web::error(
+                crate::web::tr("Đăng nhập không thành công", "Login failed"),
+                "the redirect URI is not a URL",
+            )),
         )
             .into_response(),
     }
@@ -127,7 +130,10 @@ fn refusal(state: &AppState, r: Refusal) -> Response {
         Refusal::Show(e) => (
             StatusCode::BAD_REQUEST,
             Html(web::error(
-                "This login request cannot be handled",
+                crate::web::tr(
+                    "Không xử lý được yêu cầu đăng nhập này",
+                    "This login request cannot be handled",
+                ),
                 &format!("{}: {}", e.code, e.description),
             )),
         )
@@ -157,7 +163,10 @@ async fn validated(
     let params = authorize::parameters(pairs).map_err(|e| {
         (
             StatusCode::BAD_REQUEST,
-            Html(web::error("Login failed", &e.description)),
+            Html(web::error(
+                crate::web::tr("Đăng nhập không thành công", "Login failed"),
+                &e.description,
+            )),
         )
             .into_response()
     })?;
@@ -208,7 +217,7 @@ pub(crate) async fn authorize(
     let Some(authenticator) = state.authenticator.clone() else {
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
-            "No way to log in yet",
+            crate::web::tr("Chưa có cách đăng nhập", "No way to log in yet"),
             "no authenticator is configured on this server",
         );
     };
@@ -461,7 +470,7 @@ async fn spend_login(state: &AppState, login_hash: &[u8], now: i64) -> Result<()
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err(error_page(
             StatusCode::BAD_REQUEST,
-            "Login failed",
+            crate::web::tr("Đăng nhập không thành công", "Login failed"),
             &format!("this login has expired or was already used: {START_AGAIN}"),
         )),
         Err(e) => Err(oauth_error(&internal(e))),
@@ -481,7 +490,7 @@ async fn continue_login(
     let Some(login_id) = form.get("login_id") else {
         return Err(error_page(
             StatusCode::BAD_REQUEST,
-            "Login failed",
+            crate::web::tr("Đăng nhập không thành công", "Login failed"),
             &format!("the login form is incomplete: {START_AGAIN}"),
         ));
     };
@@ -491,7 +500,7 @@ async fn continue_login(
         Ok(None) => {
             return Err(error_page(
                 StatusCode::BAD_REQUEST,
-                "Login failed",
+                crate::web::tr("Đăng nhập không thành công", "Login failed"),
                 &format!("this login has expired or was already used: {START_AGAIN}"),
             ));
         }
@@ -506,7 +515,7 @@ async fn continue_login(
         tracing::warn!("a login was answered from another browser, or without its cookie");
         return Err(error_page(
             StatusCode::FORBIDDEN,
-            "Login failed",
+            crate::web::tr("Đăng nhập không thành công", "Login failed"),
             &format!("this login was started in another browser: {START_AGAIN}"),
         ));
     }
@@ -532,7 +541,13 @@ pub(crate) async fn consent(
     let start_again = START_AGAIN;
     let form = match authorize::parameters(pairs) {
         Ok(form) => form,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.description),
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                crate::web::tr("Đăng nhập không thành công", "Login failed"),
+                &e.description,
+            );
+        }
     };
     let now = state.clock.now();
     let (login_hash, pending, valid) = match continue_login(&state, &headers, &form, now).await {
@@ -542,7 +557,7 @@ pub(crate) async fn consent(
     let Some(person) = pending.authenticated.clone() else {
         return error_page(
             StatusCode::BAD_REQUEST,
-            "Login failed",
+            crate::web::tr("Đăng nhập không thành công", "Login failed"),
             &format!("this login is not at its consent step: {start_again}"),
         );
     };
@@ -578,7 +593,7 @@ pub(crate) async fn consent(
             Some(_) => {
                 return error_page(
                     StatusCode::BAD_REQUEST,
-                    "Login failed",
+                    crate::web::tr("Đăng nhập không thành công", "Login failed"),
                     "you do not represent that business",
                 );
             }
@@ -586,7 +601,7 @@ pub(crate) async fn consent(
             None => {
                 return error_page(
                     StatusCode::BAD_REQUEST,
-                    "Login failed",
+                    crate::web::tr("Đăng nhập không thành công", "Login failed"),
                     "choose the business you act for",
                 );
             }
@@ -650,7 +665,13 @@ pub(crate) async fn login(
     let start_again = START_AGAIN;
     let form = match authorize::parameters(pairs) {
         Ok(form) => form,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.description),
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                crate::web::tr("Đăng nhập không thành công", "Login failed"),
+                &e.description,
+            );
+        }
     };
     let now = state.clock.now();
     let (login_hash, pending, valid) = match continue_login(&state, &headers, &form, now).await {
@@ -661,7 +682,7 @@ pub(crate) async fn login(
     if pending.authenticated.is_some() {
         return error_page(
             StatusCode::BAD_REQUEST,
-            "Login failed",
+            crate::web::tr("Đăng nhập không thành công", "Login failed"),
             &format!("this login waits for the person's consent: {start_again}"),
         );
     }

@@ -35,7 +35,7 @@ fn refused(detail: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Html(web::error(
-            "Đăng xuất không thành công — logout failed",
+            crate::web::tr("Đăng xuất không thành công", "Logout failed"),
             detail,
         )),
     )
@@ -45,7 +45,10 @@ fn refused(detail: &str) -> Response {
 fn server_error(detail: &str) -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        Html(web::error("Server error", detail)),
+        Html(web::error(
+            crate::web::tr("Lỗi máy chủ", "Server error"),
+            detail,
+        )),
     )
         .into_response()
 }
@@ -214,8 +217,14 @@ async fn logout(
                 .into_response()
         }
         None => Html(web::page(
-            "Đã đăng xuất — logged out",
-            "<p>Bạn đã đăng xuất. You are logged out; you may close this page.</p>",
+            crate::web::tr("Đã đăng xuất", "Logged out"),
+            &format!(
+                "<p>{}</p>",
+                crate::web::tr(
+                    "Bạn đã đăng xuất; có thể đóng trang này.",
+                    "You are logged out; you may close this page."
+                )
+            ),
         ))
         .into_response(),
     };

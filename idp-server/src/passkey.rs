@@ -495,9 +495,15 @@ impl Authenticator for PasskeyAuthenticator {
 }
 
 /// What `/activate` says of a number and code that do not match a waiting code.
-const NO_MATCH: &str = "The number and the code do not match an activation code. Codes are \
-                        given at the registration office after your identity is checked; five \
-                        wrong entries lock a code, and codes last 72 hours.";
+fn no_match() -> &'static str {
+    web::tr(
+        "Số định danh và mã không khớp với mã kích hoạt nào. Mã được cấp tại nơi đăng ký sau \
+         khi xác minh danh tính; nhập sai năm lần thì mã bị khoá, và mã có hiệu lực 72 giờ.",
+        "The number and the code do not match an activation code. Codes are given at the \
+         registration office after your identity is checked; five wrong entries lock a code, \
+         and codes last 72 hours.",
+    )
+}
 
 /// An enrolment under way: who, the code they gave (used up at the end), and
 /// the registration's state.
@@ -541,7 +547,10 @@ fn unavailable(state: &AppState) -> Response {
     page(
         StatusCode::NOT_FOUND,
         web::error(
-            "Passkeys are not available here",
+            crate::web::tr(
+                "Máy chủ này chưa hỗ trợ passkey",
+                "Passkeys are not available here",
+            ),
             &format!(
                 "this server's issuer {} is an address, and passkeys need a domain name \
                  (https://id.example.gov.vn, or http://localhost:PORT for development)",
@@ -554,7 +563,10 @@ fn unavailable(state: &AppState) -> Response {
 fn failed() -> Response {
     page(
         StatusCode::INTERNAL_SERVER_ERROR,
-        web::error("Server error", "nothing was changed: try again in a moment"),
+        web::error(
+            crate::web::tr("Lỗi máy chủ", "Server error"),
+            "nothing was changed: try again in a moment",
+        ),
     )
 }
 
@@ -593,7 +605,10 @@ pub(crate) async fn activate(
         return with_cookie(
             again(
                 StatusCode::FORBIDDEN,
-                "This form expired or came from another page: enter your number and code again.",
+                web::tr(
+                    "Biểu mẫu đã hết hạn hoặc đến từ trang khác: hãy nhập lại số và mã.",
+                    "This form expired or came from another page: enter your number and code again.",
+                ),
                 "",
             ),
             cookie,
@@ -606,7 +621,10 @@ pub(crate) async fn activate(
     if number.parse::<identity_core::PersonalNumber>().is_err() {
         return again(
             StatusCode::BAD_REQUEST,
-            "Enter your 12-digit personal identification number.",
+            web::tr(
+                "Hãy nhập số định danh cá nhân gồm 12 chữ số.",
+                "Enter your 12-digit personal identification number.",
+            ),
             number,
         );
     }
@@ -616,7 +634,10 @@ pub(crate) async fn activate(
     else {
         return again(
             StatusCode::BAD_REQUEST,
-            "The activation code has 12 letters and digits, like ABCD-EFGH-JKMN.",
+            web::tr(
+                "Mã kích hoạt gồm 12 chữ và số, ví dụ ABCD-EFGH-JKMN.",
+                "The activation code has 12 letters and digits, like ABCD-EFGH-JKMN.",
+            ),
             number,
         );
     };
@@ -633,28 +654,32 @@ pub(crate) async fn activate(
         // A wrong code and no code read the same (no count of attempts left
         // either): the page must not tell who has a code waiting. The audit log
         // tells them apart.
-        Activation::Wrong { .. } => Some(("activation_code_wrong", NO_MATCH.to_owned())),
+        Activation::Wrong { .. } => Some(("activation_code_wrong", no_match())),
         Activation::Locked => Some((
             "activation_code_locked",
-            "This code is locked after too many wrong attempts: ask the registration office \
-             for a new one."
-                .to_owned(),
+            web::tr(
+                "Mã đã bị khoá vì nhập sai quá nhiều lần: hãy xin mã mới tại nơi đăng ký.",
+                "This code is locked after too many wrong attempts: ask the registration office \
+                 for a new one.",
+            ),
         )),
         Activation::Expired => Some((
             "activation_code_expired",
-            "This code has expired (codes last 72 hours): ask the registration office for a \
-             new one."
-                .to_owned(),
+            web::tr(
+                "Mã đã hết hạn (mã có hiệu lực 72 giờ): hãy xin mã mới tại nơi đăng ký.",
+                "This code has expired (codes last 72 hours): ask the registration office for a \
+                 new one.",
+            ),
         )),
-        Activation::None => Some(("activation_code_unknown", NO_MATCH.to_owned())),
+        Activation::None => Some(("activation_code_unknown", no_match())),
     };
     if let Some((kind, message)) = refusal {
         audit(&state, Some(number), kind, "at /activate").await;
-        return again(StatusCode::BAD_REQUEST, &message, number);
+        return again(StatusCode::BAD_REQUEST, message, number);
     }
     let person = match state.store.person(number).await {
         Ok(Some(p)) => p,
-        Ok(None) => return again(StatusCode::BAD_REQUEST, "Unknown number.", number),
+        Ok(None) => return again(StatusCode::BAD_REQUEST, no_match(), number),
         Err(e) => {
             tracing::error!(error = %e, "reading a resident failed");
             return failed();
@@ -739,7 +764,15 @@ pub(crate) async fn activate_finish(
         return unavailable(&state);
     };
     let start_again = "start again at /activate with your number and code";
-    let refused = |status, why: String| page(status, web::error("Activation failed", &why));
+    let refused = |status, why: String| {
+        page(
+            status,
+            web::error(
+                crate::web::tr("Kích hoạt không thành công", "Activation failed"),
+                &why,
+            ),
+        )
+    };
     if !csrf_ok(&state, &headers, &form) {
         return refused(
             StatusCode::FORBIDDEN,

@@ -60,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         .route("/demo/portal", get(demo::home))
         .route("/demo/portal/login", get(demo::login))
         .route("/demo/portal/callback", get(demo::callback))
+        .layer(axum::middleware::from_fn(crate::web::language))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // One span a request with its method and path, never its query (codes and
         // states travel there); status and latency are logged as it finishes.

@@ -1,6 +1,87 @@
 //! The pages a person sees, rendered on the server. Every value is escaped.
+//!
+//! Pages speak Vietnamese or English, as the request's Accept-Language prefers
+//! (Vietnamese when it names neither): the [`language`] middleware sets the
+//! request's [`Lang`], and [`tr`] picks a text in it.
+
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
 
 use crate::store::Person;
+
+/// A language the pages speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    /// Vietnamese, the default.
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The language an Accept-Language header prefers among ours.
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        let header = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        accept_language::parse(header)
+            .iter()
+            .find_map(|tag| {
+                match tag
+                    .split('-')
+                    .next()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                {
+                    Some("vi") => Some(Self::Vi),
+                    Some("en") => Some(Self::En),
+                    _ => None,
+                }
+            })
+            .unwrap_or(Self::Vi)
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Self::Vi => "vi",
+            Self::En => "en",
+        }
+    }
+}
+
+tokio::task_local! {
+    static LANG: Lang;
+}
+
+/// The language of the request being answered.
+pub(crate) fn lang() -> Lang {
+    LANG.try_with(|l| *l).unwrap_or(Lang::Vi)
+}
+
+/// A text in the request's language.
+pub(crate) fn tr(vi: &'static str, en: &'static str) -> &'static str {
+    match lang() {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
+/// Middleware: answers the request in the language it prefers, and says so
+/// (Content-Language; Vary, so that no cache serves one language for another).
+pub(crate) async fn language(request: Request, next: Next) -> Response {
+    let lang = Lang::of(request.headers());
+    let mut response = LANG.scope(lang, next.run(request)).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.code()),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("accept-language"));
+    response
+}
 
 /// HTML-escapes text for element content and attribute values.
 pub(crate) fn escape(text: &str) -> String {
@@ -20,22 +101,27 @@ pub(crate) fn escape(text: &str) -> String {
 
 pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{t}</title><style>body{{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}}\
          button{{font-size:1em;padding:.4em 1em;margin:.2em 0}}pre{{background:#f4f4f4;padding:1em;overflow:auto}}\
          .error{{color:#a00}}</style></head><body><h1>{t}</h1>{body}</body></html>",
-        t = escape(title)
+        t = escape(title),
+        lang = lang().code()
     )
 }
 
 /// The demo authenticator: pick a fictional resident. Only under `idp-server demo`.
 pub(crate) fn demo_login(client_name: &str, people: &[Person], login_id: &str) -> String {
     page(
-        "Đăng nhập — demo",
+        tr("Đăng nhập — demo", "Sign in — demo"),
         &format!(
-            "<p><strong>{client}</strong> asks who you are.</p>\
-             <p>This is the <em>demo</em> authenticator: pick a fictional resident. \
-             Real deployments log in with a passkey.</p>{}",
+            "<p><strong>{client}</strong> {}</p><p>{}</p>{}",
+            tr("muốn biết bạn là ai.", "asks who you are."),
+            tr(
+                "Đây là cách đăng nhập demo: chọn một cư dân hư cấu. Hệ thống thật dùng passkey.",
+                "This is the demo authenticator: pick a fictional resident. Real deployments \
+                 log in with a passkey."
+            ),
             demo_residents(people, login_id),
             client = escape(client_name)
         ),
@@ -72,11 +158,12 @@ pub(crate) fn confirm_logout(
         })
         .collect();
     page(
-        "Đăng xuất? — log out?",
+        tr("Đăng xuất?", "Log out?"),
         &format!(
-            "<p>Bạn có muốn đăng xuất không? Do you want to log out?</p>\
-                          <form method=\"post\" action=\"/logout\">{csrf_field}{fields}\
-             <button name=\"confirm\" value=\"yes\">Đăng xuất — log out</button></form>"
+            "<p>{}</p><form method=\"post\" action=\"/logout\">{csrf_field}{fields}\
+             <button name=\"confirm\" value=\"yes\">{}</button></form>",
+            tr("Bạn có muốn đăng xuất không?", "Do you want to log out?"),
+            tr("Đăng xuất", "Log out")
         ),
     )
 }
@@ -96,10 +183,14 @@ pub(crate) fn demo_residents(people: &[Person], login_id: &str) -> String {
         })
         .collect();
     format!(
-        "<h2>Demo: pick a fictional resident</h2>\
+        "<h2>{}</h2>\
          <form method=\"post\" action=\"/authorize/login\">\
          <input type=\"hidden\" name=\"login_id\" value=\"{}\">\
          <input type=\"hidden\" name=\"method\" value=\"demo\">{choices}</form>",
+        tr(
+            "Demo: chọn một cư dân hư cấu",
+            "Demo: pick a fictional resident"
+        ),
         escape(login_id)
     )
 }
@@ -129,29 +220,40 @@ pub(crate) fn passkey_login(
          <form method=\"post\" action=\"/authorize/login\" id=\"webauthn-form\">\
          <input type=\"hidden\" name=\"login_id\" value=\"{id}\">\
          <input type=\"hidden\" name=\"credential\" value=\"\">\
-         <button type=\"button\" id=\"webauthn-start\">Đăng nhập bằng passkey — Sign in with a passkey</button>\
+         <button type=\"button\" id=\"webauthn-start\">{}</button>\
          <p id=\"webauthn-status\" role=\"status\"></p></form>\
          <script src=\"/assets/webauthn.js\"></script>",
-        json_in_html(options)
+        json_in_html(options),
+        tr("Đăng nhập bằng passkey", "Sign in with a passkey")
     );
     let fallback = match number {
-        Some(n) => format!("<p>Use a passkey registered for {}.</p>", escape(n)),
+        Some(n) => format!(
+            "<p>{} {}.</p>",
+            tr(
+                "Dùng passkey đã đăng ký cho số",
+                "Use a passkey registered for"
+            ),
+            escape(n)
+        ),
         None => format!(
             "<form method=\"post\" action=\"/authorize/login\">\
              <input type=\"hidden\" name=\"login_id\" value=\"{id}\">\
-             <p><label for=\"personal_number\">Số định danh cá nhân — personal identification number</label><br>\
+             <p><label for=\"personal_number\">{}</label><br>\
              <input id=\"personal_number\" name=\"personal_number\" inputmode=\"numeric\" \
              autocomplete=\"username\" pattern=\"[0-9]{{12}}\" value=\"{}\"></p>\
-             <button>Tiếp tục — continue</button></form>",
-            escape(login_hint.unwrap_or_default())
+             <button>{}</button></form>",
+            tr("Số định danh cá nhân", "Personal identification number"),
+            escape(login_hint.unwrap_or_default()),
+            tr("Tiếp tục", "Continue")
         ),
     };
     page(
-        "Đăng nhập — sign in",
+        tr("Đăng nhập", "Sign in"),
         &format!(
-            "<p><strong>{}</strong> asks who you are.</p>{message}{passkey_form}\
-             <h2>Or with your number first</h2>{fallback}{extra}",
-            escape(client_name)
+            "<p><strong>{}</strong> {}</p>{message}{passkey_form}<h2>{}</h2>{fallback}{extra}",
+            escape(client_name),
+            tr("muốn biết bạn là ai.", "asks who you are."),
+            tr("Hoặc nhập số định danh trước", "Or with your number first")
         ),
     )
 }
@@ -162,20 +264,28 @@ pub(crate) fn activate_form(csrf: &str, message: Option<&str>, number: &str) -> 
         .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
         .unwrap_or_default();
     page(
-        "Kích hoạt tài khoản — activate your account",
+        tr("Kích hoạt tài khoản", "Activate your account"),
         &format!(
-            "<p>Enter your personal identification number and the activation code the \
-             registration office gave you; then create a passkey on this device.</p>{message}\
+            "<p>{}</p>{message}\
              <form method=\"post\" action=\"/activate\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <p><label for=\"personal_number\">Số định danh cá nhân — personal identification number</label><br>\
+             <p><label for=\"personal_number\">{}</label><br>\
              <input id=\"personal_number\" name=\"personal_number\" inputmode=\"numeric\" \
              autocomplete=\"username\" required value=\"{}\"></p>\
-             <p><label for=\"code\">Mã kích hoạt — activation code</label><br>\
+             <p><label for=\"code\">{}</label><br>\
              <input id=\"code\" name=\"code\" autocomplete=\"one-time-code\" required></p>\
-             <button>Tiếp tục — continue</button></form>",
+             <button>{}</button></form>",
+            tr(
+                "Nhập số định danh cá nhân và mã kích hoạt do nơi đăng ký cấp; sau đó tạo \
+                 passkey trên thiết bị này.",
+                "Enter your personal identification number and the activation code the \
+                 registration office gave you; then create a passkey on this device."
+            ),
             escape(csrf),
-            escape(number)
+            tr("Số định danh cá nhân", "Personal identification number"),
+            escape(number),
+            tr("Mã kích hoạt", "Activation code"),
+            tr("Tiếp tục", "Continue")
         ),
     )
 }
@@ -188,24 +298,31 @@ pub(crate) fn activate_passkey(
     options: &str,
 ) -> String {
     page(
-        "Tạo passkey — create a passkey",
+        tr("Tạo passkey", "Create a passkey"),
         &format!(
-            "<p>{}: your code is right. Create a passkey on this device (your phone or \
-             computer asks for your PIN, fingerprint or face).</p>\
+            "<p>{}: {}</p>\
              <script type=\"application/json\" id=\"webauthn-options\">{}</script>\
              <form method=\"post\" action=\"/activate/finish\" id=\"webauthn-form\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <input type=\"hidden\" name=\"enrolment\" value=\"{}\">\
              <input type=\"hidden\" name=\"credential\" value=\"\">\
-             <p><label for=\"name\">Tên passkey — a name for it</label><br>\
+             <p><label for=\"name\">{}</label><br>\
              <input id=\"name\" name=\"name\" maxlength=\"64\" value=\"passkey\"></p>\
-             <button type=\"button\" id=\"webauthn-start\">Tạo passkey — create the passkey</button>\
+             <button type=\"button\" id=\"webauthn-start\">{}</button>\
              <p id=\"webauthn-status\" role=\"status\"></p></form>\
              <script src=\"/assets/webauthn.js\"></script>",
             escape(full_name),
+            tr(
+                "hãy tạo passkey trên thiết bị này (điện thoại hoặc máy tính sẽ hỏi mã PIN, \
+                 vân tay hoặc khuôn mặt).",
+                "create a passkey on this device (your phone or computer asks for your PIN, \
+                 fingerprint or face)."
+            ),
             json_in_html(options),
             escape(csrf),
-            escape(enrolment)
+            escape(enrolment),
+            tr("Tên passkey", "A name for it"),
+            tr("Tạo passkey", "Create the passkey")
         ),
     )
 }
@@ -213,10 +330,15 @@ pub(crate) fn activate_passkey(
 /// The end of an activation.
 pub(crate) fn activated(name: &str) -> String {
     page(
-        "Đã kích hoạt — activated",
+        tr("Đã kích hoạt", "Activated"),
         &format!(
-            "<p>Your passkey {} is registered. Sign in to government portals with it.</p>",
-            escape(name)
+            "<p>{} {} {}</p>",
+            tr("Passkey", "Your passkey"),
+            escape(name),
+            tr(
+                "đã được đăng ký. Hãy dùng nó để đăng nhập các cổng dịch vụ công.",
+                "is registered. Sign in to government portals with it."
+            )
         ),
     )
 }
@@ -232,13 +354,21 @@ pub(crate) fn consent(
     let items: String = scopes
         .iter()
         .map(|s| match *s {
-            "profile" => "<li>Họ tên và ngày sinh — your name and birth date</li>".to_owned(),
-            "national_id" => {
-                "<li>Số định danh cá nhân — your personal identification number</li>".to_owned()
-            }
-            "business" => {
-                "<li>Doanh nghiệp bạn đại diện — the business you act for</li>".to_owned()
-            }
+            "profile" => format!(
+                "<li>{}</li>",
+                tr("Họ tên và ngày sinh", "Your name and birth date")
+            ),
+            "national_id" => format!(
+                "<li>{}</li>",
+                tr(
+                    "Số định danh cá nhân",
+                    "Your personal identification number"
+                )
+            ),
+            "business" => format!(
+                "<li>{}</li>",
+                tr("Doanh nghiệp bạn đại diện", "The business you act for")
+            ),
             other => format!("<li>{}</li>", escape(other)),
         })
         .collect();
@@ -258,19 +388,29 @@ pub(crate) fn consent(
     let choices = if businesses.is_empty() {
         String::new()
     } else {
-        format!("<fieldset><legend>Bạn đại diện cho — you act for</legend>{choices}</fieldset>")
+        format!(
+            "<fieldset><legend>{}</legend>{choices}</fieldset>",
+            tr("Bạn đại diện cho", "You act for")
+        )
     };
     page(
-        "Đồng ý chia sẻ — consent",
+        tr("Đồng ý chia sẻ", "Consent"),
         &format!(
-            "<p><strong>{}</strong> asks for:</p><ul>{items}</ul>\
+            "<p><strong>{}</strong> {}</p><ul>{items}</ul>\
              <form method=\"post\" action=\"/authorize/consent\">\
              <input type=\"hidden\" name=\"login_id\" value=\"{}\">{choices}\
-             <p>It is remembered for this portal until you withdraw it.</p>\
-             <button name=\"decision\" value=\"allow\">Đồng ý — allow</button> \
-             <button name=\"decision\" value=\"deny\">Từ chối — deny</button></form>",
+             <p>{}</p>\
+             <button name=\"decision\" value=\"allow\">{}</button> \
+             <button name=\"decision\" value=\"deny\">{}</button></form>",
             escape(client_name),
-            escape(login_id)
+            tr("xin được biết:", "asks for:"),
+            escape(login_id),
+            tr(
+                "Lựa chọn được ghi nhớ cho cổng này cho đến khi bạn rút lại.",
+                "It is remembered for this portal until you withdraw it."
+            ),
+            tr("Đồng ý", "Allow"),
+            tr("Từ chối", "Deny")
         ),
     )
 }
@@ -305,15 +445,19 @@ pub(crate) fn account(
         .iter()
         .map(|p| {
             format!(
-                "<li>{} — added {}, last used {} \
+                "<li>{} — {} {}, {} {} \
                  <form method=\"post\" action=\"/account/passkeys/remove\" style=\"display:inline\">\
                  <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                  <input type=\"hidden\" name=\"credential\" value=\"{}\">\
-                 <button>Xoá — remove</button></form></li>",
+                 <button>{}</button></form></li>",
                 escape(&p.name),
+                tr("thêm lúc", "added"),
                 when(p.created_at),
-                p.last_used_at.map_or_else(|| "never".to_owned(), when),
+                tr("dùng lần cuối", "last used"),
+                p.last_used_at
+                    .map_or_else(|| tr("chưa dùng", "never").to_owned(), when),
                 Base64UrlUnpadded::encode_string(&p.credential_id),
+                tr("Xoá", "Remove"),
             )
         })
         .collect();
@@ -321,34 +465,41 @@ pub(crate) fn account(
         .iter()
         .map(|(id, name, scope, at)| {
             format!(
-                "<li>{} ({}) — since {} \
+                "<li>{} ({}) — {} {} \
                  <form method=\"post\" action=\"/account/consents/withdraw\" style=\"display:inline\">\
                  <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                  <input type=\"hidden\" name=\"client_id\" value=\"{}\">\
-                 <button>Rút lại — withdraw</button></form></li>",
+                 <button>{}</button></form></li>",
                 escape(name),
                 escape(scope),
+                tr("từ", "since"),
                 when(*at),
                 escape(id),
+                tr("Rút lại", "Withdraw"),
             )
         })
         .collect();
     let consents = if consents.is_empty() {
-        "<p>None yet.</p>".to_owned()
+        format!("<p>{}</p>", tr("Chưa có.", "None yet."))
     } else {
         format!("<ul>{consents}</ul>")
     };
     page(
-        "Tài khoản — your account",
+        tr("Tài khoản của bạn", "Your account"),
         &format!(
             "<p>{} ({})</p>{message}\
              <h2>Passkeys</h2><ul>{keys}</ul>\
              <form method=\"post\" action=\"/account/passkeys/add\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button>Thêm passkey — add a passkey</button></form>\
-             <h2>Portals you share your data with</h2>{consents}",
+             <button>{}</button></form>\
+             <h2>{}</h2>{consents}",
             escape(&person.full_name),
             escape(&person.personal_number),
+            tr("Thêm passkey", "Add a passkey"),
+            tr(
+                "Các cổng bạn đồng ý chia sẻ dữ liệu",
+                "Portals you share your data with"
+            ),
         ),
     )
 }

@@ -66,7 +66,7 @@ async fn consent_is_asked_once_per_portal_and_scope_and_can_be_refused() {
     let page = authenticate(&server, &browser, &profile).await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
-    assert!(page.contains("your name and birth date"), "{page}");
+    assert!(page.contains("Your name and birth date"), "{page}");
     assert!(!page.contains("identification number"), "{page}");
     let refused = decide(&server, &browser, &page, &[("decision", "deny")]).await;
     assert_eq!(location(&refused)["error"], "access_denied");
@@ -182,5 +182,5 @@ async fn a_representative_chooses_the_business_to_act_for() {
     // With two businesses the choice is asked at every login, consent or not.
     let again = browser.get(&url).await;
     assert_eq!(again.status(), 200);
-    assert!(again.text().await.unwrap().contains("you act for"));
+    assert!(again.text().await.unwrap().contains("You act for"));
 }

@@ -298,3 +298,38 @@ async fn logout_ends_the_session() {
     assert_eq!(browser.get(url.as_str()).await.status(), 200);
     assert!(is_logged_in(browser).await);
 }
+
+#[tokio::test]
+async fn pages_speak_the_language_the_browser_prefers() {
+    let server = start(Clock::fixed(T0)).await;
+    let url = authorize_url(&server, &[]);
+    for (accept, lang, says) in [
+        (None, "vi", "muốn biết bạn là ai"),
+        (
+            Some("fr-FR, vi;q=0.8, en;q=0.5"),
+            "vi",
+            "muốn biết bạn là ai",
+        ),
+        (Some("en-US,en;q=0.9"), "en", "asks who you are"),
+        (Some("de-DE"), "vi", "muốn biết bạn là ai"),
+    ] {
+        let mut request = http().get(&url);
+        if let Some(accept) = accept {
+            request = request.header("accept-language", accept);
+        }
+        let page = request.send().await.unwrap();
+        assert_eq!(page.headers()["content-language"], lang, "{accept:?}");
+        assert!(
+            page.headers()["vary"]
+                .to_str()
+                .unwrap()
+                .contains("accept-language")
+        );
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\"")),
+            "{accept:?}"
+        );
+        assert!(html.contains(says), "{accept:?}: {html}");
+    }
+}

@@ -196,6 +196,8 @@ impl Browser {
     }
 
     fn with_cookies(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        // A browser set to English: the tests read the pages' English texts.
+        let request = request.header("accept-language", "en-GB,en;q=0.9");
         let jar = self.cookies.lock().unwrap();
         if jar.is_empty() {
             return request;

@@ -23,7 +23,7 @@ const browser = await chromium.launch({
 const problems = [];
 let shots = 0;
 try {
-  const context = await browser.newContext({ locale: "vi-VN" });
+  const context = await browser.newContext({ locale: "en-GB" });
   const page = await context.newPage();
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(`console: ${m.text()}`);

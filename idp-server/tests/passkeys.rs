@@ -1,7 +1,8 @@
 //! Passkeys at the HTTP level, with webauthn-authenticator-rs's software passkey
 //! as the person's authenticator: activation with a one-time code, registration,
 //! login to the demo portal, and what must be refused (wrong, locked and used
-//! codes, a replayed challenge, another person's passkey, a cloned passkey),
+//! codes, a replayed challenge, another person's passkey, an answer made for
+//! another relying party, a cloned passkey),
 //! each with an audit event.
 
 #![allow(
@@ -263,6 +264,43 @@ async fn another_persons_passkey_and_a_cloned_one_are_refused() {
             .await
             .contains(&"passkey_login_refused".to_owned())
     );
+
+    // An's own passkey, but answering for another relying party (a look-alike
+    // site relaying our challenge): its origin and RP ID hash are not ours.
+    let browser = Browser::default();
+    let (login_id, page) = number_step(&server, &browser, AN).await;
+    let mut options = webauthn_options_of(&page);
+    options["publicKey"]["rpId"] = "id-gov-vn.example".into();
+    let phished = an_phone
+        .do_authentication(
+            url::Url::parse("https://id-gov-vn.example").unwrap(),
+            serde_json::from_value(options).unwrap(),
+        )
+        .unwrap();
+    let refused = answer(
+        &server,
+        &browser,
+        &login_id,
+        &serde_json::to_string(&phished).unwrap(),
+    )
+    .await;
+    assert_eq!(location(&refused)["error"], "access_denied");
+    // The passkey itself is fine: An logs in with it at the real site.
+    let browser = Browser::default();
+    let (login_id, page) = number_step(&server, &browser, AN).await;
+    let options = serde_json::from_value(webauthn_options_of(&page)).unwrap();
+    let genuine = an_phone
+        .do_authentication(origin(&server), options)
+        .unwrap();
+    let fine = answer(
+        &server,
+        &browser,
+        &login_id,
+        &serde_json::to_string(&genuine).unwrap(),
+    )
+    .await;
+    let fine = consent_if_asked(&browser, &server, fine).await;
+    assert!(location(&fine).contains_key("code"));
 
     // A copy of An's passkey signed 100 times elsewhere: the server's counter is
     // ahead of this one's, so this one is refused as possibly cloned.

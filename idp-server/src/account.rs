@@ -13,7 +13,7 @@ use base64ct::{Base64UrlUnpadded, Encoding as _};
 
 use crate::AppState;
 use crate::authn::{browser_binding, csrf_ok, csrf_token};
-use crate::store::{Client, LoginSession, Person};
+use crate::store::{Client, LoginSession, Person, Removal};
 use crate::web;
 
 /// The internal client the account page logs people in as.
@@ -95,7 +95,42 @@ async fn signed_in(
             tracing::error!(error = %e, "reading a resident failed");
             failed()
         })?;
-    Ok(person.map(|p| (session, p)))
+    match person {
+        Some(p) => Ok(Some((session, p))),
+        None => {
+            // Removed from the registry: the session ends (else a login would be
+            // answered by it and come straight back here).
+            if let Err(e) = state
+                .store
+                .end_session(&state.secret.hash_handle("session", &handle))
+                .await
+            {
+                tracing::error!(error = %e, "ending a session failed");
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Whether the browser's session is `personal_number`'s, from a login within
+/// the last ten minutes: what adding a passkey without an activation code needs.
+pub(crate) async fn recently_signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    personal_number: &str,
+) -> bool {
+    matches!(
+        signed_in(state, headers).await,
+        Ok(Some((session, person)))
+            if person.personal_number == personal_number
+                && state.clock.now() - session.auth_time <= RECENT_LOGIN
+    )
+}
+
+/// The value account forms carry to name whose page they came from: a form
+/// left open on a shared browser cannot act on the next person's account.
+fn form_owner(state: &AppState, personal_number: &str) -> String {
+    Base64UrlUnpadded::encode_string(&state.secret.hash_handle("account form", personal_number))
 }
 
 /// Sends the browser to log in (again, with `fresh`) through the provider's
@@ -169,22 +204,13 @@ async fn account_page(
         };
         portals.push((client_id, name, scope, granted_at));
     }
-    let html = web::account(person, &passkeys, &portals, &csrf, message);
+    let owner = form_owner(state, number);
+    let html = web::account(person, &passkeys, &portals, &csrf, &owner, message);
     let mut response = page(StatusCode::OK, html);
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
-}
-
-async fn audit(state: &AppState, who: &str, kind: &str, detail: &str) {
-    if let Err(e) = state
-        .store
-        .audit(state.clock.now(), kind, Some(who), detail)
-        .await
-    {
-        tracing::error!(error = %e, kind, "writing an audit event failed");
-    }
 }
 
 /// The person and the form of an account action, once its CSRF token is checked.
@@ -202,10 +228,21 @@ async fn action(
             ),
         ));
     }
-    match signed_in(state, headers).await? {
-        Some(found) => Ok(found),
-        None => Err(log_in_first(state, false)),
+    let Some((session, person)) = signed_in(state, headers).await? else {
+        return Err(log_in_first(state, false));
+    };
+    if form.get("owner").map(String::as_str)
+        != Some(form_owner(state, &person.personal_number).as_str())
+    {
+        return Err(page(
+            StatusCode::FORBIDDEN,
+            web::error(
+                web::tr("Chưa thực hiện", "Not done"),
+                "this form belongs to another person's account page: open /account again",
+            ),
+        ));
     }
+    Ok((session, person))
 }
 
 /// `POST /account/passkeys/remove`: removes one of the person's passkeys (never
@@ -232,28 +269,38 @@ pub(crate) async fn remove_passkey(
         )
         .await;
     };
-    let passkeys = match state.store.passkeys_of(number).await {
-        Ok(p) => p,
+    let name = match state.store.passkey(&credential).await {
+        Ok(p) => p.map(|p| p.name).unwrap_or_default(),
         Err(e) => {
-            tracing::error!(error = %e, "reading passkeys failed");
+            tracing::error!(error = %e, "reading a passkey failed");
             return failed();
         }
     };
-    if passkeys.len() <= 1 && passkeys.iter().any(|p| p.credential_id == credential) {
-        return account_page(
-            &state,
-            &headers,
-            &person,
-            Some("This is your only passkey: add another before you remove it."),
-        )
-        .await;
-    }
-    match state.store.remove_passkey(number, &credential).await {
-        Ok(true) => {
-            audit(&state, number, "passkey_removed", "at /account").await;
+    match state
+        .store
+        .remove_passkey_keeping_one(number, &credential)
+        .await
+    {
+        Ok(Removal::Removed) => {
+            state
+                .audit(
+                    Some(number),
+                    "passkey_removed",
+                    &format!("passkey {name:?} at /account"),
+                )
+                .await;
             account_page(&state, &headers, &person, Some("The passkey was removed.")).await
         }
-        Ok(false) => {
+        Ok(Removal::Last) => {
+            account_page(
+                &state,
+                &headers,
+                &person,
+                Some("This is your only passkey: add another before you remove it."),
+            )
+            .await
+        }
+        Ok(Removal::NotFound) => {
             account_page(&state, &headers, &person, Some("No such passkey of yours.")).await
         }
         Err(e) => {
@@ -280,7 +327,25 @@ pub(crate) async fn withdraw_consent(
         .unwrap_or_default();
     match state.store.withdraw_consent(number, client_id).await {
         Ok(true) => {
-            audit(&state, number, "consent_withdrawn", client_id).await;
+            // What the portal holds of the person ends too: its refresh tokens
+            // and access tokens stop working.
+            let now = state.clock.now();
+            if let Err(e) = state
+                .store
+                .revoke_families_of(
+                    number,
+                    client_id,
+                    now,
+                    now + state.config.refresh_token_lifetime,
+                )
+                .await
+            {
+                tracing::error!(error = %e, "revoking a withdrawn portal's tokens failed");
+                return failed();
+            }
+            state
+                .audit(Some(number), "consent_withdrawn", client_id)
+                .await;
             account_page(
                 &state,
                 &headers,

@@ -572,6 +572,13 @@ pub(crate) async fn consent(
             return oauth_error(&internal(e));
         }
         tracing::info!(client_id = %valid.client.id, "consent refused");
+        state
+            .audit(
+                Some(&person.personal_number),
+                "consent_refused",
+                &format!("{}: {}", valid.client.id, asked.join(" ")),
+            )
+            .await;
         return refusal(
             &state,
             Refusal::Redirect {
@@ -649,6 +656,21 @@ pub(crate) async fn consent(
         personal_number: person.personal_number,
         amr: person.amr,
     };
+    state
+        .audit(
+            Some(&login.personal_number),
+            "consent_granted",
+            &format!(
+                "{}: {}{}",
+                valid.client.id,
+                asked.join(" "),
+                business
+                    .as_deref()
+                    .map(|b| format!(", acting for {b}"))
+                    .unwrap_or_default()
+            ),
+        )
+        .await;
     issue_code(&state, &valid, &login, person.auth_time, business).await
 }
 

@@ -122,6 +122,14 @@ impl AppState {
 }
 
 impl Inner {
+    /// Writes an audit event about `who`; a failure is logged, never hidden (and
+    /// never fails what was being done).
+    pub async fn audit(&self, who: Option<&str>, kind: &str, detail: &str) {
+        if let Err(e) = self.store.audit(self.clock.now(), kind, who, detail).await {
+            tracing::error!(error = %e, kind, "writing an audit event failed");
+        }
+    }
+
     /// The signing keys as of the last reload.
     pub fn keys(&self) -> Arc<SigningKeys> {
         Arc::clone(

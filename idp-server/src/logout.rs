@@ -169,7 +169,9 @@ async fn logout(
         _ => false,
     };
     if let (Some(handle), Some(_)) = (&session, &now_session) {
-        if hint.is_none() && !confirmed {
+        // No hint, or a hint of someone else's login (which ended above): the
+        // browser's own session ends only if its person says so.
+        if !hint_is_the_session && !confirmed {
             let (browser, cookie) = match crate::authn::browser_binding(state, headers) {
                 Ok(b) => b,
                 Err(_) => return server_error("try again in a moment"),

@@ -280,17 +280,19 @@ impl PasskeyAuthenticator {
             .await
             .map_err(|e| server_error("reading a passkey failed", e))?;
         let Some(stored) = stored else {
-            audit(state, None, "passkey_login_refused", "an unknown passkey").await;
+            state
+                .audit(None, "passkey_login_refused", "an unknown passkey")
+                .await;
             return Err(denied("this passkey is not registered here"));
         };
         if stored.disabled_at.is_some() {
-            audit(
-                state,
-                Some(&stored.personal_number),
-                "passkey_login_refused",
-                "a disabled passkey",
-            )
-            .await;
+            state
+                .audit(
+                    Some(&stored.personal_number),
+                    "passkey_login_refused",
+                    "a disabled passkey",
+                )
+                .await;
             return Err(denied(
                 "this passkey was disabled (it may have been copied): use another passkey or \
                  ask the registration office",
@@ -302,13 +304,13 @@ impl PasskeyAuthenticator {
             LoginCeremony::Nobody {
                 personal_number, ..
             } => {
-                audit(
-                    state,
-                    Some(&personal_number),
-                    "passkey_login_refused",
-                    "a passkey for a number that has none",
-                )
-                .await;
+                state
+                    .audit(
+                        Some(&personal_number),
+                        "passkey_login_refused",
+                        "a passkey for a number that has none",
+                    )
+                    .await;
                 return Err(denied("this passkey belongs to someone else"));
             }
             LoginCeremony::Discoverable(ceremony) => {
@@ -319,13 +321,13 @@ impl PasskeyAuthenticator {
                 if handle.map(|u| u.as_bytes().to_vec()).ok().as_deref()
                     != Some(stored.user_handle.as_slice())
                 {
-                    audit(
-                        state,
-                        Some(&stored.personal_number),
-                        "passkey_login_refused",
-                        "the answer's user handle is not the passkey's",
-                    )
-                    .await;
+                    state
+                        .audit(
+                            Some(&stored.personal_number),
+                            "passkey_login_refused",
+                            "the answer's user handle is not the passkey's",
+                        )
+                        .await;
                     return Err(denied("the passkey's answer does not match its account"));
                 }
                 self.webauthn
@@ -336,13 +338,13 @@ impl PasskeyAuthenticator {
                 state: ceremony,
             } => {
                 if personal_number != stored.personal_number {
-                    audit(
-                        state,
-                        Some(&personal_number),
-                        "passkey_login_refused",
-                        "a passkey of another person",
-                    )
-                    .await;
+                    state
+                        .audit(
+                            Some(&personal_number),
+                            "passkey_login_refused",
+                            "a passkey of another person",
+                        )
+                        .await;
                     return Err(denied("this passkey belongs to someone else"));
                 }
                 self.webauthn
@@ -368,16 +370,16 @@ impl PasskeyAuthenticator {
             {
                 tracing::error!(error = %e, "disabling a passkey failed");
             }
-            audit(
-                state,
-                Some(&stored.personal_number),
-                "passkey_clone_suspected",
-                &format!(
-                    "passkey {:?}: its signature counter did not grow; disabled",
-                    stored.name
-                ),
-            )
-            .await;
+            state
+                .audit(
+                    Some(&stored.personal_number),
+                    "passkey_clone_suspected",
+                    &format!(
+                        "passkey {:?}: its signature counter did not grow; disabled",
+                        stored.name
+                    ),
+                )
+                .await;
             return Err(denied(
                 "this passkey may have been copied: it was refused and disabled; use another \
                  passkey or ask the registration office",
@@ -386,13 +388,13 @@ impl PasskeyAuthenticator {
         let result = match result {
             Ok(result) => result,
             Err(e) => {
-                audit(
-                    state,
-                    Some(&stored.personal_number),
-                    "passkey_login_refused",
-                    &e.to_string(),
-                )
-                .await;
+                state
+                    .audit(
+                        Some(&stored.personal_number),
+                        "passkey_login_refused",
+                        &e.to_string(),
+                    )
+                    .await;
                 return Err(denied("the passkey's answer did not verify"));
             }
         };
@@ -431,17 +433,6 @@ fn counter_of(record: &str) -> u64 {
         .ok()
         .and_then(|v| v["cred"]["counter"].as_u64())
         .unwrap_or(0)
-}
-
-/// Writes an audit event; a failure is logged, never hidden.
-async fn audit(state: &AppState, who: Option<&str>, kind: &str, detail: &str) {
-    if let Err(e) = state
-        .store
-        .audit(state.clock.now(), kind, who, detail)
-        .await
-    {
-        tracing::error!(error = %e, kind, "writing an audit event failed");
-    }
 }
 
 impl Authenticator for PasskeyAuthenticator {
@@ -674,7 +665,7 @@ pub(crate) async fn activate(
         Activation::None => Some(("activation_code_unknown", no_match())),
     };
     if let Some((kind, message)) = refusal {
-        audit(&state, Some(number), kind, "at /activate").await;
+        state.audit(Some(number), kind, "at /activate").await;
         return again(StatusCode::BAD_REQUEST, message, number);
     }
     let person = match state.store.person(number).await {
@@ -816,6 +807,17 @@ pub(crate) async fn activate_finish(
             format!("this registration was started in another browser: {start_again}"),
         );
     }
+    // Without an activation code, only the person, logged in lately in this
+    // browser, may finish what they started at /account.
+    if enrolment.code_hash.is_none()
+        && !crate::account::recently_signed_in(&state, &headers, number).await
+    {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "adding a passkey needs you logged in (lately) in this browser: open /account again"
+                .into(),
+        );
+    }
     // Its challenge is answered once.
     match state.store.take_ceremony(&enrolment_key, now).await {
         Ok(Some(_)) => {}
@@ -842,13 +844,9 @@ pub(crate) async fn activate_finish(
     let passkey = match webauthn.finish_passkey_registration(&credential, &enrolment.state) {
         Ok(p) => p,
         Err(e) => {
-            audit(
-                &state,
-                Some(number),
-                "passkey_registration_refused",
-                &e.to_string(),
-            )
-            .await;
+            state
+                .audit(Some(number), "passkey_registration_refused", &e.to_string())
+                .await;
             return refused(
                 StatusCode::BAD_REQUEST,
                 format!("the passkey could not be registered ({e}): {start_again}"),
@@ -859,13 +857,13 @@ pub(crate) async fn activate_finish(
     match state.store.passkey(passkey.cred_id()).await {
         Ok(None) => {}
         Ok(Some(_)) => {
-            audit(
-                &state,
-                Some(number),
-                "passkey_registration_refused",
-                "a credential id already registered",
-            )
-            .await;
+            state
+                .audit(
+                    Some(number),
+                    "passkey_registration_refused",
+                    "a credential id already registered",
+                )
+                .await;
             return refused(
                 StatusCode::BAD_REQUEST,
                 format!("this passkey is registered already: {start_again}"),
@@ -916,13 +914,18 @@ pub(crate) async fn activate_finish(
             return failed();
         }
     }
-    audit(
-        &state,
-        Some(number),
-        "passkey_registered",
-        &format!("passkey {name:?} at /activate"),
-    )
-    .await;
+    let place = if enrolment.code_hash.is_some() {
+        "/activate, with an activation code"
+    } else {
+        "/account, logged in"
+    };
+    state
+        .audit(
+            Some(number),
+            "passkey_registered",
+            &format!("passkey {name:?} at {place}"),
+        )
+        .await;
     tracing::info!("a passkey was registered");
     page(StatusCode::OK, web::activated(&name))
 }

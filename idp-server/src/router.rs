@@ -61,6 +61,9 @@ pub fn app(state: AppState) -> Router {
         .route("/demo/portal/login", get(demo::login))
         .route("/demo/portal/callback", get(demo::callback))
         .layer(axum::middleware::from_fn(crate::web::language))
+        // A bug that panics answers 500 (and is logged) instead of dropping the
+        // connection; no input is meant to reach one (see tests/robustness.rs).
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // One span a request with its method and path, never its query (codes and
         // states travel there); status and latency are logged as it finishes.

@@ -27,7 +27,22 @@ impl Lang {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        accept_language::parse(header)
+        // Only a sane header reaches the parser: a few entries, each with no
+        // weight or a weight from 0 to 1 (a NaN weight would break its sort).
+        let sane: Vec<&str> = header
+            .split(',')
+            .take(8)
+            .filter(|entry| {
+                entry.split(';').skip(1).all(|param| {
+                    param.trim().strip_prefix("q=").is_none_or(|q| {
+                        q.trim()
+                            .parse::<f32>()
+                            .is_ok_and(|q| (0.0..=1.0).contains(&q))
+                    })
+                })
+            })
+            .collect();
+        accept_language::parse(&sane.join(","))
             .iter()
             .find_map(|tag| {
                 match tag
@@ -434,10 +449,17 @@ pub(crate) fn account(
     passkeys: &[crate::store::StoredPasskey],
     portals: &[(String, String, String, i64)],
     csrf: &str,
+    owner: &str,
     message: Option<&str>,
 ) -> String {
     use base64ct::{Base64UrlUnpadded, Encoding as _};
-    let csrf = escape(csrf);
+    // Every form carries the browser's CSRF token and whose page it is.
+    let hidden = format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <input type=\"hidden\" name=\"owner\" value=\"{}\">",
+        escape(csrf),
+        escape(owner)
+    );
     let message = message
         .map(|m| format!("<p role=\"status\">{}</p>", escape(m)))
         .unwrap_or_default();
@@ -447,7 +469,7 @@ pub(crate) fn account(
             format!(
                 "<li>{} — {} {}, {} {} \
                  <form method=\"post\" action=\"/account/passkeys/remove\" style=\"display:inline\">\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 {hidden}\
                  <input type=\"hidden\" name=\"credential\" value=\"{}\">\
                  <button>{}</button></form></li>",
                 escape(&p.name),
@@ -467,7 +489,7 @@ pub(crate) fn account(
             format!(
                 "<li>{} ({}) — {} {} \
                  <form method=\"post\" action=\"/account/consents/withdraw\" style=\"display:inline\">\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 {hidden}\
                  <input type=\"hidden\" name=\"client_id\" value=\"{}\">\
                  <button>{}</button></form></li>",
                 escape(name),
@@ -490,7 +512,7 @@ pub(crate) fn account(
             "<p>{} ({})</p>{message}\
              <h2>Passkeys</h2><ul>{keys}</ul>\
              <form method=\"post\" action=\"/account/passkeys/add\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             {hidden}\
              <button>{}</button></form>\
              <h2>{}</h2>{consents}",
             escape(&person.full_name),

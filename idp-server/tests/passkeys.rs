@@ -441,10 +441,14 @@ async fn the_account_page_lists_adds_and_removes_passkeys_and_withdraws_consents
         "{page}"
     );
     let csrf = field_of(&page, "csrf");
+    let owner = field_of(&page, "owner");
 
     // Another passkey, added while logged in (no activation code).
     let added = browser
-        .post(&format!("{account}/passkeys/add"), &[("csrf", &csrf)])
+        .post(
+            &format!("{account}/passkeys/add"),
+            &[("csrf", &csrf), ("owner", &owner)],
+        )
         .await;
     let added = added.text().await.unwrap();
     let mut laptop = SoftPasskey::new(true);
@@ -484,7 +488,11 @@ async fn the_account_page_lists_adds_and_removes_passkeys_and_withdraws_consents
     let removed = browser
         .post(
             &format!("{account}/passkeys/remove"),
-            &[("csrf", &csrf), ("credential", &id(&keys[0]))],
+            &[
+                ("csrf", &csrf),
+                ("owner", &owner),
+                ("credential", &id(&keys[0])),
+            ],
         )
         .await;
     assert!(removed.text().await.unwrap().contains("was removed"));
@@ -493,7 +501,11 @@ async fn the_account_page_lists_adds_and_removes_passkeys_and_withdraws_consents
     let refused = browser
         .post(
             &format!("{account}/passkeys/remove"),
-            &[("csrf", &csrf), ("credential", &id(&last[0]))],
+            &[
+                ("csrf", &csrf),
+                ("owner", &owner),
+                ("credential", &id(&last[0])),
+            ],
         )
         .await;
     assert!(refused.text().await.unwrap().contains("only passkey"));
@@ -504,17 +516,35 @@ async fn the_account_page_lists_adds_and_removes_passkeys_and_withdraws_consents
         .get(&authorize_url(&server, &[("scope", "openid profile")]))
         .await;
     let agreed = consent_if_asked(&browser, &server, portal).await;
-    assert_eq!(agreed.status(), 303);
+    let code = location(&agreed)["code"].clone();
+    let (_, tokens) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
     let page = browser.get(&account).await.text().await.unwrap();
     assert!(page.contains("Cổng dịch vụ công"), "{page}");
     let withdrawn = browser
         .post(
             &format!("{account}/consents/withdraw"),
-            &[("csrf", &csrf), ("client_id", idp_server::demo::CLIENT_ID)],
+            &[
+                ("csrf", &csrf),
+                ("owner", &owner),
+                ("client_id", idp_server::demo::CLIENT_ID),
+            ],
         )
         .await;
     assert!(withdrawn.text().await.unwrap().contains("Withdrawn"));
     assert!(server.state.store.consents_of(AN).await.unwrap().is_empty());
+    // What the portal held stops working: its refresh token is refused.
+    let (status, _) = post_as_client(
+        &server,
+        "/token",
+        &server.client_secret,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_token),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
     let kinds = audit_kinds(&server, AN).await;
     for kind in ["passkey_removed", "consent_withdrawn"] {
         assert!(kinds.contains(&kind.to_owned()), "{kind}: {kinds:?}");
@@ -523,7 +553,10 @@ async fn the_account_page_lists_adds_and_removes_passkeys_and_withdraws_consents
     // Adding a passkey long after the login: log in again first.
     server.state.clock.advance(601);
     let stale = browser
-        .post(&format!("{account}/passkeys/add"), &[("csrf", &csrf)])
+        .post(
+            &format!("{account}/passkeys/add"),
+            &[("csrf", &csrf), ("owner", &owner)],
+        )
         .await;
     assert_eq!(stale.status(), 303);
     assert!(

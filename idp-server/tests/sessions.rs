@@ -295,7 +295,9 @@ async fn logout_ends_the_session() {
     let mut url = url::Url::parse(&logout_url).unwrap();
     url.query_pairs_mut()
         .append_pair("id_token_hint", other["id_token"].as_str().unwrap());
-    assert_eq!(browser.get(url.as_str()).await.status(), 200);
+    let asked = browser.get(url.as_str()).await;
+    assert_eq!(asked.status(), 200);
+    assert!(asked.text().await.unwrap().contains("name=\"confirm\""));
     assert!(is_logged_in(browser).await);
 }
 
@@ -312,6 +314,8 @@ async fn pages_speak_the_language_the_browser_prefers() {
         ),
         (Some("en-US,en;q=0.9"), "en", "asks who you are"),
         (Some("de-DE"), "vi", "muốn biết bạn là ai"),
+        // A weight that is not a number is ignored, never a failure.
+        (Some("en;q=NaN, vi;q=0.1"), "vi", "muốn biết bạn là ai"),
     ] {
         let mut request = http().get(&url);
         if let Some(accept) = accept {

@@ -88,18 +88,30 @@ pub fn scoped_claims(subject: &Subject<'_>, claims: &mut serde_json::Map<String,
     }
     // The one business the person chose to act for, while they still represent it
     // (never the list of all they represent: the portal needs only this one).
-    if scopes.contains(&"business")
-        && let Some(chosen) = &subject.login.business
-        && let Some(b) = subject
-            .businesses
-            .iter()
-            .find(|b| &b.enterprise_code == chosen)
-    {
+    if let Some(b) = acting_for(subject) {
         claims.insert(
             "business".into(),
             json!({"enterprise_code": b.enterprise_code, "name": b.registered_name}),
         );
     }
+}
+
+/// The business a login acts for: the one chosen, if the scope still has
+/// `business` and the person still represents it.
+fn acting_for<'a>(subject: &Subject<'a>) -> Option<&'a Represented> {
+    let chosen = subject.login.business.as_ref()?;
+    subject
+        .login
+        .scope
+        .split(' ')
+        .any(|s| s == "business")
+        .then(|| {
+            subject
+                .businesses
+                .iter()
+                .find(|b| &b.enterprise_code == chosen)
+        })
+        .flatten()
 }
 
 /// The ID token's claims.
@@ -143,8 +155,8 @@ pub fn access_token(
         "iat": now,
         "exp": now + lifetime,
         "auth_time": subject.login.auth_time,
-                "acr": subject.login.acr,
-        "business": subject.login.business,
+                        "acr": subject.login.acr,
+        "business": acting_for(subject).map(|b| b.enterprise_code.clone()),
         "jti": jti,
     })
 }

@@ -5,7 +5,7 @@ mod sql;
 
 use serde::{Deserialize, Serialize};
 
-pub use sql::{Backend, CodeTaken, RefreshTaken, SqlStore, USED_CODE_RETENTION};
+pub use sql::{Backend, CodeTaken, RefreshTaken, Removal, SqlStore, USED_CODE_RETENTION};
 
 /// A storage failure, with what was being done.
 #[derive(Debug, thiserror::Error)]

@@ -919,6 +919,79 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Revokes every token family a person's logins at a client started (their
+    /// consent was withdrawn): refresh tokens stop, and the access tokens of those
+    /// families stop being accepted. Returns how many families.
+    pub async fn revoke_families_of(
+        &self,
+        personal_number: &str,
+        client_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<u64, StoreError> {
+        let families: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT family_id FROM refresh_tokens WHERE personal_number = $1 AND client_id = $2",
+        )
+        .bind(personal_number)
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::new("finding token families"))?;
+        for family in &families {
+            self.revoke_family(family, now, expires_at).await?;
+        }
+        Ok(families.len() as u64)
+    }
+
+    /// Removes one of a person's passkeys unless it is the last one they can log
+    /// in with: serialised per person (a row lock on PostgreSQL, the write lock on
+    /// SQLite), so two removals at once cannot leave none.
+    pub async fn remove_passkey_keeping_one(
+        &self,
+        personal_number: &str,
+        credential_id: &[u8],
+    ) -> Result<Removal, StoreError> {
+        let failed = "removing a passkey";
+        let mut tx = self.pool.begin().await.map_err(StoreError::new(failed))?;
+        sqlx::query("UPDATE people SET assurance = assurance WHERE personal_number = $1")
+            .bind(personal_number)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new(failed))?;
+        let left: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM passkeys WHERE personal_number = $1 AND disabled_at IS NULL",
+        )
+        .bind(personal_number)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::new(failed))?;
+        let theirs: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT disabled_at FROM passkeys WHERE personal_number = $1 AND credential_id = $2",
+        )
+        .bind(personal_number)
+        .bind(credential_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::new(failed))?;
+        let outcome = match theirs {
+            None => Removal::NotFound,
+            Some(None) if left <= 1 => Removal::Last,
+            Some(_) => {
+                sqlx::query(
+                    "DELETE FROM passkeys WHERE personal_number = $1 AND credential_id = $2",
+                )
+                .bind(personal_number)
+                .bind(credential_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::new(failed))?;
+                Removal::Removed
+            }
+        };
+        tx.commit().await.map_err(StoreError::new(failed))?;
+        Ok(outcome)
+    }
+
     /// Whether a token family was revoked.
     pub async fn family_revoked(&self, family_id: &str) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT 1 FROM revoked_families WHERE family_id = $1")
@@ -1346,6 +1419,17 @@ fn refresh_grant(r: &AnyRow) -> RefreshGrant {
         expires_at: r.get("expires_at"),
         business: r.get("business"),
     }
+}
+
+/// What removing a passkey did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Removed.
+    Removed,
+    /// Refused: it is the person's last passkey.
+    Last,
+    /// The person has no such passkey.
+    NotFound,
 }
 
 /// What redeeming a refresh token found.

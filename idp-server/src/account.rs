@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 
 use crate::AppState;
@@ -41,30 +41,11 @@ pub fn client(issuer: &str) -> Client {
 }
 
 fn page(status: StatusCode, html: String) -> Response {
-    (
-        status,
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::X_FRAME_OPTIONS, "DENY"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; \
-                 base-uri 'none'; form-action 'self'",
-            ),
-        ],
-        Html(html),
-    )
-        .into_response()
+    web::own_page(status, html)
 }
 
 fn failed() -> Response {
-    page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        web::error(
-            crate::web::tr("Lỗi máy chủ", "Server error"),
-            "nothing was changed: try again in a moment",
-        ),
-    )
+    web::failed()
 }
 
 /// The browser's session and its person, if it has one.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use base64ct::Encoding as _;
 use identity_core::AssuranceLevel;
 use serde::{Deserialize, Serialize};
@@ -509,20 +509,7 @@ struct Enrolment {
 }
 
 fn page(status: StatusCode, html: String) -> Response {
-    (
-        status,
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::X_FRAME_OPTIONS, "DENY"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; \
-                 base-uri 'none'; form-action 'self'",
-            ),
-        ],
-        Html(html),
-    )
-        .into_response()
+    web::own_page(status, html)
 }
 
 fn with_cookie(mut response: Response, cookie: Option<header::HeaderValue>) -> Response {
@@ -552,13 +539,7 @@ fn unavailable(state: &AppState) -> Response {
 }
 
 fn failed() -> Response {
-    page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        web::error(
-            crate::web::tr("Lỗi máy chủ", "Server error"),
-            "nothing was changed: try again in a moment",
-        ),
-    )
+    web::failed()
 }
 
 /// `GET /activate`: the number and activation code form.

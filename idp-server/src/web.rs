@@ -114,6 +114,40 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
+/// A page whose forms post to this server only (activation, account):
+/// never cached or framed, and a CSP that keeps its forms and scripts here.
+pub(crate) fn own_page(status: axum::http::StatusCode, html: String) -> Response {
+    use axum::response::IntoResponse as _;
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; \
+                 base-uri 'none'; form-action 'self'",
+            ),
+        ],
+        axum::response::Html(html),
+    )
+        .into_response()
+}
+
+/// The page for a failure of the server's own (a database that did not answer).
+pub(crate) fn failed() -> Response {
+    own_page(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        error(
+            tr("Lỗi máy chủ", "Server error"),
+            tr(
+                "Không có gì thay đổi: hãy thử lại sau ít phút.",
+                "Nothing was changed: try again in a moment.",
+            ),
+        ),
+    )
+}
+
 pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\

@@ -194,6 +194,22 @@ async fn account_page(
     response
 }
 
+/// The account page after an action, with what it did; or the failure page.
+async fn respond(
+    state: &AppState,
+    headers: &HeaderMap,
+    person: &Person,
+    outcome: Result<&str, crate::store::StoreError>,
+) -> Response {
+    match outcome {
+        Ok(message) => account_page(state, headers, person, Some(message)).await,
+        Err(e) => {
+            tracing::error!(error = %e, "an account action failed");
+            failed()
+        }
+    }
+}
+
 /// The person and the form of an account action, once its CSRF token is checked.
 async fn action(
     state: &AppState,
@@ -257,38 +273,21 @@ pub(crate) async fn remove_passkey(
             return failed();
         }
     };
-    match state
+    let outcome = match state
         .store
         .remove_passkey_keeping_one(number, &credential)
         .await
     {
         Ok(Removal::Removed) => {
-            state
-                .audit(
-                    Some(number),
-                    "passkey_removed",
-                    &format!("passkey {name:?} at /account"),
-                )
-                .await;
-            account_page(&state, &headers, &person, Some("The passkey was removed.")).await
+            let detail = format!("passkey {name:?} at /account");
+            state.audit(Some(number), "passkey_removed", &detail).await;
+            Ok("The passkey was removed.")
         }
-        Ok(Removal::Last) => {
-            account_page(
-                &state,
-                &headers,
-                &person,
-                Some("This is your only passkey: add another before you remove it."),
-            )
-            .await
-        }
-        Ok(Removal::NotFound) => {
-            account_page(&state, &headers, &person, Some("No such passkey of yours.")).await
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "removing a passkey failed");
-            failed()
-        }
-    }
+        Ok(Removal::Last) => Ok("This is your only passkey: add another before you remove it."),
+        Ok(Removal::NotFound) => Ok("No such passkey of yours."),
+        Err(e) => Err(e),
+    };
+    respond(&state, &headers, &person, outcome).await
 }
 
 /// `POST /account/consents/withdraw`: the portal will ask again next time.
@@ -306,41 +305,23 @@ pub(crate) async fn withdraw_consent(
         .get("client_id")
         .map(String::as_str)
         .unwrap_or_default();
-    match state.store.withdraw_consent(number, client_id).await {
+    let now = state.clock.now();
+    let until = now + state.config.refresh_token_lifetime;
+    let outcome = match state
+        .store
+        .withdraw_consent(number, client_id, now, until)
+        .await
+    {
         Ok(true) => {
-            // What the portal holds of the person ends too: its refresh tokens
-            // and access tokens stop working.
-            let now = state.clock.now();
-            if let Err(e) = state
-                .store
-                .revoke_families_of(
-                    number,
-                    client_id,
-                    now,
-                    now + state.config.refresh_token_lifetime,
-                )
-                .await
-            {
-                tracing::error!(error = %e, "revoking a withdrawn portal's tokens failed");
-                return failed();
-            }
             state
                 .audit(Some(number), "consent_withdrawn", client_id)
                 .await;
-            account_page(
-                &state,
-                &headers,
-                &person,
-                Some("Withdrawn: that portal will ask your consent again."),
-            )
-            .await
+            Ok("Withdrawn: that portal will ask your consent again.")
         }
-        Ok(false) => account_page(&state, &headers, &person, Some("Nothing to withdraw.")).await,
-        Err(e) => {
-            tracing::error!(error = %e, "withdrawing a consent failed");
-            failed()
-        }
-    }
+        Ok(false) => Ok("Nothing to withdraw."),
+        Err(e) => Err(e),
+    };
+    respond(&state, &headers, &person, outcome).await
 }
 
 /// `POST /account/passkeys/add`: a new passkey, for a person who logged in

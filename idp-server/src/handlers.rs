@@ -468,13 +468,42 @@ const START_AGAIN: &str = "go back to the portal and log in again";
 async fn spend_login(state: &AppState, login_hash: &[u8], now: i64) -> Result<(), Response> {
     match state.store.take_pending_login(login_hash, now).await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(error_page(
+        Ok(None) => Err(failed_login(
             StatusCode::BAD_REQUEST,
-            crate::web::tr("Đăng nhập không thành công", "Login failed"),
-            &format!("this login has expired or was already used: {START_AGAIN}"),
+            "this login has expired or was already used",
         )),
         Err(e) => Err(oauth_error(&internal(e))),
     }
+}
+
+/// Which step of a login under way a form answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Who the person is (the authenticator's page).
+    Authenticate,
+    /// Their consent (the consent page).
+    Consent,
+}
+
+/// A login under way that a form continues.
+struct Continued {
+    /// The form's fields.
+    form: std::collections::HashMap<String, String>,
+    /// The key the login is stored under.
+    login_hash: Vec<u8>,
+    /// What was stored.
+    pending: PendingLogin,
+    /// Its request, checked again.
+    valid: ValidRequest,
+}
+
+/// A page that says why a login cannot go on, and to start again.
+fn failed_login(status: StatusCode, why: &str) -> Response {
+    error_page(
+        status,
+        crate::web::tr("Đăng nhập không thành công", "Login failed"),
+        &format!("{why}: {START_AGAIN}"),
+    )
 }
 
 /// The login under way a form continues (read, not spent): its store key, what
@@ -484,24 +513,30 @@ async fn spend_login(state: &AppState, login_hash: &[u8], now: i64) -> Result<()
 async fn continue_login(
     state: &AppState,
     headers: &HeaderMap,
-    form: &std::collections::HashMap<String, String>,
+    pairs: Vec<(String, String)>,
+    step: Step,
     now: i64,
-) -> Result<(Vec<u8>, PendingLogin, ValidRequest), Response> {
-    let Some(login_id) = form.get("login_id") else {
-        return Err(error_page(
+) -> Result<Continued, Response> {
+    let form = authorize::parameters(pairs).map_err(|e| {
+        error_page(
             StatusCode::BAD_REQUEST,
             crate::web::tr("Đăng nhập không thành công", "Login failed"),
-            &format!("the login form is incomplete: {START_AGAIN}"),
+            &e.description,
+        )
+    })?;
+    let Some(login_id) = form.get("login_id") else {
+        return Err(failed_login(
+            StatusCode::BAD_REQUEST,
+            "the login form is incomplete",
         ));
     };
     let login_hash = state.secret.hash_handle("login", login_id);
     let pending: PendingLogin = match state.store.pending_login(&login_hash, now).await {
         Ok(Some(json)) => serde_json::from_str(&json).map_err(|e| oauth_error(&internal(e)))?,
         Ok(None) => {
-            return Err(error_page(
+            return Err(failed_login(
                 StatusCode::BAD_REQUEST,
-                crate::web::tr("Đăng nhập không thành công", "Login failed"),
-                &format!("this login has expired or was already used: {START_AGAIN}"),
+                "this login has expired or was already used",
             ));
         }
         Err(e) => return Err(oauth_error(&internal(e))),
@@ -513,10 +548,9 @@ async fn continue_login(
     });
     if !same_browser {
         tracing::warn!("a login was answered from another browser, or without its cookie");
-        return Err(error_page(
+        return Err(failed_login(
             StatusCode::FORBIDDEN,
-            crate::web::tr("Đăng nhập không thành công", "Login failed"),
-            &format!("this login was started in another browser: {START_AGAIN}"),
+            "this login was started in another browser",
         ));
     }
     let client = match pending.params.get("client_id") {
@@ -527,9 +561,25 @@ async fn continue_login(
             .map_err(|e| oauth_error(&internal(e)))?,
         None => None,
     };
+    let at_consent = pending.authenticated.is_some();
+    if at_consent != (step == Step::Consent) {
+        return Err(failed_login(
+            StatusCode::BAD_REQUEST,
+            if at_consent {
+                "this login waits for the person's consent"
+            } else {
+                "this login is not at its consent step"
+            },
+        ));
+    }
     let valid =
         authorize::validate(&pending.params, client.as_ref()).map_err(|r| refusal(state, r))?;
-    Ok((login_hash, pending, valid))
+    Ok(Continued {
+        form,
+        login_hash,
+        pending,
+        valid,
+    })
 }
 
 /// `POST /authorize/consent`: the person's answer at the consent page.
@@ -538,27 +588,20 @@ pub(crate) async fn consent(
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let start_again = START_AGAIN;
-    let form = match authorize::parameters(pairs) {
-        Ok(form) => form,
-        Err(e) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                crate::web::tr("Đăng nhập không thành công", "Login failed"),
-                &e.description,
-            );
-        }
-    };
     let now = state.clock.now();
-    let (login_hash, pending, valid) = match continue_login(&state, &headers, &form, now).await {
+    let Continued {
+        form,
+        login_hash,
+        pending,
+        valid,
+    } = match continue_login(&state, &headers, pairs, Step::Consent, now).await {
         Ok(found) => found,
         Err(response) => return response,
     };
     let Some(person) = pending.authenticated.clone() else {
-        return error_page(
+        return failed_login(
             StatusCode::BAD_REQUEST,
-            crate::web::tr("Đăng nhập không thành công", "Login failed"),
-            &format!("this login is not at its consent step: {start_again}"),
+            "this login is not at its consent step",
         );
     };
     let asked: Vec<&str> = valid
@@ -684,30 +727,17 @@ pub(crate) async fn login(
     let Some(authenticator) = state.authenticator.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let start_again = START_AGAIN;
-    let form = match authorize::parameters(pairs) {
-        Ok(form) => form,
-        Err(e) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                crate::web::tr("Đăng nhập không thành công", "Login failed"),
-                &e.description,
-            );
-        }
-    };
     let now = state.clock.now();
-    let (login_hash, pending, valid) = match continue_login(&state, &headers, &form, now).await {
+    let Continued {
+        form,
+        login_hash,
+        pending,
+        valid,
+    } = match continue_login(&state, &headers, pairs, Step::Authenticate, now).await {
         Ok(found) => found,
         Err(response) => return response,
     };
     let login_id = form.get("login_id").map(String::as_str).unwrap_or_default();
-    if pending.authenticated.is_some() {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            crate::web::tr("Đăng nhập không thành công", "Login failed"),
-            &format!("this login waits for the person's consent: {start_again}"),
-        );
-    }
     let redirect_error = |error: OAuthError| {
         refusal(
             &state,

@@ -118,7 +118,12 @@ async fn consent_is_asked_once_per_portal_and_scope_and_can_be_refused() {
         server
             .state
             .store
-            .withdraw_consent(AN, idp_server::demo::CLIENT_ID)
+            .withdraw_consent(
+                AN,
+                idp_server::demo::CLIENT_ID,
+                1_800_000_000,
+                1_900_000_000
+            )
             .await
             .unwrap()
     );

@@ -48,6 +48,7 @@ conformance!(
     registry_import,
     logins_under_way_and_sessions,
     activation_codes,
+    consents_and_their_withdrawal,
 );
 
 #[test]
@@ -429,6 +430,41 @@ mod checks {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    pub(super) async fn consents_and_their_withdrawal(store: &Store) {
+        let n = "079185004321";
+        assert_eq!(store.consent(n, "a").await.unwrap(), None);
+        store.put_consent(n, "a", "profile", 10).await.unwrap();
+        store
+            .put_consent(n, "a", "national_id profile", 20)
+            .await
+            .unwrap();
+        store.put_consent(n, "b", "profile", 30).await.unwrap();
+        assert_eq!(
+            store.consent(n, "a").await.unwrap().as_deref(),
+            Some("national_id profile")
+        );
+        assert_eq!(
+            store.consents_of(n).await.unwrap(),
+            [
+                ("a".to_owned(), "national_id profile".to_owned(), 20),
+                ("b".to_owned(), "profile".to_owned(), 30)
+            ]
+        );
+        // Withdrawing revokes the families of that client's logins, not others'.
+        store
+            .put_refresh(b"ra", &refresh_grant("fa"))
+            .await
+            .unwrap();
+        let mut other = refresh_grant("fb");
+        other.client_id = "b".into();
+        store.put_refresh(b"rb", &other).await.unwrap();
+        assert!(store.withdraw_consent(n, "a", 40, 5_000).await.unwrap());
+        assert!(!store.withdraw_consent(n, "a", 40, 5_000).await.unwrap());
+        assert!(store.family_revoked("fa").await.unwrap());
+        assert!(!store.family_revoked("fb").await.unwrap());
+        assert_eq!(store.consents_of(n).await.unwrap().len(), 1);
     }
 
     pub(super) async fn activation_codes(store: &Store) {

@@ -582,20 +582,46 @@ impl SqlStore {
         .map_err(StoreError::new("reading consents"))
     }
 
-    /// Withdraws a person's consent for a client; `false` if there was none.
+    /// Withdraws a person's consent for a client and, in the same transaction,
+    /// revokes every token family their logins at that client started (until
+    /// `revoked_until`): what the portal holds stops working with the consent.
+    /// `false`, and nothing changed, if there was no consent.
     pub async fn withdraw_consent(
         &self,
         personal_number: &str,
         client_id: &str,
+        now: i64,
+        revoked_until: i64,
     ) -> Result<bool, StoreError> {
+        let failed = "withdrawing a consent";
+        let mut tx = self.pool.begin().await.map_err(StoreError::new(failed))?;
         let done =
             sqlx::query("DELETE FROM consents WHERE personal_number = $1 AND client_id = $2")
                 .bind(personal_number)
                 .bind(client_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
-                .map_err(StoreError::new("withdrawing a consent"))?;
-        Ok(done.rows_affected() == 1)
+                .map_err(StoreError::new(failed))?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO revoked_families (family_id, revoked_at, expires_at)
+             SELECT DISTINCT family_id, $3, $4 FROM refresh_tokens
+             WHERE personal_number = $1 AND client_id = $2
+             ON CONFLICT (family_id) DO UPDATE SET expires_at = CASE
+               WHEN excluded.expires_at > revoked_families.expires_at THEN excluded.expires_at
+               ELSE revoked_families.expires_at END",
+        )
+        .bind(personal_number)
+        .bind(client_id)
+        .bind(now)
+        .bind(revoked_until)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::new(failed))?;
+        tx.commit().await.map_err(StoreError::new(failed))?;
+        Ok(true)
     }
 
     /// Writes an audit event.
@@ -919,30 +945,6 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Revokes every token family a person's logins at a client started (their
-    /// consent was withdrawn): refresh tokens stop, and the access tokens of those
-    /// families stop being accepted. Returns how many families.
-    pub async fn revoke_families_of(
-        &self,
-        personal_number: &str,
-        client_id: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<u64, StoreError> {
-        let families: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT family_id FROM refresh_tokens WHERE personal_number = $1 AND client_id = $2",
-        )
-        .bind(personal_number)
-        .bind(client_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::new("finding token families"))?;
-        for family in &families {
-            self.revoke_family(family, now, expires_at).await?;
-        }
-        Ok(families.len() as u64)
-    }
-
     /// Removes one of a person's passkeys unless it is the last one they can log
     /// in with: serialised per person (a row lock on PostgreSQL, the write lock on
     /// SQLite), so two removals at once cannot leave none.
@@ -1042,78 +1044,6 @@ impl SqlStore {
         .await
         .map_err(StoreError::new("recording a client assertion"))?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Keeps an authorization request while its person authenticates.
-    pub async fn put_pending_login(
-        &self,
-        id_hash: &[u8],
-        params: &str,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO pending_logins (id_hash, params, expires_at) VALUES ($1, $2, $3)")
-            .bind(id_hash)
-            .bind(params)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::new("saving a login under way"))?;
-        Ok(())
-    }
-
-    /// The request of a login under way, left in place (a login of several steps
-    /// reads it at each). `None` if unknown, taken already or expired at `now`.
-    pub async fn pending_login(
-        &self,
-        id_hash: &[u8],
-        now: i64,
-    ) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT params FROM pending_logins WHERE id_hash = $1 AND expires_at > $2",
-        )
-        .bind(id_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::new("reading a login under way"))
-    }
-
-    /// Keeps a WebAuthn ceremony's state until `expires_at`.
-    pub async fn put_ceremony(
-        &self,
-        id_hash: &[u8],
-        state: &str,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO webauthn_ceremonies (id_hash, state, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (id_hash) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at",
-        )
-        .bind(id_hash)
-        .bind(state)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::new("saving a WebAuthn ceremony"))?;
-        Ok(())
-    }
-
-    /// A WebAuthn ceremony's state, once: its challenge cannot be answered twice.
-    pub async fn take_ceremony(
-        &self,
-        id_hash: &[u8],
-        now: i64,
-    ) -> Result<Option<String>, StoreError> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "DELETE FROM webauthn_ceremonies WHERE id_hash = $1 RETURNING state, expires_at",
-        )
-        .bind(id_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::new("taking a WebAuthn ceremony"))?;
-        Ok(row
-            .filter(|(_, expires_at)| *expires_at > now)
-            .map(|(s, _)| s))
     }
 
     /// Registers a passkey, in one transaction with the activation code that
@@ -1240,19 +1170,6 @@ impl SqlStore {
         Ok(())
     }
 
-    /// A WebAuthn ceremony's state, left in place (to check who may finish it
-    /// before it is taken).
-    pub async fn ceremony(&self, id_hash: &[u8], now: i64) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT state FROM webauthn_ceremonies WHERE id_hash = $1 AND expires_at > $2",
-        )
-        .bind(id_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::new("reading a WebAuthn ceremony"))
-    }
-
     /// Removes one of a resident's passkeys; `false` if they have no such passkey.
     pub async fn remove_passkey(
         &self,
@@ -1269,6 +1186,26 @@ impl SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Keeps an authorization request while its person authenticates.
+    pub async fn put_pending_login(
+        &self,
+        id_hash: &[u8],
+        params: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.hold(Held::Login, id_hash, params, expires_at).await
+    }
+
+    /// The request of a login under way, left in place (a login of several steps
+    /// reads it at each). `None` if unknown, taken already or expired at `now`.
+    pub async fn pending_login(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        self.held(Held::Login, id_hash, now).await
+    }
+
     /// The request of a login under way, once: taking it removes it. `None` if
     /// unknown, taken already or expired at `now`.
     pub async fn take_pending_login(
@@ -1276,16 +1213,81 @@ impl SqlStore {
         id_hash: &[u8],
         now: i64,
     ) -> Result<Option<String>, StoreError> {
-        let params: Option<(String, i64)> = sqlx::query_as(
-            "DELETE FROM pending_logins WHERE id_hash = $1 RETURNING params, expires_at",
-        )
-        .bind(id_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::new("taking a login under way"))?;
-        Ok(params
+        self.take_held(Held::Login, id_hash, now).await
+    }
+
+    /// Keeps a WebAuthn ceremony's state until `expires_at` (replacing an
+    /// earlier one under the same handle).
+    pub async fn put_ceremony(
+        &self,
+        id_hash: &[u8],
+        state: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.hold(Held::Ceremony, id_hash, state, expires_at).await
+    }
+
+    /// A WebAuthn ceremony's state, left in place (to check who may finish it
+    /// before it is taken).
+    pub async fn ceremony(&self, id_hash: &[u8], now: i64) -> Result<Option<String>, StoreError> {
+        self.held(Held::Ceremony, id_hash, now).await
+    }
+
+    /// A WebAuthn ceremony's state, once: its challenge cannot be answered twice.
+    pub async fn take_ceremony(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        self.take_held(Held::Ceremony, id_hash, now).await
+    }
+
+    async fn hold(
+        &self,
+        held: Held,
+        id_hash: &[u8],
+        value: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(held.sql().insert)
+            .bind(id_hash)
+            .bind(value)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::new(held.sql().saving))?;
+        Ok(())
+    }
+
+    async fn held(
+        &self,
+        held: Held,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(held.sql().read)
+            .bind(id_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::new(held.sql().reading))
+    }
+
+    /// Deletes and returns in one statement, so two takers cannot both have it.
+    async fn take_held(
+        &self,
+        held: Held,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String, i64)> = sqlx::query_as(held.sql().take)
+            .bind(id_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::new(held.sql().reading))?;
+        Ok(row
             .filter(|(_, expires_at)| *expires_at > now)
-            .map(|(p, _)| p))
+            .map(|(v, _)| v))
     }
 
     /// Starts a single sign-on session.
@@ -1418,6 +1420,45 @@ fn refresh_grant(r: &AnyRow) -> RefreshGrant {
         auth_time: r.get("auth_time"),
         expires_at: r.get("expires_at"),
         business: r.get("business"),
+    }
+}
+
+/// What the store holds briefly under a keyed hash of a handle: a login under
+/// way, or a WebAuthn ceremony. The same three statements serve both.
+#[derive(Debug, Clone, Copy)]
+enum Held {
+    Login,
+    Ceremony,
+}
+
+struct HeldSql {
+    insert: &'static str,
+    read: &'static str,
+    take: &'static str,
+    saving: &'static str,
+    reading: &'static str,
+}
+
+impl Held {
+    fn sql(self) -> &'static HeldSql {
+        match self {
+            Self::Login => &HeldSql {
+                insert: "INSERT INTO pending_logins (id_hash, params, expires_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (id_hash) DO UPDATE SET params = excluded.params, expires_at = excluded.expires_at",
+                read: "SELECT params FROM pending_logins WHERE id_hash = $1 AND expires_at > $2",
+                take: "DELETE FROM pending_logins WHERE id_hash = $1 RETURNING params, expires_at",
+                saving: "saving a login under way",
+                reading: "reading a login under way",
+            },
+            Self::Ceremony => &HeldSql {
+                insert: "INSERT INTO webauthn_ceremonies (id_hash, state, expires_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (id_hash) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at",
+                read: "SELECT state FROM webauthn_ceremonies WHERE id_hash = $1 AND expires_at > $2",
+                take: "DELETE FROM webauthn_ceremonies WHERE id_hash = $1 RETURNING state, expires_at",
+                saving: "saving a WebAuthn ceremony",
+                reading: "reading a WebAuthn ceremony",
+            },
+        }
     }
 }
 

@@ -61,10 +61,7 @@ async fn signed_in(
         .store
         .session(&state.secret.hash_handle("session", &handle), now)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "reading a session failed");
-            failed()
-        })?;
+        .map_err(|e| web::failed_with("reading a session failed", e))?;
     let Some(session) = session else {
         return Ok(None);
     };
@@ -72,10 +69,7 @@ async fn signed_in(
         .store
         .person(&session.personal_number)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "reading a resident failed");
-            failed()
-        })?;
+        .map_err(|e| web::failed_with("reading a resident failed", e))?;
     match person {
         Some(p) => Ok(Some((session, p))),
         None => {
@@ -168,20 +162,14 @@ async fn account_page(
         state.store.consents_of(number).await,
     ) {
         (Ok(p), Ok(c)) => (p, c),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(error = %e, "reading an account failed");
-            return failed();
-        }
+        (Err(e), _) | (_, Err(e)) => return web::failed_with("reading an account failed", e),
     };
     let mut portals = Vec::with_capacity(consents.len());
     for (client_id, scope, granted_at) in consents {
         let name = match state.store.client(&client_id).await {
             Ok(Some(c)) => c.name,
             Ok(None) => client_id.clone(),
-            Err(e) => {
-                tracing::error!(error = %e, "reading a client failed");
-                return failed();
-            }
+            Err(e) => return web::failed_with("reading a client failed", e),
         };
         portals.push((client_id, name, scope, granted_at));
     }
@@ -203,10 +191,7 @@ async fn respond(
 ) -> Response {
     match outcome {
         Ok(message) => account_page(state, headers, person, Some(message)).await,
-        Err(e) => {
-            tracing::error!(error = %e, "an account action failed");
-            failed()
-        }
+        Err(e) => web::failed_with("an account action failed", e),
     }
 }
 
@@ -268,10 +253,7 @@ pub(crate) async fn remove_passkey(
     };
     let name = match state.store.passkey(&credential).await {
         Ok(p) => p.map(|p| p.name).unwrap_or_default(),
-        Err(e) => {
-            tracing::error!(error = %e, "reading a passkey failed");
-            return failed();
-        }
+        Err(e) => return web::failed_with("reading a passkey failed", e),
     };
     let outcome = match state
         .store

@@ -616,10 +616,7 @@ pub(crate) async fn activate(
     let now = state.clock.now();
     let checked = match state.store.check_activation(number, &code_hash, now).await {
         Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "checking an activation code failed");
-            return failed();
-        }
+        Err(e) => return web::failed_with("checking an activation code failed", e),
     };
     let refusal = match checked {
         Activation::Valid => None,
@@ -652,10 +649,7 @@ pub(crate) async fn activate(
     let person = match state.store.person(number).await {
         Ok(Some(p)) => p,
         Ok(None) => return again(StatusCode::BAD_REQUEST, no_match(), number),
-        Err(e) => {
-            tracing::error!(error = %e, "reading a resident failed");
-            return failed();
-        }
+        Err(e) => return web::failed_with("reading a resident failed", e),
     };
     match start_enrolment(&state, &webauthn, &person, Some(code_hash), &csrf).await {
         Ok(html) => page(StatusCode::OK, html),
@@ -674,10 +668,11 @@ pub(crate) async fn start_enrolment(
     csrf: &str,
 ) -> Result<String, Response> {
     let number = person.personal_number.as_str();
-    let existing = state.store.passkeys_of(number).await.map_err(|e| {
-        tracing::error!(error = %e, "reading passkeys failed");
-        failed()
-    })?;
+    let existing = state
+        .store
+        .passkeys_of(number)
+        .await
+        .map_err(|e| web::failed_with("reading passkeys failed", e))?;
     let exclude = existing
         .iter()
         .map(|p| p.credential_id.clone())
@@ -689,10 +684,7 @@ pub(crate) async fn start_enrolment(
             &person.full_name,
             Some(exclude),
         )
-        .map_err(|e| {
-            tracing::error!(error = %e, "starting a passkey registration failed");
-            failed()
-        })?;
+        .map_err(|e| web::failed_with("starting a passkey registration failed", e))?;
     let enrolment = Enrolment {
         personal_number: number.to_owned(),
         code_hash,
@@ -709,10 +701,7 @@ pub(crate) async fn start_enrolment(
             state.clock.now() + LOGIN_LIFETIME,
         )
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "saving an enrolment failed");
-            failed()
-        })?;
+        .map_err(|e| web::failed_with("saving an enrolment failed", e))?;
     // A passkey the browser can offer without a number (a discoverable one) is
     // preferred; webauthn-rs leaves the choice to the authenticator.
     let mut options = serde_json::to_value(&options).map_err(|_| failed())?;
@@ -759,26 +748,20 @@ pub(crate) async fn activate_finish(
             format!("the passkey was not created: {start_again}"),
         );
     };
+    let gone = || {
+        refused(
+            StatusCode::BAD_REQUEST,
+            format!("this registration was already finished or has expired: {start_again}"),
+        )
+    };
     let enrolment_key = state.secret.hash_handle("enrolment", enrolment_id);
-    let found = state.store.ceremony(&enrolment_key, now).await;
-    let enrolment: Enrolment = match found {
+    let enrolment: Enrolment = match state.store.ceremony(&enrolment_key, now).await {
+        Ok(None) => return gone(),
         Ok(Some(json)) => match serde_json::from_str(&json) {
             Ok(e) => e,
-            Err(e) => {
-                tracing::error!(error = %e, "reading an enrolment failed");
-                return failed();
-            }
+            Err(e) => return web::failed_with("reading an enrolment failed", e),
         },
-        Ok(None) => {
-            return refused(
-                StatusCode::BAD_REQUEST,
-                format!("this registration was already finished or has expired: {start_again}"),
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "reading an enrolment failed");
-            return failed();
-        }
+        Err(e) => return web::failed_with("reading an enrolment failed", e),
     };
     let number = enrolment.personal_number.as_str();
     let csrf = form.get("csrf").cloned().unwrap_or_default();
@@ -802,16 +785,8 @@ pub(crate) async fn activate_finish(
     // Its challenge is answered once.
     match state.store.take_ceremony(&enrolment_key, now).await {
         Ok(Some(_)) => {}
-        Ok(None) => {
-            return refused(
-                StatusCode::BAD_REQUEST,
-                format!("this registration was already finished or has expired: {start_again}"),
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "taking an enrolment failed");
-            return failed();
-        }
+        Ok(None) => return gone(),
+        Err(e) => return web::failed_with("taking an enrolment failed", e),
     }
     let credential: RegisterPublicKeyCredential = match serde_json::from_str(credential) {
         Ok(c) => c,
@@ -850,10 +825,7 @@ pub(crate) async fn activate_finish(
                 format!("this passkey is registered already: {start_again}"),
             );
         }
-        Err(e) => {
-            tracing::error!(error = %e, "reading a passkey failed");
-            return failed();
-        }
+        Err(e) => return web::failed_with("reading a passkey failed", e),
     }
     let name = form
         .get("name")
@@ -890,10 +862,7 @@ pub(crate) async fn activate_finish(
                     .into(),
             );
         }
-        Err(e) => {
-            tracing::error!(error = %e, "registering a passkey failed");
-            return failed();
-        }
+        Err(e) => return web::failed_with("registering a passkey failed", e),
     }
     let place = if enrolment.code_hash.is_some() {
         "/activate, with an activation code"

@@ -148,6 +148,12 @@ pub(crate) fn failed() -> Response {
     )
 }
 
+/// [`failed`], with what failed logged.
+pub(crate) fn failed_with(what: &str, error: impl std::fmt::Display) -> Response {
+    tracing::error!(%error, "{what}");
+    failed()
+}
+
 pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\

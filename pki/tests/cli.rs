@@ -32,6 +32,32 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// A command that must succeed; its output, or the failure with what it said.
+fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "{}", text(&o));
+    o
+}
+
+/// OpenSSL's reading of an OCSP response to `req.der`, checked against the root
+/// with the issuing CA as the responder's issuer.
+fn openssl_ocsp_check(dir: &Path, response: &str) -> String {
+    text(&openssl(
+        dir,
+        &[
+            "ocsp",
+            "-reqin",
+            "req.der",
+            "-respin",
+            response,
+            "-CAfile",
+            "ca/root/cert.pem",
+            "-verify_other",
+            "ca/official-ca/cert.pem",
+            "-resp_text",
+        ],
+    ))
+}
+
 fn openssl(dir: &Path, args: &[&str]) -> Output {
     Command::new("openssl")
         .current_dir(dir)
@@ -60,7 +86,7 @@ fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
 const OFFICIAL: &str = r#"{"official": {"citizen": {"full_name": "Lê Thị Mai", "personal_number": "048195000321", "birth_date": "1995-03-08"}, "agency": "UBND TP. Đà Nẵng", "position": "Chuyên viên"}}"#;
 
 fn init(d: &Path) {
-    let o = pki(
+    ok(pki(
         d,
         &[
             "init",
@@ -70,8 +96,7 @@ fn init(d: &Path) {
             "--ocsp-url",
             "http://pki.example.gov.vn/ocsp",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    ));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -121,7 +146,7 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
         "init must refuse an existing CA directory"
     );
 
-    let o = openssl(
+    ok(openssl(
         d,
         &[
             "req",
@@ -138,10 +163,9 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
             "-out",
             "leaf.csr",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    ));
     std::fs::write(d.join("official.json"), OFFICIAL).unwrap();
-    let o = pki(
+    ok(pki(
         d,
         &[
             "issue",
@@ -156,11 +180,10 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
             "--out",
             "leaf.pem",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    ));
 
     // OpenSSL accepts the chain, strictly.
-    let o = openssl(
+    ok(openssl(
         d,
         &[
             "verify",
@@ -171,8 +194,7 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
             "ca/official-ca/cert.pem",
             "leaf.pem",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    ));
     // The subject comes from the identity, not the request.
     let o = openssl(
         d,
@@ -240,7 +262,7 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
     );
 
     // OCSP, good: OpenSSL's request, our answer, OpenSSL's check, our validator.
-    let o = openssl(
+    ok(openssl(
         d,
         &[
             "ocsp",
@@ -251,9 +273,8 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
             "-reqout",
             "req.der",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let o = pki(
+    ));
+    ok(pki(
         d,
         &[
             "ocsp-respond",
@@ -263,33 +284,16 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
             "--out",
             "good.der",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let o = openssl(
-        d,
-        &[
-            "ocsp",
-            "-reqin",
-            "req.der",
-            "-respin",
-            "good.der",
-            "-CAfile",
-            "ca/root/cert.pem",
-            "-verify_other",
-            "ca/official-ca/cert.pem",
-            "-resp_text",
-        ],
-    );
+    ));
+    let said = openssl_ocsp_check(d, "good.der");
     assert!(
-        text(&o).contains("Response verify OK") && text(&o).contains("Cert Status: good"),
-        "{}",
-        text(&o)
+        said.contains("Response verify OK") && said.contains("Cert Status: good"),
+        "{said}"
     );
-    let o = pki(
+    ok(pki(
         d,
         &["crl", "--dir", "ca", "--ca", "root", "--out", "root.crl"],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    ));
     let o = verify(&["--ocsp", "good.der", "--crl", "root.crl"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
@@ -301,7 +305,7 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
     .trim()
     .trim_start_matches("serial=")
     .to_owned();
-    let o = pki(
+    ok(pki(
         d,
         &[
             "revoke",
@@ -311,9 +315,8 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
             "--reason",
             "keyCompromise",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let o = pki(
+    ));
+    ok(pki(
         d,
         &[
             "crl",
@@ -324,8 +327,7 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
             "--out",
             "official.crl",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    ));
     let o = openssl(
         d,
         &[
@@ -359,7 +361,7 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
     let o = verify(&["--crl", "official.crl", "--crl", "root.crl"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("REVOKED_NO_POE"), "{}", text(&o));
-    let o = pki(
+    ok(pki(
         d,
         &[
             "ocsp-respond",
@@ -369,27 +371,12 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
             "--out",
             "revoked.der",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let o = openssl(
-        d,
-        &[
-            "ocsp",
-            "-reqin",
-            "req.der",
-            "-respin",
-            "revoked.der",
-            "-CAfile",
-            "ca/root/cert.pem",
-            "-verify_other",
-            "ca/official-ca/cert.pem",
-            "-resp_text",
-        ],
-    );
-    assert!(text(&o).contains("Cert Status: revoked"), "{}", text(&o));
+    ));
+    let said = openssl_ocsp_check(d, "revoked.der");
+    assert!(said.contains("Cert Status: revoked"), "{said}");
 
     // A certificate OpenSSL made itself, outside the CA, fails: no path.
-    let o = openssl(
+    ok(openssl(
         d,
         &[
             "req",
@@ -408,8 +395,7 @@ fn ceremony_issue_revoke_crl_ocsp_verify() {
             "-days",
             "1",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    ));
     let o = pki(d, &["verify", "--trust", "ca/root/cert.pem", "self.pem"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
@@ -425,7 +411,7 @@ fn bad_input_is_one_clear_line_and_writes_nothing() {
     let d = dir.path();
     init(d);
     std::fs::write(d.join("official.json"), OFFICIAL).unwrap();
-    let o = openssl(
+    ok(openssl(
         d,
         &[
             "req",
@@ -442,8 +428,7 @@ fn bad_input_is_one_clear_line_and_writes_nothing() {
             "-out",
             "good.csr",
         ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    ));
     let good = std::fs::read_to_string(d.join("good.csr")).unwrap();
     // A truncated PEM, malformed DER, and a request signed by another key.
     std::fs::write(d.join("truncated.csr"), &good[..good.len() - 40]).unwrap();

@@ -126,6 +126,21 @@ fn named_pki(dir: &Path, key_args: &[&str], org: &str) {
     ]));
 }
 
+/// A P-256 PKI made by OpenSSL in `dir`: the signer's key and certificate (the
+/// chain is in ca.pem, the root in root.pem).
+fn p256_signer(dir: &Path) -> (SigningKey, Certificate) {
+    pki(
+        dir,
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    let key = SigningKey::from_pkcs8_pem(
+        &std::fs::read_to_string(dir.join("signer.key")).unwrap(),
+        None,
+    )
+    .unwrap();
+    (key, certs(dir, "signer.pem").remove(0))
+}
+
 fn certs(dir: &Path, name: &str) -> Vec<Certificate> {
     Certificate::parse_all(&std::fs::read(dir.join(name)).unwrap()).unwrap()
 }
@@ -134,16 +149,7 @@ fn certs(dir: &Path, name: &str) -> Vec<Certificate> {
 fn openssl_verifies_our_signatures() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    pki(
-        d,
-        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-    );
-    let key = SigningKey::from_pkcs8_pem(
-        &std::fs::read_to_string(d.join("signer.key")).unwrap(),
-        None,
-    )
-    .unwrap();
-    let cert = certs(d, "signer.pem").remove(0);
+    let (key, cert) = p256_signer(d);
     let chain = certs(d, "ca.pem");
     let document = "Quyết định số 42/QĐ-UBND về việc phê duyệt".repeat(100);
     std::fs::write(d.join("doc.txt"), &document).unwrap();
@@ -336,16 +342,7 @@ fn find_utc_time(der: &[u8]) -> Option<usize> {
 fn bad_input_is_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    pki(
-        d,
-        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-    );
-    let key = SigningKey::from_pkcs8_pem(
-        &std::fs::read_to_string(d.join("signer.key")).unwrap(),
-        None,
-    )
-    .unwrap();
-    let cert = certs(d, "signer.pem").remove(0);
+    let (key, cert) = p256_signer(d);
     let anchors = certs(d, "root.pem");
     // Not CMS, and a truncated signature.
     assert!(matches!(
@@ -496,16 +493,7 @@ fn bad_input_is_refused_with_a_reason() {
 fn cosigned_documents_report_each_signer() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    pki(
-        d,
-        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-    );
-    let key = SigningKey::from_pkcs8_pem(
-        &std::fs::read_to_string(d.join("signer.key")).unwrap(),
-        None,
-    )
-    .unwrap();
-    let cert = certs(d, "signer.pem").remove(0);
+    let (key, cert) = p256_signer(d);
     let chain = certs(d, "ca.pem");
     let anchors = certs(d, "root.pem");
     let first = cms::sign(

@@ -143,11 +143,14 @@ fn parse_csv(bytes: &[u8]) -> Result<Parsed, String> {
         }
     };
     let mut parsed = Parsed::default();
+    // The line of the row before, for a row the reader cannot place.
+    let mut last_line = 1;
     for row in reader.records() {
         let row = match row {
             Ok(row) => row,
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
+                let line = e.position().map_or(last_line + 1, csv::Position::line);
+                last_line = line;
                 parsed.rejected.push(Rejected {
                     line,
                     reason: format!("not a CSV row: {e}"),
@@ -155,7 +158,8 @@ fn parse_csv(bytes: &[u8]) -> Result<Parsed, String> {
                 continue;
             }
         };
-        let line = row.position().map_or(0, csv::Position::line);
+        let line = row.position().map_or(last_line + 1, csv::Position::line);
+        last_line = line;
         let field = |i: usize| row.get(i).unwrap_or_default();
         let record = match kind {
             Kind::Residents {
@@ -365,8 +369,18 @@ not json
     proptest::proptest! {
         #[test]
         fn any_bytes_are_read_or_refused(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
-            let _ = parse(&bytes, Format::Csv);
-            let _ = parse(&bytes, Format::JsonLines);
+            // No panic, and every row read or refused is a line of the file, once.
+            let lines = u64::try_from(bytes.split(|b| *b == b'\n').count()).unwrap();
+            for parsed in [parse(&bytes, Format::Csv), Ok(parse_json_lines(&bytes))].into_iter().flatten() {
+                let mut seen: Vec<u64> = parsed.records.iter().map(|r| r.0)
+                    .chain(parsed.rejected.iter().map(|r| r.line))
+                    .collect();
+                let all = seen.len();
+                seen.sort_unstable();
+                seen.dedup();
+                proptest::prop_assert_eq!(seen.len(), all);
+                proptest::prop_assert!(seen.iter().all(|l| (1..=lines).contains(l)), "{seen:?} of {lines}");
+            }
         }
     }
 }

@@ -84,17 +84,25 @@ pub(crate) fn tr(vi: &'static str, en: &'static str) -> &'static str {
     }
 }
 
-/// Middleware: answers the request in the language it prefers, and says so
-/// (Content-Language; Vary, so that no cache serves one language for another).
+/// Middleware: answers the request in the language it prefers, and says so on
+/// pages (Content-Language; Vary, so that no cache serves one language for another).
 pub(crate) async fn language(request: Request, next: Next) -> Response {
     let lang = Lang::of(request.headers());
     let mut response = LANG.scope(lang, next.run(request)).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_LANGUAGE,
-        HeaderValue::from_static(lang.code()),
-    );
-    headers.append(header::VARY, HeaderValue::from_static("accept-language"));
+    // Only pages depend on the language: JSON answers (discovery, JWKS, tokens)
+    // stay one cacheable thing.
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if html {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(lang.code()),
+        );
+        headers.append(header::VARY, HeaderValue::from_static("accept-language"));
+    }
     response
 }
 

@@ -1170,22 +1170,6 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Removes one of a resident's passkeys; `false` if they have no such passkey.
-    pub async fn remove_passkey(
-        &self,
-        personal_number: &str,
-        credential_id: &[u8],
-    ) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM passkeys WHERE personal_number = $1 AND credential_id = $2")
-                .bind(personal_number)
-                .bind(credential_id)
-                .execute(&self.pool)
-                .await
-                .map_err(StoreError::new("removing a passkey"))?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// Keeps an authorization request while its person authenticates.
     pub async fn put_pending_login(
         &self,

@@ -1,13 +1,14 @@
 // The WebAuthn call of a page: the page holds its options (JSON, from the
-// server) and a form; this script asks the browser's authenticator and posts
-// the answer with the form. Nothing else on the pages needs JavaScript.
+// server) or, for a discoverable login, says where to ask for them; this script
+// asks the browser's authenticator and posts the answer with the page's form.
+// Nothing else on the pages needs JavaScript.
 (function () {
   "use strict";
   var data = document.getElementById("webauthn-options");
   var form = document.getElementById("webauthn-form");
   var button = document.getElementById("webauthn-start");
   var status = document.getElementById("webauthn-status");
-  if (!data || !form || !button) {
+  if (!form || !button) {
     return;
   }
   var english = document.documentElement.lang === "en";
@@ -18,26 +19,46 @@
     button.disabled = true;
     return;
   }
-  var options = JSON.parse(data.textContent);
+  // The options in the page, or (a discoverable login) a fresh challenge from
+  // the server, bound to this login and this browser.
+  function options() {
+    if (data) {
+      return Promise.resolve(JSON.parse(data.textContent));
+    }
+    var body = new URLSearchParams({ login_id: form.elements.login_id.value });
+    return fetch(form.dataset.options, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error("HTTP " + response.status);
+      }
+      return response.json();
+    });
+  }
   button.addEventListener("click", function () {
     status.textContent = "";
-    var call = options.publicKey.user
-      ? navigator.credentials.create({
-          publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey),
-        })
-      : navigator.credentials.get({
-          publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey),
-        });
-    call.then(
-      function (credential) {
-        form.elements.credential.value = JSON.stringify(credential.toJSON());
-        form.submit();
-      },
-      function (error) {
-        status.textContent = english
-          ? "The passkey was not used (" + error.name + "). You can try again."
-          : "Passkey chưa được dùng (" + error.name + "). Bạn có thể thử lại.";
-      }
-    );
+    options()
+      .then(function (options) {
+        return options.publicKey.user
+          ? navigator.credentials.create({
+              publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey),
+            })
+          : navigator.credentials.get({
+              publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey),
+            });
+      })
+      .then(
+        function (credential) {
+          form.elements.credential.value = JSON.stringify(credential.toJSON());
+          form.submit();
+        },
+        function (error) {
+          status.textContent = english
+            ? "The passkey was not used (" + (error.name || error.message) + "). You can try again."
+            : "Passkey chưa được dùng (" + (error.name || error.message) + "). Bạn có thể thử lại.";
+        }
+      );
   });
 })();

@@ -478,7 +478,7 @@ async fn spend_login(state: &AppState, login_hash: &[u8], now: i64) -> Result<()
 
 /// Which step of a login under way a form answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
+pub(crate) enum Step {
     /// Who the person is (the authenticator's page).
     Authenticate,
     /// Their consent (the consent page).
@@ -486,15 +486,15 @@ enum Step {
 }
 
 /// A login under way that a form continues.
-struct Continued {
+pub(crate) struct Continued {
     /// The form's fields.
-    form: std::collections::HashMap<String, String>,
+    pub(crate) form: std::collections::HashMap<String, String>,
     /// The key the login is stored under.
-    login_hash: Vec<u8>,
+    pub(crate) login_hash: Vec<u8>,
     /// What was stored.
-    pending: PendingLogin,
+    pub(crate) pending: PendingLogin,
     /// Its request, checked again.
-    valid: ValidRequest,
+    pub(crate) valid: ValidRequest,
 }
 
 /// A page that says why a login cannot go on, and to start again.
@@ -510,7 +510,7 @@ fn failed_login(status: StatusCode, why: &str) -> Response {
 /// was stored, and its request checked again against the client as it is now.
 /// Refused with a page unless the browser that started it posted the form
 /// (cross-site posts carry no SameSite=Lax cookie).
-async fn continue_login(
+pub(crate) async fn continue_login(
     state: &AppState,
     headers: &HeaderMap,
     pairs: Vec<(String, String)>,

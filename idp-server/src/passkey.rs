@@ -81,6 +81,74 @@ enum LoginCeremony {
     },
 }
 
+/// Where a login's WebAuthn ceremony is kept.
+fn ceremony_key(state: &AppState, login_id: &str) -> Vec<u8> {
+    state.secret.hash_handle("passkey login", login_id)
+}
+
+/// Keeps a login's WebAuthn ceremony (replacing one it had).
+async fn keep(
+    state: &AppState,
+    login_id: &str,
+    ceremony: &LoginCeremony,
+) -> Result<(), OAuthError> {
+    let json = serde_json::to_string(ceremony)
+        .map_err(|e| server_error("encoding a passkey ceremony failed", e))?;
+    state
+        .store
+        .put_ceremony(
+            &ceremony_key(state, login_id),
+            &json,
+            state.clock.now() + LOGIN_LIFETIME,
+        )
+        .await
+        .map_err(|e| server_error("saving a passkey ceremony failed", e))
+}
+
+/// `POST /authorize/passkey`: the options of a discoverable passkey login, asked
+/// by the login page's script when the person presses "sign in with a passkey".
+/// The ceremony starts only then: showing a login page writes no challenge.
+pub(crate) async fn discoverable_options(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(webauthn) = state.webauthn.clone() else {
+        return unavailable(&state);
+    };
+    let now = state.clock.now();
+    let continued = match crate::handlers::continue_login(
+        &state,
+        &headers,
+        pairs,
+        crate::handlers::Step::Authenticate,
+        now,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let login_id = continued
+        .form
+        .get("login_id")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let started = webauthn
+        .start_discoverable_authentication()
+        .map_err(|e| server_error("starting a passkey login failed", e));
+    let options = match started {
+        Ok((options, ceremony)) => {
+            match keep(&state, login_id, &LoginCeremony::Discoverable(ceremony)).await {
+                Ok(()) => options,
+                Err(_) => return web::failed(),
+            }
+        }
+        Err(_) => return web::failed(),
+    };
+    ([(header::CACHE_CONTROL, "no-store")], axum::Json(options)).into_response()
+}
+
 /// The login authenticator: "sign in with a passkey" (discoverable credentials,
 /// no number asked), or the number first and then that person's passkeys.
 #[derive(Debug)]
@@ -122,10 +190,6 @@ impl PasskeyAuthenticator {
         Ok(web::demo_residents(&eligible, page.login_id))
     }
 
-    fn ceremony_key(state: &AppState, login_id: &str) -> Vec<u8> {
-        state.secret.hash_handle("passkey login", login_id)
-    }
-
     /// Starts a discoverable ceremony and renders the page.
     async fn first_page(
         &self,
@@ -133,43 +197,18 @@ impl PasskeyAuthenticator {
         page: &LoginPage<'_>,
         message: Option<&str>,
     ) -> Result<String, OAuthError> {
-        let (options, ceremony) = self
-            .webauthn
-            .start_discoverable_authentication()
-            .map_err(|e| server_error("starting a passkey login failed", e))?;
-        self.keep(state, page.login_id, &LoginCeremony::Discoverable(ceremony))
-            .await?;
-        let options = serde_json::to_string(&options)
-            .map_err(|e| server_error("encoding passkey options failed", e))?;
+        // The discoverable ceremony starts when the button is pressed
+        // (`discoverable_options`), not for every page shown.
         let demo = self.demo_part(state, page).await?;
         Ok(web::passkey_login(
             page.client_name,
             page.login_id,
-            &options,
+            None,
             message,
             page.login_hint,
             None,
             &demo,
         ))
-    }
-
-    async fn keep(
-        &self,
-        state: &AppState,
-        login_id: &str,
-        ceremony: &LoginCeremony,
-    ) -> Result<(), OAuthError> {
-        let json = serde_json::to_string(ceremony)
-            .map_err(|e| server_error("encoding a passkey ceremony failed", e))?;
-        state
-            .store
-            .put_ceremony(
-                &Self::ceremony_key(state, login_id),
-                &json,
-                state.clock.now() + LOGIN_LIFETIME,
-            )
-            .await
-            .map_err(|e| server_error("saving a passkey ceremony failed", e))
     }
 
     /// The number step: that person's passkeys are asked for.
@@ -205,7 +244,7 @@ impl PasskeyAuthenticator {
                 .webauthn
                 .start_discoverable_authentication()
                 .map_err(|e| server_error("starting a passkey login failed", e))?;
-            self.keep(
+            keep(
                 state,
                 page.login_id,
                 &LoginCeremony::Nobody {
@@ -227,7 +266,7 @@ impl PasskeyAuthenticator {
                 .webauthn
                 .start_passkey_authentication(&keys)
                 .map_err(|e| server_error("starting a passkey login failed", e))?;
-            self.keep(
+            keep(
                 state,
                 page.login_id,
                 &LoginCeremony::Person {
@@ -242,7 +281,7 @@ impl PasskeyAuthenticator {
         Ok(Outcome::Page(web::passkey_login(
             page.client_name,
             page.login_id,
-            &options,
+            Some(&options),
             None,
             None,
             Some(number),
@@ -263,7 +302,7 @@ impl PasskeyAuthenticator {
             .map_err(|_| denied("the passkey's answer is not a WebAuthn assertion"))?;
         let Some(ceremony) = state
             .store
-            .take_ceremony(&Self::ceremony_key(state, page.login_id), now)
+            .take_ceremony(&ceremony_key(state, page.login_id), now)
             .await
             .map_err(|e| server_error("reading a passkey ceremony failed", e))?
         else {

@@ -26,6 +26,7 @@ pub fn app(state: AppState) -> Router {
         .route("/authorize", get(handlers::authorize))
         .route("/authorize/login", post(handlers::login))
         .route("/authorize/consent", post(handlers::consent))
+        .route("/authorize/passkey", post(passkey::discoverable_options))
         .route(
             "/activate",
             get(passkey::activate_form).post(passkey::activate),

@@ -268,7 +268,7 @@ fn json_in_html(json: &str) -> String {
 pub(crate) fn passkey_login(
     client_name: &str,
     login_id: &str,
-    options: &str,
+    options: Option<&str>,
     message: Option<&str>,
     login_hint: Option<&str>,
     number: Option<&str>,
@@ -278,15 +278,24 @@ pub(crate) fn passkey_login(
         .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
         .unwrap_or_default();
     let id = escape(login_id);
+    // The options are in the page for one person's passkeys; for a discoverable
+    // login the script asks for them when the button is pressed.
+    let options = match options {
+        Some(json) => format!(
+            "<script type=\"application/json\" id=\"webauthn-options\">{}</script>",
+            json_in_html(json)
+        ),
+        None => String::new(),
+    };
     let passkey_form = format!(
-        "<script type=\"application/json\" id=\"webauthn-options\">{}</script>\
-         <form method=\"post\" action=\"/authorize/login\" id=\"webauthn-form\">\
+        "{options}\
+         <form method=\"post\" action=\"/authorize/login\" id=\"webauthn-form\" \
+         data-options=\"/authorize/passkey\">\
          <input type=\"hidden\" name=\"login_id\" value=\"{id}\">\
          <input type=\"hidden\" name=\"credential\" value=\"\">\
          <button type=\"button\" id=\"webauthn-start\">{}</button>\
          <p id=\"webauthn-status\" role=\"status\"></p></form>\
          <script src=\"/assets/webauthn.js\"></script>",
-        json_in_html(options),
         tr("Đăng nhập bằng passkey", "Sign in with a passkey")
     );
     let fallback = match number {

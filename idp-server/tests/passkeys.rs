@@ -345,14 +345,31 @@ async fn the_login_page_offers_passkeys_and_the_number_step_says_what_is_wrong()
     let browser = Browser::default();
     let page = browser.get(&authorize_url(&server, &[])).await;
     let page = page.text().await.unwrap();
-    // Discoverable: no credentials named, user verification required.
-    let options = webauthn_options_of(&page);
+    // Showing the page starts no ceremony: the script asks for the options of a
+    // discoverable login (no credentials named, user verification required)
+    // when the button is pressed, for this login and this browser only.
+    assert!(!page.contains("webauthn-options"));
+    let asked = browser
+        .post(
+            &format!("{}/authorize/passkey", server.issuer),
+            &[("login_id", &login_id_of(&page))],
+        )
+        .await;
+    assert_eq!(asked.status(), 200);
+    let options: serde_json::Value = serde_json::from_str(&asked.text().await.unwrap()).unwrap();
     assert_eq!(options["publicKey"]["userVerification"], "required");
     assert!(
         options["publicKey"]["allowCredentials"]
             .as_array()
             .is_none_or(Vec::is_empty)
     );
+    let stranger = Browser::default()
+        .post(
+            &format!("{}/authorize/passkey", server.issuer),
+            &[("login_id", &login_id_of(&page))],
+        )
+        .await;
+    assert_eq!(stranger.status(), 403);
     assert!(page.contains("/assets/webauthn.js"));
     let script = browser
         .get(&format!("{}/assets/webauthn.js", server.issuer))

@@ -17,16 +17,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The whole HTTP service.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            get(handlers::discovery),
-        )
-        .route("/jwks", get(handlers::jwks))
+    // What people see: pages in their language (the middleware costs a little
+    // on every request, so the JSON endpoints, the hot path, do without it).
+    let pages = Router::new()
         .route("/authorize", get(handlers::authorize))
         .route("/authorize/login", post(handlers::login))
         .route("/authorize/consent", post(handlers::consent))
-        .route("/authorize/passkey", post(passkey::discoverable_options))
         .route(
             "/activate",
             get(passkey::activate_form).post(passkey::activate),
@@ -39,6 +35,18 @@ pub fn app(state: AppState) -> Router {
             "/account/consents/withdraw",
             post(account::withdraw_consent),
         )
+        .route("/logout", get(logout::logout_get).post(logout::logout_post))
+        .route("/demo/portal", get(demo::home))
+        .route("/demo/portal/login", get(demo::login))
+        .route("/demo/portal/callback", get(demo::callback))
+        .layer(axum::middleware::from_fn(crate::web::language));
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(handlers::discovery),
+        )
+        .route("/jwks", get(handlers::jwks))
+        .route("/authorize/passkey", post(passkey::discoverable_options))
         .route("/assets/webauthn.js", get(passkey::script))
         // Browsers ask for an icon on every page: there is none, and no 404 either.
         .route(
@@ -53,15 +61,11 @@ pub fn app(state: AppState) -> Router {
         .route("/token", post(handlers::token))
         .route("/introspect", post(handlers::introspect))
         .route("/revoke", post(handlers::revoke))
-        .route("/logout", get(logout::logout_get).post(logout::logout_post))
         .route(
             "/userinfo",
             get(handlers::userinfo).post(handlers::userinfo),
         )
-        .route("/demo/portal", get(demo::home))
-        .route("/demo/portal/login", get(demo::login))
-        .route("/demo/portal/callback", get(demo::callback))
-        .layer(axum::middleware::from_fn(crate::web::language))
+        .merge(pages)
         // A bug that panics answers 500 (and is logged) instead of dropping the
         // connection; no input is meant to reach one (see tests/robustness.rs).
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

@@ -21,7 +21,8 @@ use zeroize::Zeroizing;
 use crate::AppState;
 use crate::oidc::ServerSecret;
 use crate::store::{Client, Person, Store};
-use crate::web::{escape, page};
+use crate::web::page;
+use maud::html;
 
 /// The demo client's id.
 pub const CLIENT_ID: &str = "demo-portal";
@@ -190,10 +191,18 @@ pub(crate) async fn home(State(state): State<AppState>) -> Response {
     }
     Html(page(
         "Cổng dịch vụ công (demo portal)",
-        "<p>A relying party, as any government portal would be. It logs in through \
-         this identity provider with the authorization code flow and PKCE, then shows \
-         what it learnt.</p><p><a href=\"/demo/portal/login\"><button>Đăng nhập bằng định danh quốc gia \
-         (log in with the national identity)</button></a></p>",
+        html! {
+            p {
+                "A relying party, as any government portal would be. It logs in through \
+                 this identity provider with the authorization code flow and PKCE, then shows \
+                 what it learnt."
+            }
+            p {
+                a href="/demo/portal/login" {
+                    button { "Đăng nhập bằng định danh quốc gia (log in with the national identity)" }
+                }
+            }
+        },
     ))
     .into_response()
 }
@@ -309,18 +318,29 @@ pub(crate) async fn callback(
     }
     .await;
     match result {
-                Ok((id_json, userinfo_json, logout)) => Html(page(
+        Ok((id_json, userinfo_json, logout)) => Html(page(
             "Welcome — the portal now knows who you are",
-            &format!(
-                "<p>The ID token's signature and claims were checked by the portal's OpenID Connect library.</p>\
-                 <h2>ID token claims</h2><pre>{}</pre><h2>Userinfo</h2><pre>{}</pre>\
-                 <p><a href=\"{}\">Log out</a> (RP-initiated logout: this login's tokens end) · <a href=\"/demo/portal\">Again</a></p>",
-                escape(&id_json),
-                escape(&userinfo_json),
-                escape(&logout)
-            ),
+            html! {
+                p {
+                    "The ID token's signature and claims were checked by the portal's \
+                     OpenID Connect library."
+                }
+                h2 { "ID token claims" }
+                pre { (id_json) }
+                h2 { "Userinfo" }
+                pre { (userinfo_json) }
+                p {
+                    a href=(logout) { "Log out" }
+                    " (RP-initiated logout: this login's tokens end) · "
+                    a href="/demo/portal" { "Again" }
+                }
+            },
         ))
         .into_response(),
-        Err(e) => (StatusCode::BAD_GATEWAY, Html(crate::web::error("Login failed at the portal", &e))).into_response(),
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            Html(crate::web::error("Login failed at the portal", &e)),
+        )
+            .into_response(),
     }
 }

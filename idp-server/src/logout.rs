@@ -218,17 +218,7 @@ async fn logout(
             )
                 .into_response()
         }
-        None => Html(web::page(
-            crate::web::tr("Đã đăng xuất", "Logged out"),
-            &format!(
-                "<p>{}</p>",
-                crate::web::tr(
-                    "Bạn đã đăng xuất; có thể đóng trang này.",
-                    "You are logged out; you may close this page."
-                )
-            ),
-        ))
-        .into_response(),
+        None => Html(web::logged_out()).into_response(),
     };
     let stale = session.is_some() && now_session.is_none();
     if (hint_is_the_session || confirmed || stale)

@@ -182,9 +182,9 @@ impl PasskeyAuthenticator {
         &self,
         state: &AppState,
         page: &LoginPage<'_>,
-    ) -> Result<String, OAuthError> {
+    ) -> Result<maud::Markup, OAuthError> {
         if self.demo.is_none() {
-            return Ok(String::new());
+            return Ok(maud::html! {});
         }
         let eligible = crate::authn::demo_residents(state, page.min_acr).await?;
         Ok(web::demo_residents(&eligible, page.login_id))
@@ -200,15 +200,15 @@ impl PasskeyAuthenticator {
         // The discoverable ceremony starts when the button is pressed
         // (`discoverable_options`), not for every page shown.
         let demo = self.demo_part(state, page).await?;
-        Ok(web::passkey_login(
-            page.client_name,
-            page.login_id,
-            None,
+        Ok(web::passkey_login(web::LoginView {
+            client_name: page.client_name,
+            login_id: page.login_id,
+            options: None,
             message,
-            page.login_hint,
-            None,
-            &demo,
-        ))
+            login_hint: page.login_hint,
+            number: None,
+            extra: demo,
+        }))
     }
 
     /// The number step: that person's passkeys are asked for.
@@ -278,15 +278,15 @@ impl PasskeyAuthenticator {
             serde_json::to_string(&options)
                 .map_err(|e| server_error("encoding passkey options failed", e))?
         };
-        Ok(Outcome::Page(web::passkey_login(
-            page.client_name,
-            page.login_id,
-            Some(&options),
-            None,
-            None,
-            Some(number),
-            "",
-        )))
+        Ok(Outcome::Page(web::passkey_login(web::LoginView {
+            client_name: page.client_name,
+            login_id: page.login_id,
+            options: Some(&options),
+            message: None,
+            login_hint: None,
+            number: Some(number),
+            extra: maud::html! {},
+        })))
     }
 
     /// The passkey's answer.

@@ -1,4 +1,5 @@
-//! The pages a person sees, rendered on the server. Every value is escaped.
+//! The pages a person sees, rendered on the server with maud: the markup is
+//! checked when this crate compiles, and every value spliced in is escaped.
 //!
 //! Pages speak Vietnamese or English, as the request's Accept-Language prefers
 //! (Vietnamese when it names neither): the [`language`] middleware sets the
@@ -8,6 +9,8 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::store::Person;
 
@@ -106,22 +109,6 @@ pub(crate) async fn language(request: Request, next: Next) -> Response {
     response
 }
 
-/// HTML-escapes text for element content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A page whose forms post to this server only (activation, account):
 /// never cached or framed, and a CSP that keeps its forms and scripts here.
 pub(crate) fn own_page(status: axum::http::StatusCode, html: String) -> Response {
@@ -162,37 +149,60 @@ pub(crate) fn failed_with(what: &str, error: impl std::fmt::Display) -> Response
     failed()
 }
 
-pub(crate) fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{t}</title><style>body{{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}}\
-         button{{font-size:1em;padding:.4em 1em;margin:.2em 0}}pre{{background:#f4f4f4;padding:1em;overflow:auto}}\
-         .error{{color:#a00}}</style></head><body><h1>{t}</h1>{body}</body></html>",
-        t = escape(title),
-        lang = lang().code()
-    )
+const STYLE: &str = "body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}\
+     button{font-size:1em;padding:.4em 1em;margin:.2em 0}pre{background:#f4f4f4;padding:1em;overflow:auto}\
+     .error{color:#a00}form.inline{display:inline}";
+
+/// A whole page: the title is also its heading.
+pub(crate) fn page(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang=(lang().code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { (title) }
+                (body)
+            }
+        }
+    }
+    .into_string()
+}
+
+/// A page that says what went wrong.
+pub(crate) fn error(title: &str, detail: &str) -> String {
+    page(title, html! { p.error role="alert" { (detail) } })
+}
+
+/// A message above a form, if there is one.
+fn alert(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(message) = message {
+            p.error role="alert" { (message) }
+        }
+    }
 }
 
 /// The demo authenticator: pick a fictional resident. Only under `idp-server demo`.
 pub(crate) fn demo_login(client_name: &str, people: &[Person], login_id: &str) -> String {
     page(
         tr("Đăng nhập — demo", "Sign in — demo"),
-        &format!(
-            "<p><strong>{client}</strong> {}</p><p>{}</p>{}",
-            tr("muốn biết bạn là ai.", "asks who you are."),
-            tr(
-                "Đây là cách đăng nhập demo: chọn một cư dân hư cấu. Hệ thống thật dùng passkey.",
-                "This is the demo authenticator: pick a fictional resident. Real deployments \
-                 log in with a passkey."
-            ),
-            demo_residents(people, login_id),
-            client = escape(client_name)
-        ),
+        html! {
+            p { strong { (client_name) } " " (tr("muốn biết bạn là ai.", "asks who you are.")) }
+            p {
+                (tr(
+                    "Đây là cách đăng nhập demo: chọn một cư dân hư cấu. Hệ thống thật dùng passkey.",
+                    "This is the demo authenticator: pick a fictional resident. Real deployments \
+                     log in with a passkey.",
+                ))
+            }
+            (demo_residents(people, login_id))
+        },
     )
-}
-
-pub(crate) fn error(title: &str, detail: &str) -> String {
-    page(title, &format!("<p class=\"error\">{}</p>", escape(detail)))
 }
 
 /// Asks the person to confirm a logout that came without an ID token hint; the
@@ -201,164 +211,158 @@ pub(crate) fn confirm_logout(
     params: &std::collections::HashMap<String, String>,
     csrf: &str,
 ) -> String {
-    let csrf_field = format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        escape(csrf)
-    );
     let mut pairs: Vec<_> = params
         .iter()
         .filter(|(k, _)| *k != "confirm" && *k != "csrf")
         .collect();
     pairs.sort();
-    let fields: String = pairs
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(k),
-                escape(v)
-            )
-        })
-        .collect();
     page(
         tr("Đăng xuất?", "Log out?"),
-        &format!(
-            "<p>{}</p><form method=\"post\" action=\"/logout\">{csrf_field}{fields}\
-             <button name=\"confirm\" value=\"yes\">{}</button></form>",
-            tr("Bạn có muốn đăng xuất không?", "Do you want to log out?"),
-            tr("Đăng xuất", "Log out")
-        ),
+        html! {
+            p { (tr("Bạn có muốn đăng xuất không?", "Do you want to log out?")) }
+            form method="post" action="/logout" {
+                input type="hidden" name="csrf" value=(csrf);
+                @for (name, value) in pairs {
+                    input type="hidden" name=(name) value=(value);
+                }
+                button name="confirm" value="yes" { (tr("Đăng xuất", "Log out")) }
+            }
+        },
+    )
+}
+
+/// The end of a logout without a way back to the portal.
+pub(crate) fn logged_out() -> String {
+    page(
+        tr("Đã đăng xuất", "Logged out"),
+        html! {
+            p {
+                (tr(
+                    "Bạn đã đăng xuất; có thể đóng trang này.",
+                    "You are logged out; you may close this page.",
+                ))
+            }
+        },
     )
 }
 
 /// The demo authenticator's choice of fictional residents, as part of a login
 /// page (under `idp-server demo` only).
-pub(crate) fn demo_residents(people: &[Person], login_id: &str) -> String {
-    let choices: String = people
-        .iter()
-        .map(|p| {
-            format!(
-                "<div><button name=\"personal_number\" value=\"{n}\">{name} ({n}, {level})</button></div>",
-                n = escape(&p.personal_number),
-                name = escape(&p.full_name),
-                level = escape(&p.assurance)
-            )
-        })
-        .collect();
-    format!(
-        "<h2>{}</h2>\
-         <form method=\"post\" action=\"/authorize/login\">\
-         <input type=\"hidden\" name=\"login_id\" value=\"{}\">\
-         <input type=\"hidden\" name=\"method\" value=\"demo\">{choices}</form>",
-        tr(
-            "Demo: chọn một cư dân hư cấu",
-            "Demo: pick a fictional resident"
-        ),
-        escape(login_id)
-    )
+pub(crate) fn demo_residents(people: &[Person], login_id: &str) -> Markup {
+    html! {
+        h2 { (tr("Demo: chọn một cư dân hư cấu", "Demo: pick a fictional resident")) }
+        form method="post" action="/authorize/login" {
+            input type="hidden" name="login_id" value=(login_id);
+            input type="hidden" name="method" value="demo";
+            @for p in people {
+                div {
+                    button name="personal_number" value=(p.personal_number) {
+                        (p.full_name) " (" (p.personal_number) ", " (p.assurance) ")"
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// JSON for a `<script type="application/json">` element: `<` escaped, so that
 /// no value can close the element.
-fn json_in_html(json: &str) -> String {
-    json.replace('<', "\\u003c")
+fn json_in_html(json: &str) -> Markup {
+    PreEscaped(json.replace('<', "\\u003c"))
+}
+
+/// What the passkey login page shows besides its button.
+pub(crate) struct LoginView<'a> {
+    pub(crate) client_name: &'a str,
+    pub(crate) login_id: &'a str,
+    /// The WebAuthn options for one person's passkeys (number step); `None`
+    /// for a discoverable login, whose options the script asks for.
+    pub(crate) options: Option<&'a str>,
+    pub(crate) message: Option<&'a str>,
+    pub(crate) login_hint: Option<&'a str>,
+    /// The number given at the number step.
+    pub(crate) number: Option<&'a str>,
+    /// More ways in (the demo residents, under `idp-server demo`).
+    pub(crate) extra: Markup,
 }
 
 /// The passkey login page: "sign in with a passkey", or the number first.
-pub(crate) fn passkey_login(
-    client_name: &str,
-    login_id: &str,
-    options: Option<&str>,
-    message: Option<&str>,
-    login_hint: Option<&str>,
-    number: Option<&str>,
-    extra: &str,
-) -> String {
-    let message = message
-        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
-        .unwrap_or_default();
-    let id = escape(login_id);
-    // The options are in the page for one person's passkeys; for a discoverable
-    // login the script asks for them when the button is pressed.
-    let options = match options {
-        Some(json) => format!(
-            "<script type=\"application/json\" id=\"webauthn-options\">{}</script>",
-            json_in_html(json)
-        ),
-        None => String::new(),
-    };
-    let passkey_form = format!(
-        "{options}\
-         <form method=\"post\" action=\"/authorize/login\" id=\"webauthn-form\" \
-         data-options=\"/authorize/passkey\">\
-         <input type=\"hidden\" name=\"login_id\" value=\"{id}\">\
-         <input type=\"hidden\" name=\"credential\" value=\"\">\
-         <button type=\"button\" id=\"webauthn-start\">{}</button>\
-         <p id=\"webauthn-status\" role=\"status\"></p></form>\
-         <script src=\"/assets/webauthn.js\"></script>",
-        tr("Đăng nhập bằng passkey", "Sign in with a passkey")
-    );
-    let fallback = match number {
-        Some(n) => format!(
-            "<p>{} {}.</p>",
-            tr(
-                "Dùng passkey đã đăng ký cho số",
-                "Use a passkey registered for"
-            ),
-            escape(n)
-        ),
-        None => format!(
-            "<form method=\"post\" action=\"/authorize/login\">\
-             <input type=\"hidden\" name=\"login_id\" value=\"{id}\">\
-             <p><label for=\"personal_number\">{}</label><br>\
-             <input id=\"personal_number\" name=\"personal_number\" inputmode=\"numeric\" \
-             autocomplete=\"username\" pattern=\"[0-9]{{12}}\" value=\"{}\"></p>\
-             <button>{}</button></form>",
-            tr("Số định danh cá nhân", "Personal identification number"),
-            escape(login_hint.unwrap_or_default()),
-            tr("Tiếp tục", "Continue")
-        ),
-    };
+pub(crate) fn passkey_login(view: LoginView<'_>) -> String {
     page(
         tr("Đăng nhập", "Sign in"),
-        &format!(
-            "<p><strong>{}</strong> {}</p>{message}{passkey_form}<h2>{}</h2>{fallback}{extra}",
-            escape(client_name),
-            tr("muốn biết bạn là ai.", "asks who you are."),
-            tr("Hoặc nhập số định danh trước", "Or with your number first")
-        ),
+        html! {
+            p { strong { (view.client_name) } " " (tr("muốn biết bạn là ai.", "asks who you are.")) }
+            (alert(view.message))
+            @if let Some(options) = view.options {
+                script type="application/json" id="webauthn-options" { (json_in_html(options)) }
+            }
+            form method="post" action="/authorize/login" id="webauthn-form" data-options="/authorize/passkey" {
+                input type="hidden" name="login_id" value=(view.login_id);
+                input type="hidden" name="credential" value="";
+                button type="button" id="webauthn-start" {
+                    (tr("Đăng nhập bằng passkey", "Sign in with a passkey"))
+                }
+                p id="webauthn-status" role="status" {}
+            }
+            script src="/assets/webauthn.js" {}
+            h2 { (tr("Hoặc nhập số định danh trước", "Or with your number first")) }
+            @if let Some(number) = view.number {
+                p {
+                    (tr("Dùng passkey đã đăng ký cho số", "Use a passkey registered for"))
+                    " " (number) "."
+                }
+            } @else {
+                form method="post" action="/authorize/login" {
+                    input type="hidden" name="login_id" value=(view.login_id);
+                    p {
+                        label for="personal_number" {
+                            (tr("Số định danh cá nhân", "Personal identification number"))
+                        }
+                        br;
+                        input id="personal_number" name="personal_number" inputmode="numeric"
+                            autocomplete="username" pattern="[0-9]{12}"
+                            value=(view.login_hint.unwrap_or_default());
+                    }
+                    button { (tr("Tiếp tục", "Continue")) }
+                }
+            }
+            (view.extra)
+        },
     )
 }
 
 /// `/activate`: the number and the activation code.
 pub(crate) fn activate_form(csrf: &str, message: Option<&str>, number: &str) -> String {
-    let message = message
-        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
-        .unwrap_or_default();
     page(
         tr("Kích hoạt tài khoản", "Activate your account"),
-        &format!(
-            "<p>{}</p>{message}\
-             <form method=\"post\" action=\"/activate\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <p><label for=\"personal_number\">{}</label><br>\
-             <input id=\"personal_number\" name=\"personal_number\" inputmode=\"numeric\" \
-             autocomplete=\"username\" required value=\"{}\"></p>\
-             <p><label for=\"code\">{}</label><br>\
-             <input id=\"code\" name=\"code\" autocomplete=\"one-time-code\" required></p>\
-             <button>{}</button></form>",
-            tr(
-                "Nhập số định danh cá nhân và mã kích hoạt do nơi đăng ký cấp; sau đó tạo \
-                 passkey trên thiết bị này.",
-                "Enter your personal identification number and the activation code the \
-                 registration office gave you; then create a passkey on this device."
-            ),
-            escape(csrf),
-            tr("Số định danh cá nhân", "Personal identification number"),
-            escape(number),
-            tr("Mã kích hoạt", "Activation code"),
-            tr("Tiếp tục", "Continue")
-        ),
+        html! {
+            p {
+                (tr(
+                    "Nhập số định danh cá nhân và mã kích hoạt do nơi đăng ký cấp; sau đó tạo \
+                     passkey trên thiết bị này.",
+                    "Enter your personal identification number and the activation code the \
+                     registration office gave you; then create a passkey on this device.",
+                ))
+            }
+            (alert(message))
+            form method="post" action="/activate" {
+                input type="hidden" name="csrf" value=(csrf);
+                p {
+                    label for="personal_number" {
+                        (tr("Số định danh cá nhân", "Personal identification number"))
+                    }
+                    br;
+                    input id="personal_number" name="personal_number" inputmode="numeric"
+                        autocomplete="username" required value=(number);
+                }
+                p {
+                    label for="code" { (tr("Mã kích hoạt", "Activation code")) }
+                    br;
+                    input id="code" name="code" autocomplete="one-time-code" required;
+                }
+                button { (tr("Tiếp tục", "Continue")) }
+            }
+        },
     )
 }
 
@@ -371,31 +375,31 @@ pub(crate) fn activate_passkey(
 ) -> String {
     page(
         tr("Tạo passkey", "Create a passkey"),
-        &format!(
-            "<p>{}: {}</p>\
-             <script type=\"application/json\" id=\"webauthn-options\">{}</script>\
-             <form method=\"post\" action=\"/activate/finish\" id=\"webauthn-form\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <input type=\"hidden\" name=\"enrolment\" value=\"{}\">\
-             <input type=\"hidden\" name=\"credential\" value=\"\">\
-             <p><label for=\"name\">{}</label><br>\
-             <input id=\"name\" name=\"name\" maxlength=\"64\" value=\"passkey\"></p>\
-             <button type=\"button\" id=\"webauthn-start\">{}</button>\
-             <p id=\"webauthn-status\" role=\"status\"></p></form>\
-             <script src=\"/assets/webauthn.js\"></script>",
-            escape(full_name),
-            tr(
-                "hãy tạo passkey trên thiết bị này (điện thoại hoặc máy tính sẽ hỏi mã PIN, \
-                 vân tay hoặc khuôn mặt).",
-                "create a passkey on this device (your phone or computer asks for your PIN, \
-                 fingerprint or face)."
-            ),
-            json_in_html(options),
-            escape(csrf),
-            escape(enrolment),
-            tr("Tên passkey", "A name for it"),
-            tr("Tạo passkey", "Create the passkey")
-        ),
+        html! {
+            p {
+                (full_name) ": "
+                (tr(
+                    "hãy tạo passkey trên thiết bị này (điện thoại hoặc máy tính sẽ hỏi mã PIN, \
+                     vân tay hoặc khuôn mặt).",
+                    "create a passkey on this device (your phone or computer asks for your PIN, \
+                     fingerprint or face).",
+                ))
+            }
+            script type="application/json" id="webauthn-options" { (json_in_html(options)) }
+            form method="post" action="/activate/finish" id="webauthn-form" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="enrolment" value=(enrolment);
+                input type="hidden" name="credential" value="";
+                p {
+                    label for="name" { (tr("Tên passkey", "A name for it")) }
+                    br;
+                    input id="name" name="name" maxlength="64" value="passkey";
+                }
+                button type="button" id="webauthn-start" { (tr("Tạo passkey", "Create the passkey")) }
+                p id="webauthn-status" role="status" {}
+            }
+            script src="/assets/webauthn.js" {}
+        },
     )
 }
 
@@ -403,16 +407,29 @@ pub(crate) fn activate_passkey(
 pub(crate) fn activated(name: &str) -> String {
     page(
         tr("Đã kích hoạt", "Activated"),
-        &format!(
-            "<p>{} {} {}</p>",
-            tr("Passkey", "Your passkey"),
-            escape(name),
-            tr(
-                "đã được đăng ký. Hãy dùng nó để đăng nhập các cổng dịch vụ công.",
-                "is registered. Sign in to government portals with it."
-            )
-        ),
+        html! {
+            p {
+                (tr("Passkey", "Your passkey")) " " (name) " "
+                (tr(
+                    "đã được đăng ký. Hãy dùng nó để đăng nhập các cổng dịch vụ công.",
+                    "is registered. Sign in to government portals with it.",
+                ))
+            }
+        },
     )
+}
+
+/// What a scope lets a portal know, for people.
+fn scope_meaning(scope: &str) -> &str {
+    match scope {
+        "profile" => tr("Họ tên và ngày sinh", "Your name and birth date"),
+        "national_id" => tr(
+            "Số định danh cá nhân",
+            "Your personal identification number",
+        ),
+        "business" => tr("Doanh nghiệp bạn đại diện", "The business you act for"),
+        other => other,
+    }
 }
 
 /// The consent page: what the portal asks for, and (scope business) which
@@ -423,67 +440,40 @@ pub(crate) fn consent(
     businesses: &[crate::store::Represented],
     login_id: &str,
 ) -> String {
-    let items: String = scopes
-        .iter()
-        .map(|s| match *s {
-            "profile" => format!(
-                "<li>{}</li>",
-                tr("Họ tên và ngày sinh", "Your name and birth date")
-            ),
-            "national_id" => format!(
-                "<li>{}</li>",
-                tr(
-                    "Số định danh cá nhân",
-                    "Your personal identification number"
-                )
-            ),
-            "business" => format!(
-                "<li>{}</li>",
-                tr("Doanh nghiệp bạn đại diện", "The business you act for")
-            ),
-            other => format!("<li>{}</li>", escape(other)),
-        })
-        .collect();
-    let choices: String = businesses
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            format!(
-                "<div><input type=\"radio\" name=\"business\" value=\"{code}\" id=\"business-{i}\"{checked}>\
-                 <label for=\"business-{i}\">{name} ({code})</label></div>",
-                code = escape(&b.enterprise_code),
-                name = escape(&b.registered_name),
-                checked = if i == 0 { " checked" } else { "" },
-            )
-        })
-        .collect();
-    let choices = if businesses.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<fieldset><legend>{}</legend>{choices}</fieldset>",
-            tr("Bạn đại diện cho", "You act for")
-        )
-    };
     page(
         tr("Đồng ý chia sẻ", "Consent"),
-        &format!(
-            "<p><strong>{}</strong> {}</p><ul>{items}</ul>\
-             <form method=\"post\" action=\"/authorize/consent\">\
-             <input type=\"hidden\" name=\"login_id\" value=\"{}\">{choices}\
-             <p>{}</p>\
-             <button name=\"decision\" value=\"allow\">{}</button> \
-             <button name=\"decision\" value=\"deny\">{}</button></form>",
-            escape(client_name),
-            tr("xin được biết:", "asks for:"),
-            escape(login_id),
-            tr(
-                "Lựa chọn được ghi nhớ cho cổng này cho đến khi bạn rút lại.",
-                "It is remembered for this portal until you withdraw it."
-            ),
-            tr("Đồng ý", "Allow"),
-            tr("Từ chối", "Deny")
-        ),
+        html! {
+            p { strong { (client_name) } " " (tr("xin được biết:", "asks for:")) }
+            ul {
+                @for scope in scopes { li { (scope_meaning(scope)) } }
+            }
+            form method="post" action="/authorize/consent" {
+                input type="hidden" name="login_id" value=(login_id);
+                @if !businesses.is_empty() {
+                    fieldset {
+                        legend { (tr("Bạn đại diện cho", "You act for")) }
+                        @for (i, b) in businesses.iter().enumerate() {
+                            div {
+                                input type="radio" name="business" value=(b.enterprise_code)
+                                    id={ "business-" (i) } checked[i == 0];
+                                label for={ "business-" (i) } {
+                                    (b.registered_name) " (" (b.enterprise_code) ")"
+                                }
+                            }
+                        }
+                    }
+                }
+                p {
+                    (tr(
+                        "Lựa chọn được ghi nhớ cho cổng này cho đến khi bạn rút lại.",
+                        "It is remembered for this portal until you withdraw it.",
+                    ))
+                }
+                button name="decision" value="allow" { (tr("Đồng ý", "Allow")) }
+                " "
+                button name="decision" value="deny" { (tr("Từ chối", "Deny")) }
+            }
+        },
     )
 }
 
@@ -511,74 +501,55 @@ pub(crate) fn account(
 ) -> String {
     use base64ct::{Base64UrlUnpadded, Encoding as _};
     // Every form carries the browser's CSRF token and whose page it is.
-    let hidden = format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <input type=\"hidden\" name=\"owner\" value=\"{}\">",
-        escape(csrf),
-        escape(owner)
-    );
-    let message = message
-        .map(|m| format!("<p role=\"status\">{}</p>", escape(m)))
-        .unwrap_or_default();
-    let keys: String = passkeys
-        .iter()
-        .map(|p| {
-            format!(
-                "<li>{} — {} {}, {} {} \
-                 <form method=\"post\" action=\"/account/passkeys/remove\" style=\"display:inline\">\
-                 {hidden}\
-                 <input type=\"hidden\" name=\"credential\" value=\"{}\">\
-                 <button>{}</button></form></li>",
-                escape(&p.name),
-                tr("thêm lúc", "added"),
-                when(p.created_at),
-                tr("dùng lần cuối", "last used"),
-                p.last_used_at
-                    .map_or_else(|| tr("chưa dùng", "never").to_owned(), when),
-                Base64UrlUnpadded::encode_string(&p.credential_id),
-                tr("Xoá", "Remove"),
-            )
-        })
-        .collect();
-    let consents: String = portals
-        .iter()
-        .map(|(id, name, scope, at)| {
-            format!(
-                "<li>{} ({}) — {} {} \
-                 <form method=\"post\" action=\"/account/consents/withdraw\" style=\"display:inline\">\
-                 {hidden}\
-                 <input type=\"hidden\" name=\"client_id\" value=\"{}\">\
-                 <button>{}</button></form></li>",
-                escape(name),
-                escape(scope),
-                tr("từ", "since"),
-                when(*at),
-                escape(id),
-                tr("Rút lại", "Withdraw"),
-            )
-        })
-        .collect();
-    let consents = if consents.is_empty() {
-        format!("<p>{}</p>", tr("Chưa có.", "None yet."))
-    } else {
-        format!("<ul>{consents}</ul>")
+    let hidden = html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name="owner" value=(owner);
     };
     page(
         tr("Tài khoản của bạn", "Your account"),
-        &format!(
-            "<p>{} ({})</p>{message}\
-             <h2>Passkeys</h2><ul>{keys}</ul>\
-             <form method=\"post\" action=\"/account/passkeys/add\">\
-             {hidden}\
-             <button>{}</button></form>\
-             <h2>{}</h2>{consents}",
-            escape(&person.full_name),
-            escape(&person.personal_number),
-            tr("Thêm passkey", "Add a passkey"),
-            tr(
-                "Các cổng bạn đồng ý chia sẻ dữ liệu",
-                "Portals you share your data with"
-            ),
-        ),
+        html! {
+            p { (person.full_name) " (" (person.personal_number) ")" }
+            @if let Some(message) = message {
+                p role="status" { (message) }
+            }
+            h2 { "Passkeys" }
+            ul {
+                @for p in passkeys {
+                    li {
+                        (p.name) " — " (tr("thêm lúc", "added")) " " (when(p.created_at)) ", "
+                        (tr("dùng lần cuối", "last used")) " "
+                        (p.last_used_at.map_or_else(|| tr("chưa dùng", "never").to_owned(), when))
+                        " "
+                        form.inline method="post" action="/account/passkeys/remove" {
+                            (hidden)
+                            input type="hidden" name="credential"
+                                value=(Base64UrlUnpadded::encode_string(&p.credential_id));
+                            button { (tr("Xoá", "Remove")) }
+                        }
+                    }
+                }
+            }
+            form method="post" action="/account/passkeys/add" {
+                (hidden)
+                button { (tr("Thêm passkey", "Add a passkey")) }
+            }
+            h2 { (tr("Các cổng bạn đồng ý chia sẻ dữ liệu", "Portals you share your data with")) }
+            @if portals.is_empty() {
+                p { (tr("Chưa có.", "None yet.")) }
+            } @else {
+                ul {
+                    @for (id, name, scope, at) in portals {
+                        li {
+                            (name) " (" (scope) ") — " (tr("từ", "since")) " " (when(*at)) " "
+                            form.inline method="post" action="/account/consents/withdraw" {
+                                (hidden)
+                                input type="hidden" name="client_id" value=(id);
+                                button { (tr("Rút lại", "Withdraw")) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
     )
 }

@@ -206,7 +206,10 @@ async fn action(
             StatusCode::FORBIDDEN,
             web::error(
                 crate::web::tr("Chưa thực hiện", "Not done"),
-                "this form expired or came from another page: open /account again",
+                web::tr(
+                    "biểu mẫu đã hết hạn hoặc đến từ trang khác: hãy mở lại /account",
+                    "this form expired or came from another page: open /account again",
+                ),
             ),
         ));
     }
@@ -220,7 +223,10 @@ async fn action(
             StatusCode::FORBIDDEN,
             web::error(
                 web::tr("Chưa thực hiện", "Not done"),
-                "this form belongs to another person's account page: open /account again",
+                web::tr(
+                    "biểu mẫu này thuộc trang tài khoản của người khác: hãy mở lại /account",
+                    "this form belongs to another person's account page: open /account again",
+                ),
             ),
         ));
     }
@@ -247,7 +253,10 @@ pub(crate) async fn remove_passkey(
             &state,
             &headers,
             &person,
-            Some("Choose a passkey to remove."),
+            Some(web::tr(
+                "Hãy chọn passkey cần xoá.",
+                "Choose a passkey to remove.",
+            )),
         )
         .await;
     };
@@ -263,10 +272,16 @@ pub(crate) async fn remove_passkey(
         Ok(Removal::Removed) => {
             let detail = format!("passkey {name:?} at /account");
             state.audit(Some(number), "passkey_removed", &detail).await;
-            Ok("The passkey was removed.")
+            Ok(web::tr("Đã xoá passkey.", "The passkey was removed."))
         }
-        Ok(Removal::Last) => Ok("This is your only passkey: add another before you remove it."),
-        Ok(Removal::NotFound) => Ok("No such passkey of yours."),
+        Ok(Removal::Last) => Ok(web::tr(
+            "Đây là passkey duy nhất của bạn: hãy thêm passkey khác trước khi xoá nó.",
+            "This is your only passkey: add another before you remove it.",
+        )),
+        Ok(Removal::NotFound) => Ok(web::tr(
+            "Bạn không có passkey này.",
+            "No such passkey of yours.",
+        )),
         Err(e) => Err(e),
     };
     respond(&state, &headers, &person, outcome).await
@@ -298,9 +313,12 @@ pub(crate) async fn withdraw_consent(
             state
                 .audit(Some(number), "consent_withdrawn", client_id)
                 .await;
-            Ok("Withdrawn: that portal will ask your consent again.")
+            Ok(web::tr(
+                "Đã rút lại: lần sau cổng đó sẽ hỏi lại sự đồng ý của bạn.",
+                "Withdrawn: that portal will ask your consent again.",
+            ))
         }
-        Ok(false) => Ok("Nothing to withdraw."),
+        Ok(false) => Ok(web::tr("Không có gì để rút lại.", "Nothing to withdraw.")),
         Err(e) => Err(e),
     };
     respond(&state, &headers, &person, outcome).await
@@ -322,7 +340,10 @@ pub(crate) async fn add_passkey(
             &state,
             &headers,
             &person,
-            Some("Passkeys are not available on this server."),
+            Some(web::tr(
+                "Máy chủ này chưa hỗ trợ passkey.",
+                "Passkeys are not available on this server.",
+            )),
         )
         .await;
     };

@@ -116,7 +116,7 @@ fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
         }
         Err(_) => (
             StatusCode::BAD_REQUEST,
-            Html(web::error(
+            Html(web::protocol_error(
                 crate::web::tr("Đăng nhập không thành công", "Login failed"),
                 "the redirect URI is not a URL",
             )),
@@ -129,7 +129,7 @@ fn refusal(state: &AppState, r: Refusal) -> Response {
     match r {
         Refusal::Show(e) => (
             StatusCode::BAD_REQUEST,
-            Html(web::error(
+            Html(web::protocol_error(
                 crate::web::tr(
                     "Không xử lý được yêu cầu đăng nhập này",
                     "This login request cannot be handled",
@@ -163,7 +163,7 @@ async fn validated(
     let params = authorize::parameters(pairs).map_err(|e| {
         (
             StatusCode::BAD_REQUEST,
-            Html(web::error(
+            Html(web::protocol_error(
                 crate::web::tr("Đăng nhập không thành công", "Login failed"),
                 &e.description,
             )),
@@ -218,7 +218,10 @@ pub(crate) async fn authorize(
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             crate::web::tr("Chưa có cách đăng nhập", "No way to log in yet"),
-            "no authenticator is configured on this server",
+            crate::web::tr(
+                "máy chủ này chưa được cấu hình cách đăng nhập nào: hãy báo cho người quản trị",
+                "no way to log in is configured on this server: tell its operators",
+            ),
         );
     };
     let now = state.clock.now();
@@ -461,17 +464,11 @@ async fn after_login(
     response
 }
 
-/// What a person is told when a login under way cannot go on.
-const START_AGAIN: &str = "go back to the portal and log in again";
-
 /// Spends a login under way, once: a second answer racing this one finds it gone.
 async fn spend_login(state: &AppState, login_hash: &[u8], now: i64) -> Result<(), Response> {
     match state.store.take_pending_login(login_hash, now).await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(failed_login(
-            StatusCode::BAD_REQUEST,
-            "this login has expired or was already used",
-        )),
+        Ok(None) => Err(failed_login(StatusCode::BAD_REQUEST, expired_login())),
         Err(e) => Err(oauth_error(&internal(e))),
     }
 }
@@ -499,10 +496,28 @@ pub(crate) struct Continued {
 
 /// A page that says why a login cannot go on, and to start again.
 fn failed_login(status: StatusCode, why: &str) -> Response {
+    let start_again = crate::web::tr(
+        "hãy quay lại cổng dịch vụ và đăng nhập lại",
+        "go back to the portal and log in again",
+    );
     error_page(
         status,
         crate::web::tr("Đăng nhập không thành công", "Login failed"),
-        &format!("{why}: {START_AGAIN}"),
+        &format!("{why}: {start_again}"),
+    )
+}
+
+fn expired_login() -> &'static str {
+    crate::web::tr(
+        "phiên đăng nhập này đã hết hạn hoặc đã được dùng",
+        "this login has expired or was already used",
+    )
+}
+
+fn not_at_consent() -> &'static str {
+    crate::web::tr(
+        "phiên đăng nhập này chưa đến bước đồng ý",
+        "this login is not at its consent step",
     )
 }
 
@@ -518,26 +533,28 @@ pub(crate) async fn continue_login(
     now: i64,
 ) -> Result<Continued, Response> {
     let form = authorize::parameters(pairs).map_err(|e| {
-        error_page(
+        page_response(
             StatusCode::BAD_REQUEST,
-            crate::web::tr("Đăng nhập không thành công", "Login failed"),
-            &e.description,
+            web::protocol_error(
+                crate::web::tr("Đăng nhập không thành công", "Login failed"),
+                &e.description,
+            ),
         )
     })?;
     let Some(login_id) = form.get("login_id") else {
         return Err(failed_login(
             StatusCode::BAD_REQUEST,
-            "the login form is incomplete",
+            crate::web::tr(
+                "biểu mẫu đăng nhập bị thiếu",
+                "the login form is incomplete",
+            ),
         ));
     };
     let login_hash = state.secret.hash_handle("login", login_id);
     let pending: PendingLogin = match state.store.pending_login(&login_hash, now).await {
         Ok(Some(json)) => serde_json::from_str(&json).map_err(|e| oauth_error(&internal(e)))?,
         Ok(None) => {
-            return Err(failed_login(
-                StatusCode::BAD_REQUEST,
-                "this login has expired or was already used",
-            ));
+            return Err(failed_login(StatusCode::BAD_REQUEST, expired_login()));
         }
         Err(e) => return Err(oauth_error(&internal(e))),
     };
@@ -550,7 +567,10 @@ pub(crate) async fn continue_login(
         tracing::warn!("a login was answered from another browser, or without its cookie");
         return Err(failed_login(
             StatusCode::FORBIDDEN,
-            "this login was started in another browser",
+            crate::web::tr(
+                "phiên đăng nhập này được bắt đầu ở một trình duyệt khác",
+                "this login was started in another browser",
+            ),
         ));
     }
     let client = match pending.params.get("client_id") {
@@ -566,9 +586,12 @@ pub(crate) async fn continue_login(
         return Err(failed_login(
             StatusCode::BAD_REQUEST,
             if at_consent {
-                "this login waits for the person's consent"
+                crate::web::tr(
+                    "phiên đăng nhập này đang chờ bạn đồng ý",
+                    "this login waits for your consent",
+                )
             } else {
-                "this login is not at its consent step"
+                not_at_consent()
             },
         ));
     }
@@ -599,10 +622,7 @@ pub(crate) async fn consent(
         Err(response) => return response,
     };
     let Some(person) = pending.authenticated.clone() else {
-        return failed_login(
-            StatusCode::BAD_REQUEST,
-            "this login is not at its consent step",
-        );
+        return failed_login(StatusCode::BAD_REQUEST, not_at_consent());
     };
     let asked: Vec<&str> = valid
         .scope
@@ -644,7 +664,10 @@ pub(crate) async fn consent(
                 return error_page(
                     StatusCode::BAD_REQUEST,
                     crate::web::tr("Đăng nhập không thành công", "Login failed"),
-                    "you do not represent that business",
+                    crate::web::tr(
+                        "bạn không phải người đại diện của doanh nghiệp đó",
+                        "you do not represent that business",
+                    ),
                 );
             }
             None if represented.is_empty() => None,
@@ -652,7 +675,10 @@ pub(crate) async fn consent(
                 return error_page(
                     StatusCode::BAD_REQUEST,
                     crate::web::tr("Đăng nhập không thành công", "Login failed"),
-                    "choose the business you act for",
+                    crate::web::tr(
+                        "hãy chọn doanh nghiệp bạn đại diện",
+                        "choose the business you act for",
+                    ),
                 );
             }
         }

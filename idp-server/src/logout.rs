@@ -34,7 +34,7 @@ pub(crate) async fn logout_post(
 fn refused(detail: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
-        Html(web::error(
+        Html(web::protocol_error(
             crate::web::tr("Đăng xuất không thành công", "Logout failed"),
             detail,
         )),
@@ -102,7 +102,10 @@ async fn logout(
             Ok(None) => return refused("unknown client_id"),
             Err(e) => {
                 tracing::error!(error = %e, "logout: reading the client failed");
-                return server_error("try again in a moment");
+                return server_error(crate::web::tr(
+                    "hãy thử lại sau ít phút",
+                    "try again in a moment",
+                ));
             }
         },
         None => None,
@@ -128,7 +131,10 @@ async fn logout(
         let until = now + state.config.refresh_token_lifetime;
         if let Err(e) = state.store.revoke_family(sid, now, until).await {
             tracing::error!(error = %e, "logout: revoking the login failed");
-            return server_error("you are not logged out yet: try again");
+            return server_error(crate::web::tr(
+                "bạn chưa được đăng xuất: hãy thử lại",
+                "you are not logged out yet: try again",
+            ));
         }
         tracing::info!(
             client_id = client_id.as_deref().unwrap_or("-"),
@@ -151,7 +157,10 @@ async fn logout(
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "logout: reading the session failed");
-                return server_error("try again in a moment");
+                return server_error(crate::web::tr(
+                    "hãy thử lại sau ít phút",
+                    "try again in a moment",
+                ));
             }
         },
         None => None,
@@ -174,7 +183,12 @@ async fn logout(
         if !hint_is_the_session && !confirmed {
             let (browser, cookie) = match crate::authn::browser_binding(state, headers) {
                 Ok(b) => b,
-                Err(_) => return server_error("try again in a moment"),
+                Err(_) => {
+                    return server_error(crate::web::tr(
+                        "hãy thử lại sau ít phút",
+                        "try again in a moment",
+                    ));
+                }
             };
             let csrf = crate::authn::csrf_token(state, &browser);
             let mut response = (
@@ -197,7 +211,10 @@ async fn logout(
                 .await
         {
             tracing::error!(error = %e, "logout: ending the session failed");
-            return server_error("you are not logged out yet: try again");
+            return server_error(crate::web::tr(
+                "bạn chưa được đăng xuất: hãy thử lại",
+                "you are not logged out yet: try again",
+            ));
         }
     }
     let mut response = match redirect {

@@ -226,7 +226,13 @@ impl PasskeyAuthenticator {
                 .await
                 .map_err(|e| server_error("reading passkeys failed", e))?,
             Err(e) => {
-                let message = format!("{number:?} is not a personal identification number: {e}");
+                let message = format!(
+                    "{number:?} {}: {e}",
+                    web::tr(
+                        "không phải là số định danh cá nhân",
+                        "is not a personal identification number"
+                    )
+                );
                 return self
                     .first_page(state, page, Some(&message))
                     .await
@@ -517,9 +523,16 @@ impl Authenticator for PasskeyAuthenticator {
             if let Some(number) = form.get("personal_number") {
                 return self.number_step(state, page, number).await;
             }
-            self.first_page(state, page, Some("Choose how to sign in."))
-                .await
-                .map(Outcome::Page)
+            self.first_page(
+                state,
+                page,
+                Some(web::tr(
+                    "Hãy chọn cách đăng nhập.",
+                    "Choose how to sign in.",
+                )),
+            )
+            .await
+            .map(Outcome::Page)
         })
     }
 }
@@ -569,8 +582,11 @@ fn unavailable(state: &AppState) -> Response {
                 "Passkeys are not available here",
             ),
             &format!(
-                "this server's issuer {} is an address, and passkeys need a domain name \
-                 (https://id.example.gov.vn, or http://localhost:PORT for development)",
+                "{} ({}): https://id.example.gov.vn, http://localhost:PORT",
+                web::tr(
+                    "địa chỉ của máy chủ này là một địa chỉ IP, còn passkey cần một tên miền",
+                    "this server's issuer is an address, and passkeys need a domain name",
+                ),
                 state.config.issuer
             ),
         ),
@@ -763,7 +779,10 @@ pub(crate) async fn activate_finish(
     let Some(webauthn) = state.webauthn.clone() else {
         return unavailable(&state);
     };
-    let start_again = "start again at /activate with your number and code";
+    let start_again = web::tr(
+        "hãy bắt đầu lại tại /activate với số định danh và mã",
+        "start again at /activate with your number and code",
+    );
     let refused = |status, why: String| {
         page(
             status,
@@ -776,7 +795,13 @@ pub(crate) async fn activate_finish(
     if !csrf_ok(&state, &headers, &form) {
         return refused(
             StatusCode::FORBIDDEN,
-            format!("this form expired or came from another page: {start_again}"),
+            format!(
+                "{}: {start_again}",
+                web::tr(
+                    "biểu mẫu đã hết hạn hoặc đến từ trang khác",
+                    "this form expired or came from another page"
+                )
+            ),
         );
     }
     let now = state.clock.now();
@@ -784,13 +809,22 @@ pub(crate) async fn activate_finish(
     else {
         return refused(
             StatusCode::BAD_REQUEST,
-            format!("the passkey was not created: {start_again}"),
+            format!(
+                "{}: {start_again}",
+                web::tr("passkey chưa được tạo", "the passkey was not created")
+            ),
         );
     };
     let gone = || {
         refused(
             StatusCode::BAD_REQUEST,
-            format!("this registration was already finished or has expired: {start_again}"),
+            format!(
+                "{}: {start_again}",
+                web::tr(
+                    "lần đăng ký này đã xong hoặc đã hết hạn",
+                    "this registration was already finished or has expired"
+                )
+            ),
         )
     };
     let enrolment_key = state.secret.hash_handle("enrolment", enrolment_id);
@@ -807,7 +841,13 @@ pub(crate) async fn activate_finish(
     if enrolment.browser != csrf {
         return refused(
             StatusCode::FORBIDDEN,
-            format!("this registration was started in another browser: {start_again}"),
+            format!(
+                "{}: {start_again}",
+                web::tr(
+                    "lần đăng ký này được bắt đầu ở một trình duyệt khác",
+                    "this registration was started in another browser"
+                )
+            ),
         );
     }
     // Without an activation code, only the person, logged in lately in this
@@ -817,8 +857,11 @@ pub(crate) async fn activate_finish(
     {
         return refused(
             StatusCode::FORBIDDEN,
-            "adding a passkey needs you logged in (lately) in this browser: open /account again"
-                .into(),
+            web::tr(
+                "muốn thêm passkey, bạn cần vừa đăng nhập trên trình duyệt này: hãy mở lại /account",
+                "adding a passkey needs you logged in (lately) in this browser: open /account again",
+            )
+            .into(),
         );
     }
     // Its challenge is answered once.
@@ -832,7 +875,13 @@ pub(crate) async fn activate_finish(
         Err(_) => {
             return refused(
                 StatusCode::BAD_REQUEST,
-                format!("the browser's answer is not a WebAuthn credential: {start_again}"),
+                format!(
+                    "{}: {start_again}",
+                    web::tr(
+                        "câu trả lời của trình duyệt không phải là thông tin WebAuthn",
+                        "the browser's answer is not a WebAuthn credential"
+                    )
+                ),
             );
         }
     };
@@ -844,7 +893,13 @@ pub(crate) async fn activate_finish(
                 .await;
             return refused(
                 StatusCode::BAD_REQUEST,
-                format!("the passkey could not be registered ({e}): {start_again}"),
+                format!(
+                    "{} ({e}): {start_again}",
+                    web::tr(
+                        "không đăng ký được passkey",
+                        "the passkey could not be registered"
+                    )
+                ),
             );
         }
     };
@@ -861,7 +916,13 @@ pub(crate) async fn activate_finish(
                 .await;
             return refused(
                 StatusCode::BAD_REQUEST,
-                format!("this passkey is registered already: {start_again}"),
+                format!(
+                    "{}: {start_again}",
+                    web::tr(
+                        "passkey này đã được đăng ký rồi",
+                        "this passkey is registered already"
+                    )
+                ),
             );
         }
         Err(e) => return web::failed_with("reading a passkey failed", e),
@@ -896,9 +957,13 @@ pub(crate) async fn activate_finish(
         Ok(false) => {
             return refused(
                 StatusCode::BAD_REQUEST,
-                "the activation code was used, replaced or locked meanwhile: ask the \
-                 registration office for a new one"
-                    .into(),
+                web::tr(
+                    "trong lúc đó mã kích hoạt đã được dùng, thay thế hoặc bị khoá: hãy xin mã \
+                     mới tại nơi đăng ký",
+                    "the activation code was used, replaced or locked meanwhile: ask the \
+                     registration office for a new one",
+                )
+                .into(),
             );
         }
         Err(e) => return web::failed_with("registering a passkey failed", e),

@@ -178,6 +178,25 @@ pub(crate) fn error(title: &str, detail: &str) -> String {
     page(title, html! { p.error role="alert" { (detail) } })
 }
 
+/// A page for a request the portal (not the person) got wrong: what to do,
+/// then the technical detail for the portal's operators, as it is.
+pub(crate) fn protocol_error(title: &str, detail: &str) -> String {
+    page(
+        title,
+        html! {
+            p.error role="alert" {
+                (tr(
+                    "Cổng dịch vụ đã gửi một yêu cầu mà máy chủ này không chấp nhận. Hãy quay \
+                     lại cổng dịch vụ và báo cho họ chi tiết dưới đây.",
+                    "The portal sent a request this server does not accept. Go back to the \
+                     portal and tell its operators the details below.",
+                ))
+            }
+            p { code { (detail) } }
+        },
+    )
+}
+
 /// A message above a form, if there is one.
 fn alert(message: Option<&str>) -> Markup {
     html! {

@@ -336,4 +336,39 @@ async fn pages_speak_the_language_the_browser_prefers() {
         );
         assert!(html.contains(says), "{accept:?}: {html}");
     }
+    // Why a login cannot go on is said in that language too, and a portal's
+    // mistake is explained to the person with the technical detail as it is.
+    for (accept, says) in [
+        ("vi", "phiên đăng nhập này đã hết hạn hoặc đã được dùng"),
+        ("en", "this login has expired or was already used"),
+    ] {
+        let page = http()
+            .post(format!("{}/authorize/login", server.issuer))
+            .header("accept-language", accept)
+            .form(&[("login_id", "no-such-login")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 400);
+        let html = page.text().await.unwrap();
+        assert!(html.contains(says), "{accept}: {html}");
+    }
+    for (accept, says) in [
+        ("vi", "Cổng dịch vụ đã gửi một yêu cầu"),
+        ("en", "The portal sent a request"),
+    ] {
+        let page = http()
+            .get(format!(
+                "{}/authorize?client_id=nobody&response_type=code",
+                server.issuer
+            ))
+            .header("accept-language", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 400);
+        let html = page.text().await.unwrap();
+        assert!(html.contains(says), "{accept}: {html}");
+        assert!(html.contains("<code>"), "{html}");
+    }
 }

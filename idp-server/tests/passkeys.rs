@@ -3,7 +3,9 @@
 //! login to the demo portal, and what must be refused (wrong, locked and used
 //! codes, a replayed challenge, another person's passkey, an answer made for
 //! another relying party, a cloned passkey),
-//! each with an audit event.
+//! each with an audit event. Discoverable logins (no number asked) use the
+//! resident-key authenticator of `common/spec_passkey.rs`, written from the
+//! WebAuthn specification, since the software passkey has no resident keys.
 
 #![allow(
     clippy::unwrap_used,
@@ -13,12 +15,15 @@
 )]
 
 mod common;
+#[path = "common/spec_passkey.rs"]
+mod spec_passkey;
 
 use base64ct::Encoding as _;
 use common::*;
 use idp_server::clock::Clock;
 use idp_server::enrol;
 use openidconnect::reqwest;
+use spec_passkey::SpecPasskey;
 use webauthn_authenticator_rs::WebauthnAuthenticator as _;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
@@ -581,5 +586,169 @@ async fn the_account_page_lists_adds_and_removes_passkeys_and_withdraws_consents
             .to_str()
             .unwrap()
             .contains("prompt=login")
+    );
+}
+
+/// The origin a browser at the server would send in its client data.
+fn origin_text(server: &Server) -> String {
+    origin(server).origin().ascii_serialization()
+}
+
+/// An activation with a resident passkey made by the spec authenticator.
+async fn activate_resident(server: &Server, phone: &mut SpecPasskey, number: &str) {
+    let code = issue_code(server, number).await;
+    let browser = Browser::default();
+    let page = enter_code(server, &browser, number, &code).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let options = webauthn_options_of(&page);
+    assert_eq!(
+        options["publicKey"]["authenticatorSelection"]["userVerification"], "required",
+        "{options}"
+    );
+    let credential = phone.create(&options, &origin_text(server));
+    let done = browser
+        .post(
+            &format!("{}/activate/finish", server.issuer),
+            &[
+                ("csrf", &field_of(&page, "csrf")),
+                ("enrolment", &field_of(&page, "enrolment")),
+                ("credential", &credential.to_string()),
+                ("name", "resident"),
+            ],
+        )
+        .await;
+    let status = done.status();
+    let text = done.text().await.unwrap();
+    assert_eq!(status, 200, "{text}");
+}
+
+/// "Sign in with a passkey" pressed on the login page: the login's id and the
+/// discoverable options, which name no credential.
+async fn discoverable_step(server: &Server, browser: &Browser) -> (String, serde_json::Value) {
+    let page = browser.get(&authorize_url(server, &[])).await;
+    assert_eq!(page.status(), 200);
+    let login_id = login_id_of(&page.text().await.unwrap());
+    let options = browser
+        .post(
+            &format!("{}/authorize/passkey", server.issuer),
+            &[("login_id", &login_id)],
+        )
+        .await;
+    assert_eq!(options.status(), 200);
+    let options: serde_json::Value = serde_json::from_str(&options.text().await.unwrap()).unwrap();
+    assert!(
+        options["publicKey"]["allowCredentials"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "{options}"
+    );
+    (login_id, options)
+}
+
+#[tokio::test]
+async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any_other() {
+    let server = start_with_passkeys(Clock::fixed(T0)).await;
+    let mut an_phone = SpecPasskey::default();
+    let mut binh_phone = SpecPasskey::default();
+    activate_resident(&server, &mut an_phone, AN).await;
+    activate_resident(&server, &mut binh_phone, BINH).await;
+    let copy_of_an_phone = an_phone.clone();
+
+    // No number asked: the passkey's user handle says who it is.
+    let browser = Browser::default();
+    let (login_id, options) = discoverable_step(&server, &browser).await;
+    let assertion = an_phone.get(&options, &origin_text(&server));
+    let done = answer(&server, &browser, &login_id, &assertion.to_string()).await;
+    let done = consent_if_asked(&browser, &server, done).await;
+    let claims = id_token_claims(&server, &location(&done)["code"]).await;
+    assert_eq!(claims["acr"], "substantial");
+    // The same person as the number-first login names.
+    let browser = Browser::default();
+    let (login_id, page) = number_step(&server, &browser, AN).await;
+    let by_number = an_phone.get(&webauthn_options_of(&page), &origin_text(&server));
+    let done = answer(&server, &browser, &login_id, &by_number.to_string()).await;
+    let done = consent_if_asked(&browser, &server, done).await;
+    let by_number = id_token_claims(&server, &location(&done)["code"]).await;
+    assert_eq!(claims["sub"], by_number["sub"]);
+    assert_eq!(claims["name"], by_number["name"]);
+
+    // The same answer in another login: a replayed challenge, refused.
+    let browser = Browser::default();
+    let (login_id, _) = discoverable_step(&server, &browser).await;
+    let replayed = answer(&server, &browser, &login_id, &assertion.to_string()).await;
+    assert_eq!(location(&replayed)["error"], "access_denied");
+
+    // An's passkey claiming to be Bình's (its user handle swapped): the
+    // credential belongs to An, so it is refused and audited against Bình.
+    let browser = Browser::default();
+    let (login_id, options) = discoverable_step(&server, &browser).await;
+    let mut forged = an_phone.get(&options, &origin_text(&server));
+    forged["response"]["userHandle"] =
+        binh_phone.get(&options, &origin_text(&server))["response"]["userHandle"].clone();
+    let refused = answer(&server, &browser, &login_id, &forged.to_string()).await;
+    assert_eq!(location(&refused)["error"], "access_denied");
+
+    // A signature that does not verify (one byte of the authenticator data
+    // changed after signing: the user-verified flag cleared).
+    let browser = Browser::default();
+    let (login_id, options) = discoverable_step(&server, &browser).await;
+    let mut forged = an_phone.get(&options, &origin_text(&server));
+    let mut data = base64ct::Base64UrlUnpadded::decode_vec(
+        forged["response"]["authenticatorData"].as_str().unwrap(),
+    )
+    .unwrap();
+    data[32] ^= 0x04;
+    forged["response"]["authenticatorData"] =
+        base64ct::Base64UrlUnpadded::encode_string(&data).into();
+    let refused = answer(&server, &browser, &login_id, &forged.to_string()).await;
+    assert_eq!(location(&refused)["error"], "access_denied");
+
+    // A credential this server never registered.
+    let mut stranger = SpecPasskey::default();
+    let browser = Browser::default();
+    let (login_id, options) = discoverable_step(&server, &browser).await;
+    stranger.create(
+        &serde_json::json!({"publicKey": {
+            "rp": {"id": options["publicKey"]["rpId"]},
+            "user": {"id": base64ct::Base64UrlUnpadded::encode_string(b"someone")},
+            "challenge": "AAAA",
+        }}),
+        &origin_text(&server),
+    );
+    let unknown = stranger.get(&options, &origin_text(&server));
+    let refused = answer(&server, &browser, &login_id, &unknown.to_string()).await;
+    assert_eq!(location(&refused)["error"], "access_denied");
+
+    // A copy of An's authenticator, taken before its last logins: its counter
+    // is behind the server's, so it is refused as a possible clone and the
+    // passkey is disabled until An deals with it.
+    let mut copy = copy_of_an_phone;
+    let browser = Browser::default();
+    let (login_id, options) = discoverable_step(&server, &browser).await;
+    let cloned = copy.get(&options, &origin_text(&server));
+    let refused = answer(&server, &browser, &login_id, &cloned.to_string()).await;
+    assert_eq!(location(&refused)["error"], "access_denied");
+    let kinds = audit_kinds(&server, AN).await;
+    assert!(
+        kinds.contains(&"passkey_clone_suspected".to_owned()),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds
+            .iter()
+            .filter(|k| *k == "passkey_login_refused")
+            .count()
+            >= 2,
+        "{kinds:?}"
+    );
+    // The swapped user handle is audited against the passkey's owner.
+    let events = server.state.store.audit_events(AN).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|(_, kind, detail)| kind == "passkey_login_refused"
+                && detail.contains("user handle")),
+        "{events:?}"
     );
 }

@@ -32,6 +32,16 @@ pub struct Config {
     /// `idp-server demo` sets it; `serve` refuses to start with it.
     #[serde(skip)]
     pub demo: bool,
+    /// Requests a client address may make a minute to the pages (login,
+    /// consent, activation, account), which anyone can reach and which keep
+    /// state; bursts up to the same number. 0 turns the limit off.
+    pub page_requests_per_minute: u32,
+    /// Activation codes a client address may try an hour (each try counts
+    /// against the code too: five wrong ones lock it). 0 turns the limit off.
+    pub activations_per_hour: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, the
+    /// limits count the address it forwarded for rather than its own.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Relying parties registered from the file at every start (`[[clients]]`),
     /// besides those `idp-server client add` registered.
     pub clients: Vec<ClientConfig>,
@@ -93,6 +103,9 @@ impl Default for Config {
             refresh_token_lifetime: 30 * 86_400,
             session_lifetime: 3_600,
             demo: false,
+            page_requests_per_minute: 300,
+            activations_per_hour: 30,
+            trusted_proxies: Vec::new(),
             clients: Vec::new(),
         }
     }
@@ -137,6 +150,16 @@ impl Config {
                 "REFRESH_TOKEN_LIFETIME" => {
                     config.refresh_token_lifetime =
                         value.parse().with_context(|| bad("a number of seconds"))?;
+                }
+                "PAGE_REQUESTS_PER_MINUTE" => {
+                    config.page_requests_per_minute = value
+                        .parse()
+                        .with_context(|| bad("a number (0: no limit)"))?;
+                }
+                "ACTIVATIONS_PER_HOUR" => {
+                    config.activations_per_hour = value
+                        .parse()
+                        .with_context(|| bad("a number (0: no limit)"))?;
                 }
                 "SESSION_LIFETIME" => {
                     config.session_lifetime =
@@ -217,6 +240,16 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect::<Vec<_>>()
             .into_iter()
+    }
+
+    #[test]
+    fn the_example_file_is_a_valid_configuration() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("idp.example.toml");
+        let c = Config::load(Some(&example), env(&[("IDP_ACTIVATIONS_PER_HOUR", "0")])).unwrap();
+        assert_eq!(c.page_requests_per_minute, 300);
+        assert_eq!(c.activations_per_hour, 0);
+        assert!(c.trusted_proxies.is_empty());
+        assert!(!c.clients.is_empty());
     }
 
     #[test]

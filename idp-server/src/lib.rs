@@ -20,6 +20,7 @@ pub mod registry;
 mod router;
 pub mod server;
 pub mod store;
+pub mod throttle;
 mod web;
 
 use std::sync::Arc;
@@ -57,6 +58,8 @@ pub struct Inner {
     pub cookies: authn::Cookies,
     /// The WebAuthn relying party (passkeys), when the issuer can be one.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Per-address rate limits on the pages.
+    pub throttle: throttle::Throttle,
 }
 
 impl AppState {
@@ -108,6 +111,7 @@ impl AppState {
         let keys =
             SigningKeys::from_stored(&stored, &secret, None, now).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Inner {
+            throttle: throttle::Throttle::new(&config),
             config,
             store,
             secret,

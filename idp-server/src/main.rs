@@ -579,13 +579,15 @@ async fn demo_command(
     } else {
         format!("http://{listen}")
     };
+    // IDP_* settings apply (lifetimes, rate limits); where it listens, its
+    // issuer and its database are the demo's own.
     let config = Config {
         listen,
         issuer,
         database_url: database
             .unwrap_or_else(|| format!("sqlite://{}", data.join("idp.sqlite3").display())),
         demo: true,
-        ..Config::default()
+        ..Config::load(None, std::env::vars())?
     };
     let store = idp_server::store::Store::open(&config.database_url).await?;
     let client_secret = demo::seed(&store, &secret, &config.issuer, Clock::System.now()).await?;
@@ -660,6 +662,7 @@ async fn serve(state: AppState) -> Result<()> {
             if let Err(e) = janitor.reload_keys().await {
                 tracing::warn!(error = %e, "reloading the signing keys failed");
             }
+            janitor.throttle.forget_idle();
         }
     });
     idp_server::server::serve(

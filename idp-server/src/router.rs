@@ -18,7 +18,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The whole HTTP service.
 pub fn app(state: AppState) -> Router {
     // What people see: pages in their language (the middleware costs a little
-    // on every request, so the JSON endpoints, the hot path, do without it).
+    // on every request, so the JSON endpoints, the hot path, do without it),
+    // within their address's rate limits.
     let pages = Router::new()
         .route("/authorize", get(handlers::authorize))
         .route("/authorize/login", post(handlers::login))
@@ -39,6 +40,11 @@ pub fn app(state: AppState) -> Router {
         .route("/demo/portal", get(demo::home))
         .route("/demo/portal/login", get(demo::login))
         .route("/demo/portal/callback", get(demo::callback))
+        .route("/authorize/passkey", post(passkey::discoverable_options))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::throttle::limit,
+        ))
         .layer(axum::middleware::from_fn(crate::web::language));
     Router::new()
         .route(
@@ -46,7 +52,6 @@ pub fn app(state: AppState) -> Router {
             get(handlers::discovery),
         )
         .route("/jwks", get(handlers::jwks))
-        .route("/authorize/passkey", post(passkey::discoverable_options))
         .route("/assets/webauthn.js", get(passkey::script))
         // Browsers ask for an icon on every page: there is none, and no 404 either.
         .route(

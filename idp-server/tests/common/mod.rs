@@ -68,15 +68,24 @@ async fn serve(clock: Clock, database_url: &str, client_secret: String) -> Serve
 /// `http://localhost:PORT` (WebAuthn needs a domain, not an address), with the
 /// demo registry and clients.
 pub(crate) async fn start_with_passkeys(clock: Clock) -> Server {
+    start_with_passkeys_and(clock, |_| {}).await
+}
+
+/// [`start_with_passkeys`], with `change` made to its configuration.
+pub(crate) async fn start_with_passkeys_and(
+    clock: Clock,
+    change: impl FnOnce(&mut Config),
+) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let issuer = format!("http://localhost:{port}");
-    let config = Config {
+    let mut config = Config {
         issuer: issuer.clone(),
         listen: listener.local_addr().unwrap(),
         database_url: "sqlite::memory:".into(),
         ..Config::default()
     };
+    change(&mut config);
     seeded(serve_listener(listener, config, clock, issuer, String::new()).await).await
 }
 

@@ -21,7 +21,7 @@ pub const CLIENT_ID: &str = "account";
 
 /// Seconds after a login within which a person may add a passkey without
 /// logging in again.
-const RECENT_LOGIN: i64 = 600;
+pub(crate) const RECENT_LOGIN: i64 = 600;
 
 /// The internal client, registered at every start.
 pub fn client(issuer: &str) -> Client {
@@ -29,7 +29,7 @@ pub fn client(issuer: &str) -> Client {
         id: CLIENT_ID.into(),
         name: "Tài khoản của bạn — your account".into(),
         secret_hash: None,
-        redirect_uris: vec![format!("{issuer}/account")],
+        redirect_uris: vec![format!("{issuer}/account"), format!("{issuer}/device")],
         sector: CLIENT_ID.into(),
         scopes: vec!["openid".into()],
         grant_types: vec!["authorization_code".into()],
@@ -49,7 +49,7 @@ fn failed() -> Response {
 }
 
 /// The browser's session and its person, if it has one.
-async fn signed_in(
+pub(crate) async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(LoginSession, Person)>, Response> {
@@ -104,13 +104,32 @@ pub(crate) async fn recently_signed_in(
 
 /// The value account forms carry to name whose page they came from: a form
 /// left open on a shared browser cannot act on the next person's account.
-fn form_owner(state: &AppState, personal_number: &str) -> String {
+pub(crate) fn form_owner(state: &AppState, personal_number: &str) -> String {
     Base64UrlUnpadded::encode_string(&state.secret.hash_handle("account form", personal_number))
 }
 
+/// Where a person goes back to after the provider's own login.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Back<'a> {
+    /// `/account`.
+    Account,
+    /// `/device`, with the user code the person came with, if any.
+    Device(Option<&'a str>),
+}
+
+impl Back<'_> {
+    /// The page's path.
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Self::Account => "/account",
+            Self::Device(_) => "/device",
+        }
+    }
+}
+
 /// Sends the browser to log in (again, with `fresh`) through the provider's
-/// own login, coming back to /account.
-fn log_in_first(state: &AppState, fresh: bool) -> Response {
+/// own login, coming back to `back`.
+pub(crate) fn log_in_first(state: &AppState, fresh: bool, back: Back<'_>) -> Response {
     let Ok(verifier) = crate::oidc::random_token() else {
         return failed();
     };
@@ -125,13 +144,17 @@ fn log_in_first(state: &AppState, fresh: bool) -> Response {
     };
     url.query_pairs_mut()
         .append_pair("client_id", CLIENT_ID)
-        .append_pair("redirect_uri", &format!("{issuer}/account"))
+        .append_pair("redirect_uri", &format!("{issuer}{}", back.path()))
         .append_pair("response_type", "code")
         .append_pair("scope", "openid")
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
     if fresh {
         url.query_pairs_mut().append_pair("prompt", "login");
+    }
+    // The user code a device showed comes back as the login's state.
+    if let Back::Device(Some(user_code)) = back {
+        url.query_pairs_mut().append_pair("state", user_code);
     }
     Redirect::to(url.as_str()).into_response()
 }
@@ -140,7 +163,7 @@ fn log_in_first(state: &AppState, fresh: bool) -> Response {
 pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let (_, person) = match signed_in(&state, &headers).await {
         Ok(Some(found)) => found,
-        Ok(None) => return log_in_first(&state, false),
+        Ok(None) => return log_in_first(&state, false, Back::Account),
         Err(response) => return response,
     };
     account_page(&state, &headers, &person, None).await
@@ -195,40 +218,39 @@ async fn respond(
     }
 }
 
-/// The person and the form of an account action, once its CSRF token is checked.
-async fn action(
+/// The person and the form of an action on one of their pages (`back`), once
+/// the form's CSRF token and owner are checked.
+pub(crate) async fn action(
     state: &AppState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
+    back: Back<'_>,
 ) -> Result<(LoginSession, Person), Response> {
-    if !csrf_ok(state, headers, form) {
-        return Err(page(
+    let not_done = |why: &str| {
+        page(
             StatusCode::FORBIDDEN,
             web::error(
-                crate::web::tr("Chưa thực hiện", "Not done"),
-                web::tr(
-                    "biểu mẫu đã hết hạn hoặc đến từ trang khác: hãy mở lại /account",
-                    "this form expired or came from another page: open /account again",
-                ),
+                web::tr("Chưa thực hiện", "Not done"),
+                &format!("{why}: {} {}", web::tr("hãy mở lại", "open"), back.path()),
             ),
-        ));
+        )
+    };
+    if !csrf_ok(state, headers, form) {
+        return Err(not_done(web::tr(
+            "biểu mẫu đã hết hạn hoặc đến từ trang khác",
+            "this form expired or came from another page",
+        )));
     }
     let Some((session, person)) = signed_in(state, headers).await? else {
-        return Err(log_in_first(state, false));
+        return Err(log_in_first(state, false, back));
     };
     if form.get("owner").map(String::as_str)
         != Some(form_owner(state, &person.personal_number).as_str())
     {
-        return Err(page(
-            StatusCode::FORBIDDEN,
-            web::error(
-                web::tr("Chưa thực hiện", "Not done"),
-                web::tr(
-                    "biểu mẫu này thuộc trang tài khoản của người khác: hãy mở lại /account",
-                    "this form belongs to another person's account page: open /account again",
-                ),
-            ),
-        ));
+        return Err(not_done(web::tr(
+            "biểu mẫu này thuộc trang của người khác",
+            "this form belongs to another person's page",
+        )));
     }
     Ok((session, person))
 }
@@ -240,7 +262,7 @@ pub(crate) async fn remove_passkey(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (_, person) = match action(&state, &headers, &form).await {
+    let (_, person) = match action(&state, &headers, &form, Back::Account).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -293,7 +315,7 @@ pub(crate) async fn withdraw_consent(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (_, person) = match action(&state, &headers, &form).await {
+    let (_, person) = match action(&state, &headers, &form, Back::Account).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -331,7 +353,7 @@ pub(crate) async fn add_passkey(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (session, person) = match action(&state, &headers, &form).await {
+    let (session, person) = match action(&state, &headers, &form, Back::Account).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -348,7 +370,7 @@ pub(crate) async fn add_passkey(
         .await;
     };
     if state.clock.now() - session.auth_time > RECENT_LOGIN {
-        return log_in_first(&state, true);
+        return log_in_first(&state, true, Back::Account);
     }
     let csrf = form.get("csrf").cloned().unwrap_or_default();
     match crate::passkey::start_enrolment(&state, &webauthn, &person, None, &csrf).await {

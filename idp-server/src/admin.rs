@@ -28,9 +28,17 @@ pub struct ClientRequest {
     pub id_token_signed_response_alg: Option<String>,
     /// The resource servers it may ask client_credentials tokens for (RFC 8707).
     pub resources: Vec<String>,
+    /// A public client (a native application such as the signer CLI): no
+    /// secret and no keys; it may not use client_credentials.
+    pub public: bool,
 }
 
-const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
+const GRANTS: [&str; 4] = [
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "device_code",
+];
 
 /// Checks a request and makes the client. Its credential is its JWK Set when the
 /// request has one, else `secret_hash`.
@@ -65,14 +73,46 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
     if request.grant_types.is_empty() {
         return Err("give at least one --grant".into());
     }
+    // The device grant is stored by its name in RFC 8628.
+    let grant_types: Vec<String> = request
+        .grant_types
+        .iter()
+        .map(|g| {
+            if g == "device_code" {
+                crate::device::GRANT_TYPE.to_owned()
+            } else {
+                g.clone()
+            }
+        })
+        .collect();
     let code_flow = request
         .grant_types
         .iter()
         .any(|g| g == "authorization_code");
-    if request.grant_types.iter().any(|g| g == "refresh_token") && !code_flow {
+    let device_flow = request.grant_types.iter().any(|g| g == "device_code");
+    if request.grant_types.iter().any(|g| g == "refresh_token") && !code_flow && !device_flow {
         return Err(
-            "refresh_token comes with authorization_code: add --grant authorization_code".into(),
+            "refresh_token comes with a person's login: add --grant authorization_code or \
+             --grant device_code"
+                .into(),
         );
+    }
+    if request.public {
+        if request.jwks.is_some() {
+            return Err("a public client has no keys: drop --public or the JWK Set".into());
+        }
+        if request
+            .grant_types
+            .iter()
+            .any(|g| g == "client_credentials")
+        {
+            return Err(
+                "a public client cannot use client_credentials (anyone could act as it)".into(),
+            );
+        }
+    }
+    if device_flow && request.scopes.is_empty() {
+        return Err("a device client needs the scopes it may ask for: give --scope".into());
     }
     if code_flow && request.redirect_uris.is_empty() {
         return Err("a client of the code flow needs at least one --redirect-uri".into());
@@ -130,7 +170,7 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
             "ID tokens cannot be signed {id_token_alg}: use ES256 (the default) or RS256"
         ));
     }
-    let secret_hash = request.jwks.is_none().then_some(secret_hash);
+    let secret_hash = (request.jwks.is_none() && !request.public).then_some(secret_hash);
     Ok(Client {
         id: id.to_owned(),
         name: request.name.trim().to_owned(),
@@ -138,7 +178,7 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
         redirect_uris: request.redirect_uris,
         sector,
         scopes: request.scopes,
-        grant_types: request.grant_types,
+        grant_types,
         jwks: request.jwks,
         post_logout_redirect_uris: request.post_logout_redirect_uris,
         id_token_signed_response_alg: id_token_alg,
@@ -199,6 +239,7 @@ pub async fn apply_config_clients(
             post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
             id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
             resources: c.resources.clone(),
+            public: c.public,
         };
         checked.push(
             new_client(request, secret_hash)
@@ -250,6 +291,45 @@ mod tests {
             post_logout_redirect_uris: vec!["https://tax.example/".into()],
             id_token_signed_response_alg: None,
             resources: vec![],
+            public: false,
+        }
+    }
+
+    #[test]
+    fn a_public_device_client_has_no_secret_and_no_client_credentials() {
+        let signer = ClientRequest {
+            id: "signer".into(),
+            name: "signer".into(),
+            redirect_uris: vec![],
+            scopes: vec!["openid".into(), "pki:enroll".into()],
+            grant_types: vec!["device_code".into(), "refresh_token".into()],
+            public: true,
+            ..request()
+        };
+        let client = new_client(signer.clone(), vec![1]).unwrap();
+        assert!(client.is_public());
+        assert_eq!(client.secret_hash, None);
+        assert_eq!(
+            client.grant_types,
+            [crate::device::GRANT_TYPE, "refresh_token"]
+        );
+        for (change, says) in [
+            (
+                (|r: &mut ClientRequest| r.grant_types.push("client_credentials".into()))
+                    as fn(&mut ClientRequest),
+                "cannot use client_credentials",
+            ),
+            (|r| r.scopes.clear(), "needs the scopes"),
+            (|r| r.jwks = Some("{}".into()), "has no keys"),
+            (
+                |r| r.grant_types = vec!["refresh_token".into()],
+                "comes with a person's login",
+            ),
+        ] {
+            let mut bad = signer.clone();
+            change(&mut bad);
+            let error = new_client(bad, vec![1]).unwrap_err();
+            assert!(error.contains(says), "{error}");
         }
     }
 
@@ -337,6 +417,7 @@ mod tests {
             jwks_file: None,
             id_token_signed_response_alg: Some("RS256".into()),
             resources: vec!["https://registry.example/".into()],
+            public: false,
         };
         let mut bad = good.clone();
         bad.id = "bad".into();

@@ -36,9 +36,10 @@ pub struct Config {
     /// consent, activation, account), which anyone can reach and which keep
     /// state; bursts up to the same number. 0 turns the limit off.
     pub page_requests_per_minute: u32,
-    /// Activation codes a client address may try an hour (each try counts
-    /// against the code too: five wrong ones lock it). 0 turns the limit off.
-    pub activations_per_hour: u32,
+    /// Codes a client address may try an hour: activation codes (each try
+    /// counts against the code too: five wrong ones lock it) and device user
+    /// codes. 0 turns the limit off.
+    pub code_attempts_per_hour: u32,
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, the
     /// limits count the address it forwarded for rather than its own.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -76,6 +77,9 @@ pub struct ClientConfig {
     pub secret_env: Option<String>,
     /// A JWK Set file with its public keys (private_key_jwt).
     pub jwks_file: Option<std::path::PathBuf>,
+    /// A public client (a native application: no secret, no keys).
+    #[serde(default)]
+    pub public: bool,
     /// `ES256` (the default) or `RS256`: how its ID tokens are signed.
     pub id_token_signed_response_alg: Option<String>,
     /// The resource servers it may ask tokens for (RFC 8707).
@@ -104,7 +108,7 @@ impl Default for Config {
             session_lifetime: 3_600,
             demo: false,
             page_requests_per_minute: 300,
-            activations_per_hour: 30,
+            code_attempts_per_hour: 30,
             trusted_proxies: Vec::new(),
             clients: Vec::new(),
         }
@@ -156,8 +160,8 @@ impl Config {
                         .parse()
                         .with_context(|| bad("a number (0: no limit)"))?;
                 }
-                "ACTIVATIONS_PER_HOUR" => {
-                    config.activations_per_hour = value
+                "CODE_ATTEMPTS_PER_HOUR" => {
+                    config.code_attempts_per_hour = value
                         .parse()
                         .with_context(|| bad("a number (0: no limit)"))?;
                 }
@@ -217,11 +221,11 @@ impl Config {
             );
         }
         for client in &self.clients {
-            match (&client.secret_env, &client.jwks_file) {
-                (Some(_), None) | (None, Some(_)) => {}
+            match (&client.secret_env, &client.jwks_file, client.public) {
+                (Some(_), None, false) | (None, Some(_), false) | (None, None, true) => {}
                 _ => bail!(
-                    "client {}: give exactly one of secret_env (a variable holding its secret) \
-                     and jwks_file (its public keys)",
+                    "client {}: give exactly one of secret_env (a variable holding its secret), \
+                     jwks_file (its public keys) and public = true (a native application)",
                     client.id
                 ),
             }
@@ -245,9 +249,9 @@ mod tests {
     #[test]
     fn the_example_file_is_a_valid_configuration() {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("idp.example.toml");
-        let c = Config::load(Some(&example), env(&[("IDP_ACTIVATIONS_PER_HOUR", "0")])).unwrap();
+        let c = Config::load(Some(&example), env(&[("IDP_CODE_ATTEMPTS_PER_HOUR", "0")])).unwrap();
         assert_eq!(c.page_requests_per_minute, 300);
-        assert_eq!(c.activations_per_hour, 0);
+        assert_eq!(c.code_attempts_per_hour, 0);
         assert!(c.trusted_proxies.is_empty());
         assert!(!c.clients.is_empty());
     }

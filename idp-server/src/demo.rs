@@ -124,6 +124,41 @@ pub async fn seed_service(
     Ok(client_secret)
 }
 
+/// The demo's signer CLI client: public (no secret), the device grant.
+pub const SIGNER_ID: &str = "signer";
+
+/// Registers the signer CLI as a public client of the device grant, as a
+/// deployment would (`idp-server client add --id signer --public --grant
+/// device_code --grant refresh_token …`).
+pub async fn seed_signer(store: &Store, now: i64) -> anyhow::Result<()> {
+    store
+        .put_client(
+            &Client {
+                id: SIGNER_ID.into(),
+                name: "signer (chương trình ký — the signing program)".into(),
+                secret_hash: None,
+                redirect_uris: vec![],
+                sector: SIGNER_ID.into(),
+                scopes: [
+                    "openid",
+                    "profile",
+                    "national_id",
+                    crate::device::PKI_ENROLL,
+                ]
+                .map(String::from)
+                .to_vec(),
+                grant_types: vec![crate::device::GRANT_TYPE.into(), "refresh_token".into()],
+                jwks: None,
+                post_logout_redirect_uris: vec![],
+                id_token_signed_response_alg: "ES256".into(),
+                resources: vec![],
+            },
+            now,
+        )
+        .await?;
+    Ok(())
+}
+
 /// The demo portal's state: its credentials and the logins under way.
 pub struct Portal {
     client_secret: Zeroizing<String>,

@@ -20,7 +20,7 @@ use crate::web;
 
 /// An OAuth error as JSON (RFC 6749 §5.2), 401 with a challenge for client
 /// authentication failures.
-fn oauth_error(e: &OAuthError) -> Response {
+pub(crate) fn oauth_error(e: &OAuthError) -> Response {
     let status = match e.code {
         "invalid_client" => StatusCode::UNAUTHORIZED,
         "invalid_token" => StatusCode::UNAUTHORIZED,
@@ -49,7 +49,7 @@ fn oauth_error(e: &OAuthError) -> Response {
     response
 }
 
-fn internal(e: impl std::fmt::Display) -> OAuthError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> OAuthError {
     tracing::error!(error = %e, "internal error");
     OAuthError::new("server_error", "the server could not complete the request")
 }
@@ -73,7 +73,8 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
         "jwks_uri": format!("{iss}/jwks"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "device_authorization_endpoint": format!("{iss}/device_authorization"),
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::device::GRANT_TYPE],
         "introspection_endpoint": format!("{iss}/introspect"),
         "revocation_endpoint": format!("{iss}/revoke"),
         "end_session_endpoint": format!("{iss}/logout"),
@@ -81,10 +82,10 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": crate::oidc::ID_TOKEN_ALGS.map(|a| a.as_str()),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": CLIENT_ASSERTION_ALGS.map(|a| a.as_str()),
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "profile", "national_id", "business"],
+        "scopes_supported": ["openid", "profile", "national_id", "business", crate::device::PKI_ENROLL],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "sid", "name", "birthdate", "national_id", "business"],
         "acr_values_supported": ["low", "substantial", "high"],
         "authorization_response_iss_parameter_supported": true,
@@ -1014,15 +1015,48 @@ const ASSERTION_MAX_LIFETIME: i64 = 300;
 /// Clock skew tolerated on client assertions.
 const ASSERTION_LEEWAY: u64 = 30;
 
+/// Whether a request may come from a public client (one with no secret and no
+/// keys, such as the signer CLI), named by its client_id alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Public {
+    /// The token and device authorization endpoints, and revocation (RFC 7009
+    /// §2.1): a public client may use them.
+    Allowed,
+    /// Introspection: for clients that can authenticate.
+    Refused,
+}
+
 /// The authenticated client of a token, introspection or revocation request:
-/// client_secret_basic, client_secret_post or private_key_jwt.
-async fn authenticate_client(
+/// client_secret_basic, client_secret_post or private_key_jwt; or, where
+/// `public` allows, a public client by its client_id (`none`).
+pub(crate) async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
     form: &std::collections::HashMap<String, String>,
+    public: Public,
 ) -> Result<Client, OAuthError> {
     if form.contains_key("client_assertion") || form.contains_key("client_assertion_type") {
         return assertion_client(state, headers, form).await;
+    }
+    let no_secret =
+        !headers.contains_key(header::AUTHORIZATION) && !form.contains_key("client_secret");
+    if no_secret && let Some(client_id) = form.get("client_id") {
+        let client = state.store.client(client_id).await.map_err(internal)?;
+        return match client {
+            // The reserved account client is secret-less too, but it only
+            // logs people in to the provider's own pages.
+            Some(c)
+                if public == Public::Allowed
+                    && c.is_public()
+                    && c.id != crate::account::CLIENT_ID =>
+            {
+                Ok(c)
+            }
+            _ => Err(OAuthError::new(
+                "invalid_client",
+                "client authentication is required",
+            )),
+        };
     }
     let (client_id, secret) = client_credentials(headers, form)?;
     match state.store.client(&client_id).await.map_err(internal)? {
@@ -1052,18 +1086,24 @@ async fn token_inner(
         ));
     }
     let form = authorize::parameters(pairs)?;
-    let client = authenticate_client(state, headers, &form).await?;
+    let client = authenticate_client(state, headers, &form, Public::Allowed).await?;
     let grant_type = form
         .get("grant_type")
         .map(String::as_str)
         .ok_or_else(|| OAuthError::new("invalid_request", "grant_type is missing"))?;
     if !matches!(
         grant_type,
-        "authorization_code" | "refresh_token" | "client_credentials"
+        "authorization_code" | "refresh_token" | "client_credentials" | crate::device::GRANT_TYPE
     ) {
         return Err(OAuthError::new(
             "unsupported_grant_type",
             format!("grant_type {grant_type} is not supported"),
+        ));
+    }
+    if client.is_public() && grant_type == "client_credentials" {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "a public client cannot use client_credentials",
         ));
     }
     if !client.grant_types.iter().any(|g| g == grant_type) {
@@ -1083,6 +1123,7 @@ async fn token_inner(
     match grant_type {
         "authorization_code" => code_grant(state, &client, &form, now).await,
         "refresh_token" => refresh_grant(state, &client, &form, now).await,
+        crate::device::GRANT_TYPE => device_code_grant(state, &client, &form, now).await,
         _ => client_credentials_grant(state, &client, &form, now),
     }
 }
@@ -1139,6 +1180,58 @@ async fn code_grant(
         business: grant.business.clone(),
     };
     user_tokens(state, client, &login, &family, now).await
+}
+
+/// A device's poll (RFC 8628 §3.4): tokens once its person approved, else
+/// what to do: keep polling (authorization_pending), poll less often
+/// (slow_down), or stop (access_denied, expired_token).
+async fn device_code_grant(
+    state: &AppState,
+    client: &Client,
+    form: &std::collections::HashMap<String, String>,
+    now: i64,
+) -> Result<serde_json::Value, OAuthError> {
+    use crate::store::DevicePoll;
+    let device_code = form
+        .get("device_code")
+        .ok_or_else(|| OAuthError::new("invalid_request", "device_code is missing"))?;
+    let hash = crate::device::device_code_hash(state, device_code);
+    match state
+        .store
+        .poll_device_grant(&hash, &client.id, now)
+        .await
+        .map_err(internal)?
+    {
+        DevicePoll::Approved { scope, approval } => {
+            let login = Login {
+                personal_number: approval.personal_number,
+                scope: scope.clone(),
+                granted_scope: scope,
+                acr: approval.acr,
+                auth_time: approval.auth_time,
+                nonce: None,
+                business: None,
+            };
+            user_tokens(state, client, &login, &random_token()?, now).await
+        }
+        DevicePoll::Pending { slow_down: false } => Err(OAuthError::new(
+            "authorization_pending",
+            "the person has not approved this device yet",
+        )),
+        DevicePoll::Pending { slow_down: true } => Err(OAuthError::new(
+            "slow_down",
+            "polled too soon: wait five seconds more between polls",
+        )),
+        DevicePoll::Denied => Err(OAuthError::new(
+            "access_denied",
+            "the person refused this device",
+        )),
+        DevicePoll::Expired => Err(OAuthError::new(
+            "expired_token",
+            "the device code expired: start again",
+        )),
+        DevicePoll::Unknown => Err(OAuthError::new("invalid_grant", "unknown device code")),
+    }
 }
 
 /// A code presented again: a stolen code, so what its first exchange issued is
@@ -1455,7 +1548,7 @@ pub(crate) async fn introspect(
 ) -> Response {
     let result = async {
         let form = authorize::parameters(pairs)?;
-        let client = authenticate_client(&state, &headers, &form).await?;
+        let client = authenticate_client(&state, &headers, &form, Public::Refused).await?;
         let token = form.get("token").ok_or_else(|| OAuthError::new("invalid_request", "token is missing"))?;
         if let Some(claims) = live_access_token(&state, token).await? {
             let mut body = serde_json::Map::new();
@@ -1494,7 +1587,7 @@ pub(crate) async fn revoke(
 ) -> Response {
     let result = async {
         let form = authorize::parameters(pairs)?;
-        let client = authenticate_client(&state, &headers, &form).await?;
+        let client = authenticate_client(&state, &headers, &form, Public::Allowed).await?;
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::new("invalid_request", "token is missing"))?;

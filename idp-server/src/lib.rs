@@ -11,6 +11,7 @@ pub mod authn;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod device;
 pub mod enrol;
 mod handlers;
 mod logout;

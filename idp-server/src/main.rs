@@ -149,7 +149,8 @@ struct AddClient {
     /// A scope it may ask for (repeat for several).
     #[arg(long = "scope", default_values = ["openid", "profile"])]
     scopes: Vec<String>,
-    /// A grant it may use: authorization_code, refresh_token, client_credentials.
+    /// A grant it may use: authorization_code, refresh_token, client_credentials,
+    /// device_code (RFC 8628, for devices such as the signer CLI).
     #[arg(long = "grant", default_values = ["authorization_code", "refresh_token"])]
     grants: Vec<String>,
     /// Authenticate it by private_key_jwt with the public keys in this JWK Set
@@ -167,6 +168,10 @@ struct AddClient {
     /// `resource`, matched exactly; repeat for several).
     #[arg(long = "resource")]
     resources: Vec<String>,
+    /// A public client: a native application such as the signer CLI, with no
+    /// secret (the device grant, or the code flow with PKCE).
+    #[arg(long)]
+    public: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -407,6 +412,7 @@ async fn client_command(command: ClientCommand) -> Result<()> {
                 post_logout_redirect_uris,
                 id_token_alg,
                 resources,
+                public,
             } = *add;
             let jwks = jwks_file
                 .map(|path| {
@@ -434,6 +440,7 @@ async fn client_command(command: ClientCommand) -> Result<()> {
                 post_logout_redirect_uris,
                 id_token_signed_response_alg: Some(id_token_alg),
                 resources,
+                public,
             };
             let client =
                 idp_server::admin::new_client(request, secret.hash_client_secret(&client_secret))
@@ -448,8 +455,10 @@ async fn client_command(command: ClientCommand) -> Result<()> {
                 println!(
                     "(shown once: keep it in the portal's secret store; the server keeps only a keyed hash)"
                 );
-            } else {
+            } else if client.jwks.is_some() {
                 println!("it authenticates by private_key_jwt with the keys of its JWK Set");
+            } else {
+                println!("a public client: it names itself by its client_id, with no secret");
             }
             Ok(())
         }
@@ -592,6 +601,7 @@ async fn demo_command(
     let store = idp_server::store::Store::open(&config.database_url).await?;
     let client_secret = demo::seed(&store, &secret, &config.issuer, Clock::System.now()).await?;
     let service_secret = demo::seed_service(&store, &secret, Clock::System.now()).await?;
+    demo::seed_signer(&store, Clock::System.now()).await?;
     drop(store);
     // The demo clients' secrets are new each start; they are written (0600) for
     // tools such as the load generator, never printed or logged.

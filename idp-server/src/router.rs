@@ -8,7 +8,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::{AppState, account, demo, handlers, logout, passkey};
+use crate::{AppState, account, demo, device, handlers, logout, passkey};
 
 /// Largest request body accepted (forms and JSON are small).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -41,6 +41,9 @@ pub fn app(state: AppState) -> Router {
         .route("/demo/portal/login", get(demo::login))
         .route("/demo/portal/callback", get(demo::callback))
         .route("/authorize/passkey", post(passkey::discoverable_options))
+        .route("/device_authorization", post(device::authorization))
+        .route("/device", get(device::show).post(device::enter))
+        .route("/device/decide", post(device::decide))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::throttle::limit,

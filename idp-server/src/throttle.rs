@@ -26,7 +26,7 @@ use crate::config::Config;
 #[derive(Debug)]
 pub struct Throttle {
     pages: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    activations: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    code_attempts: Option<DefaultKeyedRateLimiter<IpAddr>>,
     trusted_proxies: Vec<IpAddr>,
 }
 
@@ -36,7 +36,9 @@ impl Throttle {
         let keyed = |quota: Option<Quota>| quota.map(RateLimiter::keyed);
         Self {
             pages: keyed(NonZeroU32::new(config.page_requests_per_minute).map(Quota::per_minute)),
-            activations: keyed(NonZeroU32::new(config.activations_per_hour).map(Quota::per_hour)),
+            code_attempts: keyed(
+                NonZeroU32::new(config.code_attempts_per_hour).map(Quota::per_hour),
+            ),
             trusted_proxies: config.trusted_proxies.clone(),
         }
     }
@@ -44,7 +46,7 @@ impl Throttle {
     /// Forgets the addresses whose buckets are full again (call it now and
     /// then, so that the table does not grow with every address ever seen).
     pub fn forget_idle(&self) {
-        for limiter in [&self.pages, &self.activations].into_iter().flatten() {
+        for limiter in [&self.pages, &self.code_attempts].into_iter().flatten() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -97,10 +99,12 @@ pub(crate) async fn limit(State(state): State<AppState>, request: Request, next:
     let Some(client) = throttle.client(peer, request.headers()) else {
         return next.run(request).await;
     };
-    let activation = request.method() == Method::POST && request.uri().path() == "/activate";
+    // Where a code is tried: an activation code, a device's user code.
+    let code_attempt =
+        request.method() == Method::POST && matches!(request.uri().path(), "/activate" | "/device");
     let waited = wait(throttle.pages.as_ref(), &client).or_else(|| {
-        activation
-            .then(|| wait(throttle.activations.as_ref(), &client))
+        code_attempt
+            .then(|| wait(throttle.code_attempts.as_ref(), &client))
             .flatten()
     });
     match waited {

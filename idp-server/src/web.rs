@@ -447,6 +447,14 @@ fn scope_meaning(scope: &str) -> &str {
             "Your personal identification number",
         ),
         "business" => tr("Doanh nghiệp bạn đại diện", "The business you act for"),
+        "openid" => tr(
+            "Biết bạn là ai (một mã định danh riêng cho ứng dụng này)",
+            "Who you are (an identifier for this application only)",
+        ),
+        crate::device::PKI_ENROLL => tr(
+            "Xin chứng thư số ký mang tên và số định danh của bạn",
+            "Get a signing certificate in your name and identification number",
+        ),
         other => other,
     }
 }
@@ -491,6 +499,73 @@ pub(crate) fn consent(
                 button name="decision" value="allow" { (tr("Đồng ý", "Allow")) }
                 " "
                 button name="decision" value="deny" { (tr("Từ chối", "Deny")) }
+            }
+        },
+    )
+}
+
+/// A page that says what was done.
+pub(crate) fn notice(title: &str, text: &str) -> String {
+    page(title, html! { p role="status" { (text) } })
+}
+
+/// `/device`: the code a device shows.
+pub(crate) fn device_entry(csrf: &str, owner: &str, typed: &str, refusal: Option<&str>) -> String {
+    page(
+        tr("Kết nối thiết bị", "Connect a device"),
+        html! {
+            p {
+                (tr(
+                    "Nhập mã mà thiết bị (ví dụ chương trình ký signer) đang hiển thị.",
+                    "Enter the code your device (such as the signer program) shows.",
+                ))
+            }
+            (alert(refusal))
+            form method="post" action="/device" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="owner" value=(owner);
+                p {
+                    label for="user_code" { (tr("Mã thiết bị", "Device code")) }
+                    br;
+                    input id="user_code" name="user_code" value=(typed) autocomplete="off"
+                        autocapitalize="characters" spellcheck="false" required;
+                }
+                button { (tr("Tiếp tục", "Continue")) }
+            }
+        },
+    )
+}
+
+/// The approval of a device's request: who asks, for what, and the code to
+/// compare with the device's screen.
+pub(crate) fn device_approval(
+    csrf: &str,
+    owner: &str,
+    client_name: &str,
+    user_code: &str,
+    scopes: &[&str],
+) -> String {
+    page(
+        tr("Cho phép thiết bị?", "Approve the device?"),
+        html! {
+            p { strong { (client_name) } " " (tr("xin được hành động nhân danh bạn:", "asks to act as you:")) }
+            ul {
+                @for scope in scopes { li { (scope_meaning(scope)) } }
+            }
+            p {
+                (tr(
+                    "Chỉ cho phép nếu chính bạn vừa khởi động thiết bị và nó hiển thị đúng mã",
+                    "Approve only if you started the device yourself and it shows the code",
+                ))
+                " " strong { (user_code) } "."
+            }
+            form method="post" action="/device/decide" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="owner" value=(owner);
+                input type="hidden" name="user_code" value=(user_code);
+                button name="decision" value="approve" { (tr("Cho phép", "Approve")) }
+                " "
+                button name="decision" value="refuse" { (tr("Từ chối", "Refuse")) }
             }
         },
     )

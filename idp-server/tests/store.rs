@@ -49,6 +49,7 @@ conformance!(
     logins_under_way_and_sessions,
     activation_codes,
     consents_and_their_withdrawal,
+    device_grants,
 );
 
 #[test]
@@ -691,6 +692,114 @@ mod checks {
         assert_eq!(
             store.take_code(b"used", "f", 1_000).await.unwrap(),
             CodeTaken::Unknown
+        );
+    }
+
+    pub(super) async fn device_grants(store: &Store) {
+        use idp_server::store::{DeviceApproval, DevicePoll};
+        let (device, user) = (b"device-1".as_slice(), b"user-1".as_slice());
+        store
+            .put_device_grant(device, user, "signer", "openid pki:enroll", 700, 5)
+            .await
+            .unwrap();
+        // A user code is one request's: a second with the same hash is refused.
+        assert!(
+            store
+                .put_device_grant(b"device-2", user, "signer", "openid", 700, 5)
+                .await
+                .is_err()
+        );
+        let request = store.device_request(user, 100).await.unwrap().unwrap();
+        assert_eq!(
+            (request.client_id.as_str(), request.scope.as_str()),
+            ("signer", "openid pki:enroll")
+        );
+        assert_eq!(store.device_request(user, 700).await.unwrap(), None);
+        // Polls: pending, then too soon, then another client's poll is unknown.
+        let poll = |client: &'static str, at: i64| {
+            let store = store.clone();
+            async move { store.poll_device_grant(device, client, at).await.unwrap() }
+        };
+        assert_eq!(
+            poll("signer", 100).await,
+            DevicePoll::Pending { slow_down: false }
+        );
+        assert_eq!(
+            poll("signer", 102).await,
+            DevicePoll::Pending { slow_down: true }
+        );
+        assert_eq!(
+            poll("signer", 108).await,
+            DevicePoll::Pending { slow_down: true }
+        );
+        assert_eq!(
+            poll("signer", 123).await,
+            DevicePoll::Pending { slow_down: false }
+        );
+        assert_eq!(poll("other", 130).await, DevicePoll::Unknown);
+        // Approved once; a second decision changes nothing.
+        let approval = DeviceApproval {
+            personal_number: "079185004321".into(),
+            acr: "substantial".into(),
+            auth_time: 120,
+        };
+        assert!(
+            store
+                .decide_device_grant(user, Some(&approval), 125)
+                .await
+                .unwrap()
+        );
+        assert!(!store.decide_device_grant(user, None, 126).await.unwrap());
+        assert_eq!(store.device_request(user, 127).await.unwrap(), None);
+        // Raced polls: exactly one gets the grant.
+        let mut racers = Vec::new();
+        for _ in 0..8 {
+            racers.push(tokio::spawn(poll("signer", 140)));
+        }
+        let mut approved = 0;
+        for racer in racers {
+            match racer.await.unwrap() {
+                DevicePoll::Approved { scope, approval: a } => {
+                    assert_eq!(scope, "openid pki:enroll");
+                    assert_eq!(a, approval);
+                    approved += 1;
+                }
+                other => assert_eq!(other, DevicePoll::Unknown),
+            }
+        }
+        assert_eq!(approved, 1);
+        // Denied, expired, purged.
+        store
+            .put_device_grant(b"device-3", b"user-3", "signer", "openid", 700, 5)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .decide_device_grant(b"user-3", None, 130)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .poll_device_grant(b"device-3", "signer", 140)
+                .await
+                .unwrap(),
+            DevicePoll::Denied
+        );
+        assert_eq!(
+            store
+                .poll_device_grant(b"device-3", "signer", 700)
+                .await
+                .unwrap(),
+            DevicePoll::Expired
+        );
+        assert!(store.purge_expired(701).await.unwrap() >= 1);
+        assert_eq!(
+            store
+                .poll_device_grant(b"device-3", "signer", 701)
+                .await
+                .unwrap(),
+            DevicePoll::Unknown
         );
     }
 }

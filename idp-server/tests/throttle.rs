@@ -66,7 +66,7 @@ async fn an_address_over_its_share_of_the_pages_waits() {
 #[tokio::test]
 async fn activation_attempts_have_their_own_limit_and_a_refused_one_changes_nothing() {
     let server = start_with_passkeys_and(Clock::fixed(T0), |config| {
-        config.activations_per_hour = 2;
+        config.code_attempts_per_hour = 2;
     })
     .await;
     let browser = Browser::default();

@@ -5,7 +5,9 @@ mod sql;
 
 use serde::{Deserialize, Serialize};
 
-pub use sql::{Backend, CodeTaken, RefreshTaken, Removal, SqlStore, USED_CODE_RETENTION};
+pub use sql::{
+    Backend, CodeTaken, DevicePoll, RefreshTaken, Removal, SqlStore, USED_CODE_RETENTION,
+};
 
 /// A storage failure, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,12 @@ pub struct Client {
 }
 
 impl Client {
+    /// A public client: no secret and no keys (a native application such as
+    /// the signer CLI); it is named by its client_id alone.
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none() && self.jwks.is_none()
+    }
+
     /// The algorithm its ID tokens are signed with.
     pub fn id_token_alg(&self) -> identity_core::jose::JwsAlgorithm {
         self.id_token_signed_response_alg
@@ -183,3 +191,26 @@ pub struct StoredPasskey {
 
 /// The store the server runs on.
 pub type Store = SqlStore;
+
+/// A device authorization request (RFC 8628) waiting for its person, as the
+/// approval page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRequest {
+    /// The client (device) that asked.
+    pub client_id: String,
+    /// The scopes it asked for.
+    pub scope: String,
+    /// When the request expires.
+    pub expires_at: i64,
+}
+
+/// A person's approval of a device authorization request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceApproval {
+    /// Who approved (the device acts as them).
+    pub personal_number: String,
+    /// The assurance level of their login.
+    pub acr: String,
+    /// When they authenticated.
+    pub auth_time: i64,
+}

@@ -6,7 +6,10 @@
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor as _, Row};
 
-use super::{Client, CodeGrant, Person, RefreshGrant, Represented, StoreError, StoredKey};
+use super::{
+    Client, CodeGrant, DeviceApproval, DeviceRequest, Person, RefreshGrant, Represented,
+    StoreError, StoredKey,
+};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1274,6 +1277,150 @@ impl SqlStore {
             .map(|(v, _)| v))
     }
 
+    /// Saves a device authorization request (RFC 8628) under the keyed hashes
+    /// of its device code and user code, pending until a person decides.
+    pub async fn put_device_grant(
+        &self,
+        device_code_hash: &[u8],
+        user_code_hash: &[u8],
+        client_id: &str,
+        scope: &str,
+        expires_at: i64,
+        poll_interval: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO device_grants (device_code_hash, user_code_hash, client_id, scope,
+               expires_at, poll_interval, status) VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
+        )
+        .bind(device_code_hash)
+        .bind(user_code_hash)
+        .bind(client_id)
+        .bind(scope)
+        .bind(expires_at)
+        .bind(poll_interval)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("saving a device authorization request"))?;
+        Ok(())
+    }
+
+    /// The pending, unexpired request a user code names, if any.
+    pub async fn device_request(
+        &self,
+        user_code_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<DeviceRequest>, StoreError> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT client_id, scope, expires_at FROM device_grants
+             WHERE user_code_hash = $1 AND status = 'pending' AND expires_at > $2",
+        )
+        .bind(user_code_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("reading a device authorization request"))?;
+        Ok(row.map(|(client_id, scope, expires_at)| DeviceRequest {
+            client_id,
+            scope,
+            expires_at,
+        }))
+    }
+
+    /// A person's decision on the pending request a user code names: approved
+    /// (`Some`) or denied (`None`). `false`, and nothing changed, if the
+    /// request is no longer pending (decided already, or expired).
+    pub async fn decide_device_grant(
+        &self,
+        user_code_hash: &[u8],
+        approval: Option<&DeviceApproval>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE device_grants SET status = $1, personal_number = $2, acr = $3, auth_time = $4
+             WHERE user_code_hash = $5 AND status = 'pending' AND expires_at > $6",
+        )
+        .bind(if approval.is_some() {
+            "approved"
+        } else {
+            "denied"
+        })
+        .bind(approval.map(|a| a.personal_number.clone()))
+        .bind(approval.map(|a| a.acr.clone()))
+        .bind(approval.map(|a| a.auth_time))
+        .bind(user_code_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("deciding a device authorization request"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A device's poll with its device code. An approved grant is deleted as
+    /// it is returned (one statement: two polls cannot both have it); a
+    /// pending one records the poll, and lengthens the interval of a device
+    /// that polls too fast.
+    pub async fn poll_device_grant(
+        &self,
+        device_code_hash: &[u8],
+        client_id: &str,
+        now: i64,
+    ) -> Result<DevicePoll, StoreError> {
+        let failed = "polling a device authorization";
+        let approved: Option<(String, String, String, i64)> = sqlx::query_as(
+            "DELETE FROM device_grants WHERE device_code_hash = $1 AND client_id = $2
+               AND status = 'approved' AND expires_at > $3
+             RETURNING scope, personal_number, acr, auth_time",
+        )
+        .bind(device_code_hash)
+        .bind(client_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new(failed))?;
+        if let Some((scope, personal_number, acr, auth_time)) = approved {
+            return Ok(DevicePoll::Approved {
+                scope,
+                approval: DeviceApproval {
+                    personal_number,
+                    acr,
+                    auth_time,
+                },
+            });
+        }
+        let row: Option<(String, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT status, expires_at, poll_interval, polled_at FROM device_grants
+             WHERE device_code_hash = $1 AND client_id = $2",
+        )
+        .bind(device_code_hash)
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new(failed))?;
+        let Some((status, expires_at, interval, polled_at)) = row else {
+            return Ok(DevicePoll::Unknown);
+        };
+        if expires_at <= now {
+            return Ok(DevicePoll::Expired);
+        }
+        match status.as_str() {
+            "denied" => return Ok(DevicePoll::Denied),
+            "pending" => {}
+            // Approved but taken by a poll racing this one.
+            _ => return Ok(DevicePoll::Unknown),
+        }
+        let slow_down = polled_at.is_some_and(|at| now - at < interval);
+        sqlx::query(
+            "UPDATE device_grants SET polled_at = $1, poll_interval = $2 WHERE device_code_hash = $3",
+        )
+        .bind(now)
+        .bind(if slow_down { interval + 5 } else { interval })
+        .bind(device_code_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new(failed))?;
+        Ok(DevicePoll::Pending { slow_down })
+    }
+
     /// Starts a single sign-on session.
     pub async fn put_session(
         &self,
@@ -1354,6 +1501,7 @@ impl SqlStore {
             "DELETE FROM pending_logins WHERE expires_at < $1",
             "DELETE FROM login_sessions WHERE expires_at < $1",
             "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",
+            "DELETE FROM device_grants WHERE expires_at < $1",
         ] {
             let done = sqlx::query(sql)
                 .bind(before)
@@ -1444,6 +1592,30 @@ impl Held {
             },
         }
     }
+}
+
+/// What a device's poll for its token found (RFC 8628 §3.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DevicePoll {
+    /// Approved: the grant is used up by this poll, and the device gets tokens.
+    Approved {
+        /// The scopes approved.
+        scope: String,
+        /// Who approved.
+        approval: DeviceApproval,
+    },
+    /// Still waiting for the person; `slow_down` when the device polled
+    /// sooner than its interval (which is now five seconds longer).
+    Pending {
+        /// Whether to answer slow_down rather than authorization_pending.
+        slow_down: bool,
+    },
+    /// The person refused.
+    Denied,
+    /// The device code expired.
+    Expired,
+    /// No such device code for this client (or it was used).
+    Unknown,
 }
 
 /// What removing a passkey did.

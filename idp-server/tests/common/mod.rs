@@ -40,6 +40,9 @@ async fn seeded(server: Server) -> Server {
     )
     .await
     .unwrap();
+    demo::seed_signer(&server.state.store, server.state.clock.now())
+        .await
+        .unwrap();
     Server {
         client_secret: client_secret.to_string(),
         ..server

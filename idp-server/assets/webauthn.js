@@ -31,6 +31,15 @@
       body: body,
       credentials: "same-origin",
     }).then(function (response) {
+      if (response.status === 429) {
+        var limited = new Error(
+          english
+            ? "Your network has sent too many requests: wait a minute, then try again."
+            : "Mạng của bạn đã gửi quá nhiều yêu cầu: hãy đợi một phút rồi thử lại."
+        );
+        limited.plain = true;
+        throw limited;
+      }
       if (!response.ok) {
         throw new Error("HTTP " + response.status);
       }
@@ -55,6 +64,10 @@
           form.submit();
         },
         function (error) {
+          if (error.plain) {
+            status.textContent = error.message;
+            return;
+          }
           status.textContent = english
             ? "The passkey was not used (" + (error.name || error.message) + "). You can try again."
             : "Passkey chưa được dùng (" + (error.name || error.message) + "). Bạn có thể thử lại.";

@@ -165,6 +165,15 @@ impl Config {
                         .parse()
                         .with_context(|| bad("a number (0: no limit)"))?;
                 }
+                "TRUSTED_PROXIES" => {
+                    config.trusted_proxies = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::parse)
+                        .collect::<Result<_, _>>()
+                        .with_context(|| bad("a comma-separated list of IP addresses"))?;
+                }
                 "SESSION_LIFETIME" => {
                     config.session_lifetime =
                         value.parse().with_context(|| bad("a number of seconds"))?;
@@ -249,10 +258,17 @@ mod tests {
     #[test]
     fn the_example_file_is_a_valid_configuration() {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("idp.example.toml");
-        let c = Config::load(Some(&example), env(&[("IDP_CODE_ATTEMPTS_PER_HOUR", "0")])).unwrap();
+        let c = Config::load(
+            Some(&example),
+            env(&[
+                ("IDP_CODE_ATTEMPTS_PER_HOUR", "0"),
+                ("IDP_TRUSTED_PROXIES", "10.0.0.2, ::1"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(c.page_requests_per_minute, 300);
         assert_eq!(c.code_attempts_per_hour, 0);
-        assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.trusted_proxies.len(), 2);
         assert!(!c.clients.is_empty());
     }
 

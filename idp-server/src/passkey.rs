@@ -226,11 +226,12 @@ impl PasskeyAuthenticator {
                 .await
                 .map_err(|e| server_error("reading passkeys failed", e))?,
             Err(e) => {
+                tracing::debug!(error = %e, "a number that is not one");
                 let message = format!(
-                    "{number:?} {}: {e}",
+                    "{number:?} {}",
                     web::tr(
-                        "không phải là số định danh cá nhân",
-                        "is not a personal identification number"
+                        "không phải là số định danh cá nhân: hãy nhập đủ 12 chữ số.",
+                        "is not a personal identification number: enter its 12 digits."
                     )
                 );
                 return self
@@ -582,12 +583,13 @@ fn unavailable(state: &AppState) -> Response {
                 "Passkeys are not available here",
             ),
             &format!(
-                "{} ({}): https://id.example.gov.vn, http://localhost:PORT",
+                "{} ({}). {} https://id.example.gov.vn, http://localhost:PORT",
                 web::tr(
                     "địa chỉ của máy chủ này là một địa chỉ IP, còn passkey cần một tên miền",
                     "this server's issuer is an address, and passkeys need a domain name",
                 ),
-                state.config.issuer
+                state.config.issuer,
+                web::tr("Ví dụ:", "For example:")
             ),
         ),
     )

@@ -52,31 +52,56 @@ impl Throttle {
         }
     }
 
+    fn trusted(&self, address: IpAddr) -> bool {
+        self.trusted_proxies
+            .iter()
+            .any(|p| p.to_canonical() == address)
+    }
+
     /// The address a request's limits count against.
     fn client(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        let mut address = peer?.ip();
-        if self.trusted_proxies.contains(&address) {
-            // The nearest address the trusted proxies did not add themselves.
-            let forwarded = headers
+        // A server listening on [::] sees IPv4 peers as ::ffff:a.b.c.d.
+        let mut address = peer?.ip().to_canonical();
+        if self.trusted(address) {
+            // X-Forwarded-For read from the right: each trusted proxy appended
+            // the address it saw, so the first one not a trusted proxy is the
+            // client. What the client wrote further left is never believed, and
+            // an entry that cannot be read stops the walk (the request then
+            // counts against the proxy that forwarded it).
+            let entries: Vec<&str> = headers
                 .get_all("x-forwarded-for")
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
-                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .rev()
-                .find(|a| !self.trusted_proxies.contains(a));
-            if let Some(forwarded) = forwarded {
-                address = forwarded;
+                .collect();
+            for entry in entries.into_iter().rev() {
+                match forwarded_address(entry) {
+                    Some(a) if self.trusted(a) => address = a,
+                    Some(a) => {
+                        address = a;
+                        break;
+                    }
+                    None => break,
+                }
             }
         }
         Some(match address {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
-            },
+            // One subscriber's IPv6 prefix is one client.
+            IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
             v4 => v4,
         })
     }
+}
+
+/// An address in X-Forwarded-For, as proxies write it: `203.0.113.5`,
+/// `203.0.113.5:41234`, `2001:db8::1` or `[2001:db8::1]:443`.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    let address = entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))?;
+    Some(address.to_canonical())
 }
 
 /// How long until `limiter` lets `client` in again, if it does not now.
@@ -117,7 +142,8 @@ pub(crate) async fn limit(State(state): State<AppState>, request: Request, next:
 }
 
 fn too_many(wait: Duration) -> Response {
-    let seconds = wait.as_secs().max(1);
+    // Rounded up: a client that waits this long is let in.
+    let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
     let mut response = crate::web::own_page(
         StatusCode::TOO_MANY_REQUESTS,
         crate::web::error(
@@ -136,4 +162,67 @@ fn too_many(wait: Duration) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throttle(trusted: &[&str]) -> Throttle {
+        Throttle::new(&Config {
+            trusted_proxies: trusted.iter().map(|a| a.parse().unwrap()).collect(),
+            ..Config::default()
+        })
+    }
+
+    fn client(throttle: &Throttle, peer: &str, forwarded: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        throttle
+            .client(Some(peer.parse().unwrap()), &headers)
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn the_client_address_behind_trusted_proxies() {
+        let two = throttle(&["10.0.0.2", "10.0.0.3"]);
+        // Untrusted peers: their header is ignored.
+        assert_eq!(client(&two, "198.51.100.7:1", &["1.2.3.4"]), "198.51.100.7");
+        // An IPv4 peer seen by a server on [::] is still that proxy.
+        assert_eq!(
+            client(&two, "[::ffff:10.0.0.2]:1", &["203.0.113.5"]),
+            "203.0.113.5"
+        );
+        // Read from the right, past the trusted proxies; what the client wrote
+        // to the left is ignored, ports and brackets are understood.
+        assert_eq!(
+            client(&two, "10.0.0.2:1", &["6.6.6.6, 203.0.113.5:4000, 10.0.0.3"]),
+            "203.0.113.5"
+        );
+        assert_eq!(
+            client(&two, "10.0.0.2:1", &["6.6.6.6", "[2001:db8:1:2::9]:443"]),
+            "2001:db8:1:2::"
+        );
+        // An entry that cannot be read stops the walk at the proxy.
+        assert_eq!(
+            client(&two, "10.0.0.2:1", &["6.6.6.6, unknown"]),
+            "10.0.0.2"
+        );
+        // Mapped IPv4 in the header counts as the IPv4 address.
+        assert_eq!(
+            client(&two, "10.0.0.2:1", &["::ffff:203.0.113.5"]),
+            "203.0.113.5"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_rounded_up() {
+        let response = too_many(Duration::from_millis(11_100));
+        assert_eq!(response.headers()[header::RETRY_AFTER], "12");
+        let response = too_many(Duration::from_millis(10));
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
 }

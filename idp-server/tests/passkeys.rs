@@ -657,8 +657,8 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
 
     // No number asked: the passkey's user handle says who it is.
     let browser = Browser::default();
-    let (login_id, options) = discoverable_step(&server, &browser).await;
-    let assertion = an_phone.get(&options, &origin_text(&server));
+    let (login_id, first_options) = discoverable_step(&server, &browser).await;
+    let assertion = an_phone.get(&first_options, &origin_text(&server));
     let done = answer(&server, &browser, &login_id, &assertion.to_string()).await;
     let done = consent_if_asked(&browser, &server, done).await;
     let claims = id_token_claims(&server, &location(&done)["code"]).await;
@@ -673,14 +673,22 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
     assert_eq!(claims["sub"], by_number["sub"]);
     assert_eq!(claims["name"], by_number["name"]);
 
-    // The same answer in another login: a replayed challenge, refused.
+    // A new, well-signed answer (its counter ahead) to the first login's
+    // challenge, given to another login: refused for its challenge alone (the
+    // passkey is not suspected of cloning).
     let browser = Browser::default();
     let (login_id, _) = discoverable_step(&server, &browser).await;
-    let replayed = answer(&server, &browser, &login_id, &assertion.to_string()).await;
+    let stale = an_phone.get(&first_options, &origin_text(&server));
+    let replayed = answer(&server, &browser, &login_id, &stale.to_string()).await;
     assert_eq!(location(&replayed)["error"], "access_denied");
+    assert!(
+        server.state.store.passkeys_of(AN).await.unwrap()[0]
+            .disabled_at
+            .is_none()
+    );
 
     // An's passkey claiming to be Bình's (its user handle swapped): the
-    // credential belongs to An, so it is refused and audited against Bình.
+    // credential belongs to An, so it is refused and audited against An.
     let browser = Browser::default();
     let (login_id, options) = discoverable_step(&server, &browser).await;
     let mut forged = an_phone.get(&options, &origin_text(&server));
@@ -689,8 +697,8 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
     let refused = answer(&server, &browser, &login_id, &forged.to_string()).await;
     assert_eq!(location(&refused)["error"], "access_denied");
 
-    // A signature that does not verify (one byte of the authenticator data
-    // changed after signing: the user-verified flag cleared).
+    // A signature that does not verify: the counter in the authenticator data
+    // raised after signing (nothing but the signature can tell).
     let browser = Browser::default();
     let (login_id, options) = discoverable_step(&server, &browser).await;
     let mut forged = an_phone.get(&options, &origin_text(&server));
@@ -698,7 +706,7 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
         forged["response"]["authenticatorData"].as_str().unwrap(),
     )
     .unwrap();
-    data[32] ^= 0x04;
+    data[33] ^= 0x80;
     forged["response"]["authenticatorData"] =
         base64ct::Base64UrlUnpadded::encode_string(&data).into();
     let refused = answer(&server, &browser, &login_id, &forged.to_string()).await;

@@ -25,11 +25,21 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
+    /// The description is kept to the characters RFC 6749 §5.2 allows in
+    /// `error_description` (printable ASCII but `"` and `\`): a value echoed
+    /// from a request cannot put anything else in a redirect or a JSON answer.
     pub(crate) fn new(code: &'static str, description: impl Into<String>) -> Self {
-        Self {
-            code,
-            description: description.into(),
-        }
+        let description = description
+            .into()
+            .chars()
+            .map(|c| match c {
+                '"' => '\'',
+                '\\' => '/',
+                ' '..='~' => c,
+                _ => '?',
+            })
+            .collect();
+        Self { code, description }
     }
 }
 
@@ -469,6 +479,17 @@ fn jwk(key: &SigningKey, kid: &str) -> Jwk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_descriptions_keep_to_the_characters_rfc6749_allows() {
+        let e = OAuthError::new("invalid_scope", "scope \"hồ sơ\\x\"\n is not allowed");
+        assert_eq!(e.description, "scope 'h? s?/x'? is not allowed");
+        assert!(
+            e.description
+                .bytes()
+                .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e))
+        );
+    }
 
     #[test]
     fn pkce_s256_rfc7636_appendix_b() {

@@ -65,6 +65,14 @@ pub async fn seed(
             &["001090012345".to_owned()],
         )
         .await?;
+    // An official, who may enrol for a signing certificate.
+    store
+        .put_official(
+            "079185004321",
+            "Sở Tư pháp Thành phố Hồ Chí Minh",
+            "Chuyên viên",
+        )
+        .await?;
     let client_secret =
         Zeroizing::new(crate::oidc::random_token().map_err(|e| anyhow::anyhow!(e.description))?);
     store

@@ -281,10 +281,11 @@ async fn registry_command(command: RegistryCommand) -> Result<()> {
             report.rejected.sort_by_key(|r| r.line);
             let verb = if dry_run { "would import" } else { "imported" };
             println!(
-                "{verb} {}: residents {}; businesses {}",
+                "{verb} {}: residents {}; businesses {}; officials {}",
                 file.display(),
                 report.residents,
-                report.businesses
+                report.businesses,
+                report.officials
             );
             if report.rejected.is_empty() {
                 return Ok(());
@@ -342,6 +343,9 @@ async fn registry_command(command: RegistryCommand) -> Result<()> {
                     "  birth date: {}",
                     person.birth_date.as_deref().unwrap_or("unknown")
                 );
+                if let Some((agency, position)) = store.official(&id).await? {
+                    println!("  official: {position}, {agency}");
+                }
                 for b in store.represented_by(&id).await? {
                     println!(
                         "  legal representative of {} {}",

@@ -8,15 +8,18 @@
 //! - residents: `personal_number,full_name[,birth_date]` (birth date `YYYY-MM-DD`,
 //!   which must agree with the number's century and year);
 //! - businesses: `enterprise_code,registered_name,legal_representatives` (the
-//!   representatives' personal numbers, separated by `;` or spaces).
+//!   representatives' personal numbers, separated by `;` or spaces);
+//! - officials: `personal_number,agency,position` (the civil service register:
+//!   residents who sign for an agency).
 //!
 //! JSON Lines: one object a line, `"type": "resident"` with `personal_number`,
-//! `full_name` and optionally `birth_date`, or `"type": "business"` with
-//! `enterprise_code`, `registered_name` and `legal_representatives` (an array).
+//! `full_name` and optionally `birth_date`, `"type": "business"` with
+//! `enterprise_code`, `registered_name` and `legal_representatives` (an array),
+//! or `"type": "official"` with `personal_number`, `agency` and `position`.
 //! Blank lines are skipped.
 //!
-//! A business's representatives must be residents, of the registry or of the same
-//! import.
+//! A business's representatives and the officials must be residents, of the
+//! registry or of the same import.
 
 use identity_core::{Business, CalendarDate, Citizen, PersonalNumber};
 
@@ -27,6 +30,15 @@ pub enum Record {
     Resident(Citizen),
     /// A business and its legal representatives.
     Business(Business),
+    /// A resident who signs for an agency.
+    Official {
+        /// The resident.
+        personal_number: PersonalNumber,
+        /// The agency they sign for.
+        agency: String,
+        /// Their position there.
+        position: String,
+    },
 }
 
 /// A row that was not imported, and why.
@@ -93,11 +105,14 @@ fn parse_csv(bytes: &[u8]) -> Result<Parsed, String> {
         "enterprise_code",
         "registered_name",
         "legal_representatives",
+        "agency",
+        "position",
     ];
     if let Some(unknown) = headers.iter().find(|h| !known.contains(h)) {
         return Err(format!(
             "unknown column {unknown:?}: residents have personal_number, full_name, birth_date; \
-             businesses have enterprise_code, registered_name, legal_representatives"
+             businesses have enterprise_code, registered_name, legal_representatives; \
+             officials have personal_number, agency, position"
         ));
     }
     enum Kind {
@@ -111,7 +126,13 @@ fn parse_csv(bytes: &[u8]) -> Result<Parsed, String> {
             name: usize,
             representatives: usize,
         },
+        Officials {
+            number: usize,
+            agency: usize,
+            position: usize,
+        },
     }
+    let officials = (column("agency"), column("position"));
     let kind = match (
         column("personal_number"),
         column("full_name"),
@@ -119,6 +140,21 @@ fn parse_csv(bytes: &[u8]) -> Result<Parsed, String> {
         column("registered_name"),
         column("legal_representatives"),
     ) {
+        (Some(number), None, None, None, None)
+            if column("birth_date").is_none()
+                && let (Some(agency), Some(position)) = officials =>
+        {
+            Kind::Officials {
+                number,
+                agency,
+                position,
+            }
+        }
+        _ if officials != (None, None) => {
+            return Err(
+                "an officials file has exactly personal_number, agency and position".into(),
+            );
+        }
         (Some(number), Some(name), None, None, None) => Kind::Residents {
             number,
             name,
@@ -136,8 +172,8 @@ fn parse_csv(bytes: &[u8]) -> Result<Parsed, String> {
         _ => {
             return Err(
                 "the header row must name a residents file (personal_number, full_name, \
-                 optionally birth_date) or a businesses file (enterprise_code, registered_name, \
-                 legal_representatives)"
+                 optionally birth_date), a businesses file (enterprise_code, registered_name, \
+                 legal_representatives) or an officials file (personal_number, agency, position)"
                     .into(),
             );
         }
@@ -182,6 +218,11 @@ fn parse_csv(bytes: &[u8]) -> Result<Parsed, String> {
                     .split([';', ' '])
                     .filter(|s| !s.is_empty()),
             ),
+            Kind::Officials {
+                number,
+                agency,
+                position,
+            } => official(field(number), field(agency), field(position)),
         };
         match record {
             Ok(record) => parsed.records.push((line, record)),
@@ -225,6 +266,34 @@ fn business<'a>(
         .map_err(|e| format!("business {code}: {e}"))
 }
 
+/// Longest agency or position name accepted (they go into certificates).
+const MAX_TITLE: usize = 200;
+
+fn official(number: &str, agency: &str, position: &str) -> Result<Record, String> {
+    let personal_number: PersonalNumber = number
+        .parse()
+        .map_err(|e| format!("personal number {number:?}: {e}"))?;
+    let title = |what: &str, value: &str| {
+        let value = value.trim();
+        if value.is_empty()
+            || value.chars().count() > MAX_TITLE
+            || value.chars().any(char::is_control)
+        {
+            Err(format!(
+                "official {personal_number}: the {what} must be 1 to {MAX_TITLE} characters of \
+                 text"
+            ))
+        } else {
+            Ok(value.to_owned())
+        }
+    };
+    Ok(Record::Official {
+        agency: title("agency", agency)?,
+        position: title("position", position)?,
+        personal_number,
+    })
+}
+
 fn parse_json_lines(bytes: &[u8]) -> Parsed {
     let mut parsed = Parsed::default();
     for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
@@ -257,7 +326,18 @@ fn json_record(line: &[u8]) -> Result<Record, String> {
         Some("business") => serde_json::from_value::<Business>(value)
             .map(Record::Business)
             .map_err(|e| format!("business: {e}")),
-        _ => Err("\"type\" must be \"resident\" or \"business\"".into()),
+        Some("official") => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Fields {
+                personal_number: String,
+                agency: String,
+                position: String,
+            }
+            let f: Fields = serde_json::from_value(value).map_err(|e| format!("official: {e}"))?;
+            official(&f.personal_number, &f.agency, &f.position)
+        }
+        _ => Err("\"type\" must be \"resident\", \"business\" or \"official\"".into()),
     }
 }
 
@@ -268,8 +348,10 @@ pub struct Report {
     pub residents: Counts,
     /// Businesses added, updated, and found unchanged.
     pub businesses: Counts,
+    /// Officials added, updated, and found unchanged.
+    pub officials: Counts,
     /// Rows not imported: those the file's reading refused, and businesses whose
-    /// representatives are not residents.
+    /// representatives (and officials who) are not residents.
     pub rejected: Vec<Rejected>,
 }
 
@@ -297,6 +379,37 @@ impl std::fmt::Display for Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn officials_in_csv_and_json_lines() {
+        let csv = "personal_number,agency,position\n\
+                   079185004321,Sở Tư pháp,Chuyên viên\n\
+                   079185004322,,Chuyên viên\n\
+                   07918500432,Sở Tư pháp,Chuyên viên\n";
+        let parsed = parse(csv.as_bytes(), Format::Csv).unwrap();
+        assert_eq!(parsed.records.len(), 1);
+        let Record::Official {
+            agency, position, ..
+        } = &parsed.records[0].1
+        else {
+            panic!("an official")
+        };
+        assert_eq!(
+            (agency.as_str(), position.as_str()),
+            ("Sở Tư pháp", "Chuyên viên")
+        );
+        let lines: Vec<u64> = parsed.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [3, 4], "{:?}", parsed.rejected);
+        assert!(parsed.rejected[0].reason.contains("agency"));
+        // Officials' columns mixed with another kind's: the file is refused.
+        assert!(parse(b"personal_number,full_name,agency,position\n", Format::Csv).is_err());
+        let jsonl = r#"{"type":"official","personal_number":"079185004321","agency":"Sở Tư pháp","position":"Chuyên viên"}
+{"type":"official","personal_number":"079185004321","agency":"Sở Tư pháp"}"#;
+        let parsed = parse(jsonl.as_bytes(), Format::JsonLines);
+        let parsed = parsed.unwrap();
+        assert_eq!(parsed.records.len(), 1);
+        assert_eq!(parsed.rejected[0].line, 2);
+    }
 
     #[test]
     fn csv_residents_and_businesses_with_line_numbers() {

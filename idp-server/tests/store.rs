@@ -431,6 +431,46 @@ mod checks {
                 .unwrap()
                 .is_empty()
         );
+
+        // Officials: residents only; a re-import is unchanged, a move an update.
+        let officials = |text: &str| {
+            parse(
+                format!("personal_number,agency,position\n{text}").as_bytes(),
+                Format::Csv,
+            )
+            .unwrap()
+            .records
+        };
+        let report = store
+            .import_registry(
+                &officials(
+                    "079185004321,Sở Tư pháp,Chuyên viên\n092076000123,Sở Tư pháp,Chuyên viên\n",
+                ),
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.officials.added, 1);
+        assert_eq!(report.rejected.len(), 1);
+        assert!(report.rejected[0].reason.contains("not a resident"));
+        let again = store
+            .import_registry(&officials("079185004321,Sở Tư pháp,Chuyên viên\n"), false)
+            .await
+            .unwrap();
+        assert_eq!(again.officials.unchanged, 1);
+        let moved = store
+            .import_registry(
+                &officials("079185004321,Sở Tài chính,Trưởng phòng\n"),
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(moved.officials.updated, 1);
+        assert_eq!(
+            store.official("079185004321").await.unwrap(),
+            Some(("Sở Tài chính".into(), "Trưởng phòng".into()))
+        );
+        assert_eq!(store.official("001090012345").await.unwrap(), None);
     }
 
     pub(super) async fn consents_and_their_withdrawal(store: &Store) {

@@ -444,6 +444,58 @@ impl SqlStore {
                 .map_err(StoreError::new("importing the registry"))?;
             }
         }
+        for (line, record) in records {
+            let Record::Official {
+                personal_number,
+                agency,
+                position,
+            } = record
+            else {
+                continue;
+            };
+            let number = personal_number.to_string();
+            let resident: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM people WHERE personal_number = $1")
+                    .bind(&number)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(StoreError::new("importing the registry"))?;
+            if resident.is_none() {
+                report.rejected.push(Rejected {
+                    line: *line,
+                    reason: format!(
+                        "official {number} is not a resident of the registry: import the \
+                         residents first (or in the same file)"
+                    ),
+                });
+                continue;
+            }
+            let existing: Option<(String, String)> =
+                sqlx::query_as("SELECT agency, position FROM officials WHERE personal_number = $1")
+                    .bind(&number)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(StoreError::new("importing the registry"))?;
+            match &existing {
+                None => report.officials.added += 1,
+                Some((a, p)) if a == agency && p == position => {
+                    report.officials.unchanged += 1;
+                    continue;
+                }
+                Some(_) => report.officials.updated += 1,
+            }
+            sqlx::query(
+                "INSERT INTO officials (personal_number, agency, position) VALUES ($1, $2, $3)
+                 ON CONFLICT (personal_number) DO UPDATE SET agency = excluded.agency,
+                   position = excluded.position",
+            )
+            .bind(&number)
+            .bind(agency)
+            .bind(position)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new("importing the registry"))?;
+        }
         if dry_run {
             tx.rollback()
                 .await
@@ -454,6 +506,40 @@ impl SqlStore {
                 .map_err(StoreError::new("importing the registry"))?;
         }
         Ok(report)
+    }
+
+    /// Records a resident as an official of `agency` (the demo's seed; the
+    /// registry import does the same for whole files).
+    pub async fn put_official(
+        &self,
+        personal_number: &str,
+        agency: &str,
+        position: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO officials (personal_number, agency, position) VALUES ($1, $2, $3)
+             ON CONFLICT (personal_number) DO UPDATE SET agency = excluded.agency,
+               position = excluded.position",
+        )
+        .bind(personal_number)
+        .bind(agency)
+        .bind(position)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("saving an official"))?;
+        Ok(())
+    }
+
+    /// The agency and position of an official, if the resident is one.
+    pub async fn official(
+        &self,
+        personal_number: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        sqlx::query_as("SELECT agency, position FROM officials WHERE personal_number = $1")
+            .bind(personal_number)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::new("reading an official"))
     }
 
     /// Issues an activation code for a resident (replacing any earlier one, and

@@ -31,6 +31,9 @@ pub struct CaConfig {
     /// Certificate policy OIDs asserted in issued certificates (the deployment's CPS).
     /// Issuing CA certificates assert anyPolicy when this is empty.
     pub policy_oids: Vec<String>,
+    /// Days the certificates it issues live, when shorter than their
+    /// profile's (a deployment's choice; never longer than the profile allows).
+    pub validity_days: Option<u32>,
 }
 
 /// The rcgen signature algorithm for a key.
@@ -536,7 +539,10 @@ fn params_for(
     params.distinguished_name = subject.distinguished_name();
     params.serial_number = Some(SerialNumber::from_slice(serial));
     params.not_before = datetime(now)?;
-    let end = now + i64::from(spec.validity_days) * 86_400;
+    let days = config
+        .validity_days
+        .map_or(spec.validity_days, |d| d.clamp(1, spec.validity_days));
+    let end = now + i64::from(days) * 86_400;
     params.not_after = datetime(issuer_not_after.map_or(end, |limit| end.min(limit)))?;
     params.is_ca = match spec.ca_path_len {
         Some(Some(n)) => IsCa::Ca(BasicConstraints::Constrained(n)),

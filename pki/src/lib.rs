@@ -25,6 +25,7 @@
 
 mod ca;
 mod error;
+mod hierarchy;
 mod ocsp;
 mod profile;
 mod store;
@@ -36,6 +37,7 @@ pub use ca::{
     serial_text,
 };
 pub use error::Error;
+pub use hierarchy::IssuingCa;
 pub use ocsp::{CertState, OcspQuery, Responder, describe_request, malformed_request_response};
 pub use profile::{KeyUsage, Profile, ProfileSpec, SubjectKind};
 pub use store::{CaStore, IssuedRecord, MemoryStore, RevocationRecord};

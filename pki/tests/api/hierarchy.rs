@@ -5,7 +5,7 @@ use identity_core::report::{Indication, SubIndication};
 use identity_core::x509::{
     Certificate, CertificationRequest, Crl, Purpose, ValidationParams, validate,
 };
-use pki::{Authority, CaStore, Error, IssueRequest, MemoryStore, Profile, Reason};
+use pki::{Authority, CaConfig, CaStore, Error, IssueRequest, MemoryStore, Profile, Reason};
 
 use super::support::*;
 
@@ -355,4 +355,87 @@ fn weak_keys_are_refused() {
     assert!(ok, "{out}");
     let csr = CertificationRequest::from_der(&std::fs::read(&csr_path).unwrap()).unwrap();
     assert_eq!(csr.public_key_description(), "RSA-2048");
+}
+
+#[test]
+fn an_issuing_ca_comes_with_its_responder_and_a_deployment_may_shorten_validity() {
+    let rng = SystemRandom::new();
+    let root_key = key(SignatureAlgorithm::EcdsaP384Sha384);
+    let root_der =
+        Authority::self_signed_root(&subject_for(Profile::Root), &root_key, &rng, NOW - 86_400)
+            .unwrap();
+    let root = Authority::new(&root_der, Profile::Root, &root_key, config()).unwrap();
+    let mut root_store = MemoryStore::new();
+    let config = CaConfig {
+        validity_days: Some(30),
+        ..config()
+    };
+    let made = pki::IssuingCa::make(
+        &root,
+        &mut root_store,
+        Profile::OfficialCa,
+        "Officials Signing CA",
+        "Cơ quan Chứng thực",
+        config.clone(),
+        &rng,
+        NOW - 3_600,
+    )
+    .unwrap();
+    assert_eq!(root_store.issued_count(), 1);
+    assert_eq!(
+        made.records.issued_count(),
+        1,
+        "the responder's certificate"
+    );
+    // The responder answers for the CA (Responder::new checks issuer, purpose, key).
+    pki::Responder::new(
+        &made.certificate,
+        &made.responder_certificate,
+        &made.responder_key,
+    )
+    .unwrap();
+    // Its certificates live the deployment's 30 days, not the profile's.
+    let ca = Authority::new(&made.certificate, Profile::OfficialCa, &made.key, config).unwrap();
+    let mut store = MemoryStore::new();
+    let leaf = ca
+        .issue(
+            IssueRequest {
+                profile: Profile::OfficialSigning,
+                subject: &subject_for(Profile::OfficialSigning),
+                request: &request(&key(SignatureAlgorithm::EcdsaP256Sha256)),
+            },
+            &mut store,
+            &rng,
+            NOW,
+        )
+        .unwrap();
+    let leaf = identity_core::x509::Certificate::from_der(&leaf.der).unwrap();
+    assert_eq!(leaf.not_after() - leaf.not_before(), 30 * 86_400);
+    // Longer than the profile allows: cut to the profile.
+    let long = Authority::new(
+        &made.certificate,
+        Profile::OfficialCa,
+        &made.key,
+        CaConfig {
+            validity_days: Some(100_000),
+            ..CaConfig::default()
+        },
+    )
+    .unwrap()
+    .issue(
+        IssueRequest {
+            profile: Profile::OfficialSigning,
+            subject: &subject_for(Profile::OfficialSigning),
+            request: &request(&key(SignatureAlgorithm::EcdsaP256Sha256)),
+        },
+        &mut store,
+        &rng,
+        NOW,
+    )
+    .unwrap();
+    let long = identity_core::x509::Certificate::from_der(&long.der).unwrap();
+    assert_eq!(
+        long.not_after() - long.not_before(),
+        i64::from(Profile::OfficialSigning.spec().validity_days) * 86_400
+    );
 }

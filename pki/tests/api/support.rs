@@ -17,6 +17,7 @@ pub(crate) fn config() -> CaConfig {
         ocsp_url: Some("http://pki.example.gov.vn/ocsp".into()),
         ca_issuers_url: Some("http://pki.example.gov.vn/ca/officials.crt".into()),
         policy_oids: vec!["1.3.6.1.4.1.32473.704.1".into()],
+        validity_days: None,
     }
 }
 

@@ -46,6 +46,7 @@ impl DirConfig {
             },
             ca_issuers_url: base.map(|b| format!("{b}/{}.crt", ca.name())),
             policy_oids: self.policies.clone(),
+            validity_days: None,
         }
     }
 }

@@ -95,56 +95,43 @@ fn init(args: &InitArgs) -> Result<()> {
             config.ca_config(Profile::Root),
         )?;
         for ca in CAS.iter().skip(1) {
-            let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &rng)?;
-            let request =
-                CertificationRequest::from_der(&pki::certification_request(&key, ca.name())?)?;
             let name = match ca {
                 Profile::CitizenCa => "Citizen CA",
                 Profile::BusinessCa => "Business CA",
                 Profile::OfficialCa => "Officials Signing CA",
                 _ => "Infrastructure CA",
             };
-            let subject = authority(name);
-            let issued = root.issue(
-                IssueRequest {
-                    profile: *ca,
-                    subject: &subject,
-                    request: &request,
-                },
-                &mut root_store,
-                &rng,
-                now,
-            )?;
             // Each issuing CA delegates OCSP to a responder of its own.
-            let mut store = MemoryStore::new();
-            let issuing = Authority::new(&issued.der, *ca, &key, config.ca_config(*ca))?;
-            let ocsp_key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &rng)?;
-            let ocsp_request =
-                CertificationRequest::from_der(&pki::certification_request(&ocsp_key, "ocsp")?)?;
-            let ocsp_subject = Subject::Service {
-                name: format!("{name} OCSP Responder"),
-                organization: config.organization.clone(),
-                dns_names: Vec::new(),
-            };
-            let responder = issuing.issue(
-                IssueRequest {
-                    profile: Profile::OcspResponder,
-                    subject: &ocsp_subject,
-                    request: &ocsp_request,
-                },
-                &mut store,
+            let made = pki::IssuingCa::make(
+                &root,
+                &mut root_store,
+                *ca,
+                name,
+                &config.organization,
+                config.ca_config(*ca),
                 &rng,
                 now,
             )?;
-            write_ca(&ca_dir, *ca, &issued.der, &key, &passphrase, &store)?;
+            write_ca(
+                &ca_dir,
+                *ca,
+                &made.certificate,
+                &made.key,
+                &passphrase,
+                &made.records,
+            )?;
             let folder = ca_dir.folder(*ca);
             dir::write_atomic(
                 &folder.join("ocsp-cert.pem"),
-                dir::pem("CERTIFICATE", &responder.der)?.as_bytes(),
+                dir::pem("CERTIFICATE", &made.responder_certificate)?.as_bytes(),
                 0o644,
                 false,
             )?;
-            dir::write_key(&folder.join("ocsp-key.pem"), &ocsp_key, &passphrase)?;
+            dir::write_key(
+                &folder.join("ocsp-key.pem"),
+                &made.responder_key,
+                &passphrase,
+            )?;
         }
     }
     write_ca(

@@ -55,6 +55,7 @@ fn state(runtime: &tokio::runtime::Runtime, passkeys: bool) -> AppState {
             ServerSecret::new(&[5; 32]).expect("a secret"),
             Clock::fixed(1_800_000_000),
             None,
+            None,
         )
         .await
         .expect("the provider starts");

@@ -43,6 +43,9 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, the
     /// limits count the address it forwarded for rather than its own.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The officials' signing CA, online (`[pki]`): enrolment, CRL and OCSP.
+    /// Without it those endpoints answer 404.
+    pub pki: Option<PkiConfig>,
     /// Relying parties registered from the file at every start (`[[clients]]`),
     /// besides those `idp-server client add` registered.
     pub clients: Vec<ClientConfig>,
@@ -91,6 +94,32 @@ fn default_scopes() -> Vec<String> {
     vec!["openid".into(), "profile".into()]
 }
 
+/// The officials' signing CA online. Its keys are read at start, with the
+/// passphrase in `IDP_PKI_PASSPHRASE` when they are encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PkiConfig {
+    /// The CA's folder as `pki init` makes it (`…/official-ca`): `cert.pem`,
+    /// `key.pem`, and its OCSP responder's `ocsp-cert.pem` and `ocsp-key.pem`.
+    pub ca_folder: std::path::PathBuf,
+    /// The root certificate (PEM) the CA chains to.
+    pub root_certificate: std::path::PathBuf,
+    /// Days an official's signing certificate lives (at most the profile's).
+    #[serde(default = "default_certificate_days")]
+    pub certificate_days: u32,
+    /// Certificates one person may enrol for in a day.
+    #[serde(default = "default_enrolments_per_day")]
+    pub enrolments_per_day: u32,
+}
+
+fn default_certificate_days() -> u32 {
+    365
+}
+
+fn default_enrolments_per_day() -> u32 {
+    5
+}
+
 fn default_grants() -> Vec<String> {
     vec!["authorization_code".into(), "refresh_token".into()]
 }
@@ -110,6 +139,7 @@ impl Default for Config {
             page_requests_per_minute: 300,
             code_attempts_per_hour: 30,
             trusted_proxies: Vec::new(),
+            pki: None,
             clients: Vec::new(),
         }
     }
@@ -180,7 +210,7 @@ impl Config {
                 }
                 // Secrets read elsewhere (IDP_SECRET_KEY, client secrets) and log
                 // settings are not config.
-                "SECRET_KEY" | "LOG" => {}
+                "SECRET_KEY" | "LOG" | "PKI_PASSPHRASE" => {}
                 client_secret if client_secret.starts_with("CLIENT_SECRET_") => {}
                 other => bail!("unknown setting IDP_{other}"),
             }

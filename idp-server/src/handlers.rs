@@ -984,7 +984,7 @@ fn unverified_subject(jwt: &str) -> Option<String> {
 
 /// The credentials of an `Authorization` header of `scheme`, which is matched
 /// without regard to case (RFC 9110 §11.1).
-fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+pub(crate) fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
     let (given, rest) = header.split_once(' ')?;
     given.eq_ignore_ascii_case(scheme).then_some(rest)
 }
@@ -1511,7 +1511,7 @@ async fn user_tokens(
 }
 
 /// An access token of ours that verifies, has not expired and is not revoked.
-async fn live_access_token(
+pub(crate) async fn live_access_token(
     state: &AppState,
     token: &str,
 ) -> Result<Option<identity_core::jose::VerifiedClaims>, OAuthError> {

@@ -8,11 +8,13 @@
 pub mod account;
 pub mod admin;
 pub mod authn;
+pub mod ca;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod device;
 pub mod enrol;
+pub mod files;
 mod handlers;
 mod logout;
 pub mod oidc;
@@ -61,6 +63,8 @@ pub struct Inner {
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Per-address rate limits on the pages.
     pub throttle: throttle::Throttle,
+    /// The officials' signing CA, when this server runs it.
+    pub ca: Option<Arc<ca::OnlineCa>>,
 }
 
 impl AppState {
@@ -71,6 +75,7 @@ impl AppState {
         secret: ServerSecret,
         clock: clock::Clock,
         demo_portal: Option<demo::Portal>,
+        ca: Option<ca::OnlineCa>,
     ) -> anyhow::Result<Self> {
         let store = Store::open(&config.database_url).await?;
         let cookies = authn::Cookies::for_issuer(&config.issuer);
@@ -122,6 +127,7 @@ impl AppState {
             authenticator,
             cookies,
             webauthn,
+            ca: ca.map(Arc::new),
         })))
     }
 }

@@ -217,7 +217,8 @@ async fn main() -> Result<()> {
                 bail!("the demo authenticator cannot be enabled under `serve`");
             }
             let secret = secret_from_env()?;
-            let state = AppState::new(config, secret, Clock::System, None).await?;
+            let ca = online_ca(&config)?;
+            let state = AppState::new(config, secret, Clock::System, None, ca).await?;
             let registered = idp_server::admin::apply_config_clients(
                 &state.store,
                 &state.secret,
@@ -600,8 +601,15 @@ async fn demo_command(
         database_url: database
             .unwrap_or_else(|| format!("sqlite://{}", data.join("idp.sqlite3").display())),
         demo: true,
+        // A development CA, made at the first start: officials enrol for
+        // signing certificates at /pki/enroll.
+        pki: Some(idp_server::ca::development(
+            &data.join("ca"),
+            Clock::System.now(),
+        )?),
         ..Config::load(None, std::env::vars())?
     };
+    let ca = online_ca(&config)?;
     let store = idp_server::store::Store::open(&config.database_url).await?;
     let client_secret = demo::seed(&store, &secret, &config.issuer, Clock::System.now()).await?;
     let service_secret = demo::seed_service(&store, &secret, Clock::System.now()).await?;
@@ -617,6 +625,7 @@ async fn demo_command(
         secret,
         Clock::System,
         Some(demo::Portal::new(client_secret)),
+        ca,
     )
     .await?;
     println!("idp-server demo: data in {}", data.display());
@@ -637,26 +646,27 @@ async fn demo_command(
     serve(state).await
 }
 
+/// The online CA `config` names, its keys opened with `IDP_PKI_PASSPHRASE`.
+fn online_ca(config: &Config) -> Result<Option<idp_server::ca::OnlineCa>> {
+    let Some(pki) = &config.pki else {
+        return Ok(None);
+    };
+    let passphrase = std::env::var("IDP_PKI_PASSPHRASE")
+        .ok()
+        .map(identity_core::keys::Passphrase::new);
+    idp_server::ca::OnlineCa::load(
+        pki,
+        &config.issuer,
+        passphrase.as_ref(),
+        Clock::System.now(),
+    )
+    .map(Some)
+}
+
 /// Writes a secret file readable by its owner only, replacing any old one whole:
 /// written beside it, then renamed over it.
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let partial = path.with_extension("partial");
-    let _ = std::fs::remove_file(&partial);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(&partial)
-        .with_context(|| format!("creating {}", partial.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))
+    idp_server::files::write_atomic(path, bytes, 0o600)
 }
 
 async fn serve(state: AppState) -> Result<()> {

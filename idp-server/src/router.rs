@@ -67,6 +67,12 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .route("/token", post(handlers::token))
+        // The officials' CA (when this server runs one).
+        .route("/pki/enroll", post(crate::ca::enroll))
+        .route("/pki/ocsp", post(crate::ca::ocsp_post))
+        .route("/pki/ocsp/{*request}", get(crate::ca::ocsp_get))
+        .route("/pki/crl/{name}", get(crate::ca::crl))
+        .route("/pki/ca/{name}", get(crate::ca::certificate))
         .route("/introspect", post(handlers::introspect))
         .route("/revoke", post(handlers::revoke))
         .route(

@@ -74,77 +74,6 @@ async fn ask(
     request.request_async(http).await.unwrap()
 }
 
-/// A person at /device in `browser`: logs in as `who` (the demo
-/// authenticator) when sent to, and ends on the code entry page.
-async fn open_device_page(server: &Server, browser: &Browser, url: &str, who: &str) -> String {
-    let mut response = browser.get(url).await;
-    if response.status() == 303 {
-        // To the provider's own login, and back to /device.
-        let login = response.headers()["location"].to_str().unwrap().to_owned();
-        assert!(login.contains("client_id=account"), "{login}");
-        let back = log_in_with(browser, server, &login, who).await;
-        assert!(
-            back.starts_with(&format!("{}/device?", server.issuer)),
-            "{back}"
-        );
-        response = browser.get(&back).await;
-    }
-    assert_eq!(response.status(), 200);
-    response.text().await.unwrap()
-}
-
-/// Enters `code` on the entry page: the approval page (or a refusal).
-async fn enter(server: &Server, browser: &Browser, page: &str, code: &str) -> reqwest::Response {
-    browser
-        .post(
-            &format!("{}/device", server.issuer),
-            &[
-                ("csrf", &field_of(page, "csrf")),
-                ("owner", &field_of(page, "owner")),
-                ("user_code", code),
-            ],
-        )
-        .await
-}
-
-async fn decide(
-    server: &Server,
-    browser: &Browser,
-    approval_page: &str,
-    decision: &str,
-) -> reqwest::Response {
-    browser
-        .post(
-            &format!("{}/device/decide", server.issuer),
-            &[
-                ("csrf", &field_of(approval_page, "csrf")),
-                ("owner", &field_of(approval_page, "owner")),
-                ("user_code", &field_of(approval_page, "user_code")),
-                ("decision", decision),
-            ],
-        )
-        .await
-}
-
-/// A poll with the device code, as raw JSON.
-async fn poll(server: &Server, device_code: &str, client_id: &str) -> (u16, serde_json::Value) {
-    let response = http()
-        .post(format!("{}/token", server.issuer))
-        .form(&[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", device_code),
-            ("client_id", client_id),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (
-        status,
-        serde_json::from_str(&response.text().await.unwrap()).unwrap(),
-    )
-}
-
 #[tokio::test]
 async fn a_device_gets_tokens_once_its_person_approves_in_a_browser() {
     let server = start(Clock::fixed(T0)).await;
@@ -200,7 +129,7 @@ async fn a_device_gets_tokens_once_its_person_approves_in_a_browser() {
         user_code,
         "the code is filled in"
     );
-    let approval = enter(&server, &browser, &page, &user_code.to_lowercase()).await;
+    let approval = enter_user_code(&server, &browser, &page, &user_code.to_lowercase()).await;
     assert_eq!(approval.status(), 200);
     let approval = approval.text().await.unwrap();
     assert!(approval.contains("asks to act as you"), "{approval}");
@@ -209,7 +138,7 @@ async fn a_device_gets_tokens_once_its_person_approves_in_a_browser() {
         approval.contains(&user_code),
         "the code to compare: {approval}"
     );
-    let done = decide(&server, &browser, &approval, "approve").await;
+    let done = decide_device(&server, &browser, &approval, "approve").await;
     assert_eq!(done.status(), 200);
     assert!(
         done.text()
@@ -245,7 +174,7 @@ async fn a_device_gets_tokens_once_its_person_approves_in_a_browser() {
     assert!(events.iter().any(|(_, kind, _)| kind == "device_approved"));
 
     // The same code again: decided already.
-    let again = enter(&server, &browser, &page, &user_code).await;
+    let again = enter_user_code(&server, &browser, &page, &user_code).await;
     assert_eq!(again.status(), 400);
     assert!(again.text().await.unwrap().contains("No device is waiting"));
 }
@@ -258,22 +187,22 @@ async fn refused_expired_too_fast_wrong_and_used_device_codes() {
     // Polling too fast: slow_down, and the interval grows by five seconds.
     let details = ask(&server, &http, &["openid"]).await;
     let device_code = details.device_code().secret().clone();
-    let (status, body) = poll(&server, &device_code, demo::SIGNER_ID).await;
+    let (status, body) = poll_device(&server, &device_code, demo::SIGNER_ID).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("authorization_pending"))
     );
-    let (_, body) = poll(&server, &device_code, demo::SIGNER_ID).await;
+    let (_, body) = poll_device(&server, &device_code, demo::SIGNER_ID).await;
     assert_eq!(body["error"], "slow_down");
     server.state.clock.advance(5);
-    let (_, body) = poll(&server, &device_code, demo::SIGNER_ID).await;
+    let (_, body) = poll_device(&server, &device_code, demo::SIGNER_ID).await;
     assert_eq!(body["error"], "slow_down", "the interval was ten seconds");
     // Each slow_down adds five seconds, for good (RFC 8628 §3.5): 15 now.
     server.state.clock.advance(15);
-    let (_, body) = poll(&server, &device_code, demo::SIGNER_ID).await;
+    let (_, body) = poll_device(&server, &device_code, demo::SIGNER_ID).await;
     assert_eq!(body["error"], "authorization_pending");
     // Another client with this device code learns nothing.
-    let (status, body) = poll(&server, &device_code, demo::CLIENT_ID).await;
+    let (status, body) = poll_device(&server, &device_code, demo::CLIENT_ID).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_client"))
@@ -282,10 +211,10 @@ async fn refused_expired_too_fast_wrong_and_used_device_codes() {
     // A wrong code, and a malformed one: the entry page says so.
     let browser = Browser::default();
     let page = open_device_page(&server, &browser, &format!("{}/device", server.issuer), AN).await;
-    let wrong = enter(&server, &browser, &page, "BBBB-BBBB").await;
+    let wrong = enter_user_code(&server, &browser, &page, "BBBB-BBBB").await;
     assert_eq!(wrong.status(), 400);
     assert!(wrong.text().await.unwrap().contains("No device is waiting"));
-    let malformed = enter(&server, &browser, &page, "1234").await;
+    let malformed = enter_user_code(&server, &browser, &page, "1234").await;
     assert_eq!(malformed.status(), 400);
     assert!(malformed.text().await.unwrap().contains("8 letters"));
     // Without the page's CSRF token: refused.
@@ -298,9 +227,9 @@ async fn refused_expired_too_fast_wrong_and_used_device_codes() {
     assert_eq!(forged.status(), 403);
 
     // Refused by the person: the device is told access_denied.
-    let approval = enter(&server, &browser, &page, details.user_code().secret()).await;
+    let approval = enter_user_code(&server, &browser, &page, details.user_code().secret()).await;
     let approval = approval.text().await.unwrap();
-    let refused = decide(&server, &browser, &approval, "refuse").await;
+    let refused = decide_device(&server, &browser, &approval, "refuse").await;
     assert!(
         refused
             .text()
@@ -309,18 +238,18 @@ async fn refused_expired_too_fast_wrong_and_used_device_codes() {
             .contains("The device gets nothing")
     );
     server.state.clock.advance(15);
-    let (_, body) = poll(&server, &device_code, demo::SIGNER_ID).await;
+    let (_, body) = poll_device(&server, &device_code, demo::SIGNER_ID).await;
     assert_eq!(body["error"], "access_denied");
 
     // Expired: ten minutes without a decision.
     let details = ask(&server, &http, &["openid"]).await;
     server.state.clock.advance(601);
-    let (_, body) = poll(&server, details.device_code().secret(), demo::SIGNER_ID).await;
+    let (_, body) = poll_device(&server, details.device_code().secret(), demo::SIGNER_ID).await;
     assert_eq!(body["error"], "expired_token");
 
     // A login older than ten minutes approves nothing: log in again first.
     let details = ask(&server, &http, &["openid"]).await;
-    let stale = decide(
+    let stale = decide_device(
         &server,
         &browser,
         &approval.replace(
@@ -341,18 +270,19 @@ async fn refused_expired_too_fast_wrong_and_used_device_codes() {
     // Approved, used once: the second poll finds nothing.
     let browser = Browser::default();
     let page = open_device_page(&server, &browser, &format!("{}/device", server.issuer), AN).await;
-    let approval = enter(&server, &browser, &page, details.user_code().secret()).await;
+    let approval = enter_user_code(&server, &browser, &page, details.user_code().secret()).await;
     let approval = approval.text().await.unwrap();
     assert_eq!(
-        decide(&server, &browser, &approval, "approve")
+        decide_device(&server, &browser, &approval, "approve")
             .await
             .status(),
         200
     );
-    let (status, body) = poll(&server, details.device_code().secret(), demo::SIGNER_ID).await;
+    let (status, body) =
+        poll_device(&server, details.device_code().secret(), demo::SIGNER_ID).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["access_token"].is_string());
-    let (_, body) = poll(&server, details.device_code().secret(), demo::SIGNER_ID).await;
+    let (_, body) = poll_device(&server, details.device_code().secret(), demo::SIGNER_ID).await;
     assert_eq!(body["error"], "invalid_grant");
 }
 

@@ -39,6 +39,7 @@ async fn start(
         ServerSecret::new(&[7; 32]).unwrap(),
         Clock::System,
         None,
+        None,
     )
     .await
     .unwrap();

@@ -32,11 +32,16 @@ fn state(runtime: &tokio::runtime::Runtime, passkeys: bool) -> AppState {
             },
             ..Config::default()
         };
+        // A development CA: the /pki endpoints answer too.
+        let dir = tempfile::tempdir().unwrap();
+        let pki = idp_server::ca::development(dir.path(), 1_800_000_000).unwrap();
+        let ca = idp_server::ca::OnlineCa::load(&pki, &config.issuer, None, 1_800_000_000).unwrap();
         let state = AppState::new(
             config,
             ServerSecret::new(&[5; 32]).unwrap(),
             Clock::fixed(1_800_000_000),
             None,
+            Some(ca),
         )
         .await
         .unwrap();
@@ -77,6 +82,10 @@ fn name() -> impl Strategy<Value = String> {
         Just("csrf".to_owned()),
         Just("credential".to_owned()),
         Just("enrolment".to_owned()),
+        Just("user_code".to_owned()),
+        Just("device_code".to_owned()),
+        Just("decision".to_owned()),
+        Just("owner".to_owned()),
         "[a-z_]{1,12}",
     ]
 }
@@ -132,7 +141,7 @@ proptest! {
 
     #[test]
     fn no_input_fails_the_server(
-                endpoint in 0usize..15,
+                endpoint in 0usize..24,
         pairs in proptest::collection::vec((name(), value()), 0..10),
                 auth in authorization(),
         cookies in cookie(),
@@ -166,6 +175,15 @@ proptest! {
                 ("POST", "/account/passkeys/add"),
                 ("POST", "/account/passkeys/remove"),
                 ("POST", "/account/consents/withdraw"),
+                ("POST", "/device_authorization"),
+                ("GET", "/device"),
+                ("POST", "/device"),
+                ("POST", "/device/decide"),
+                ("POST", "/pki/enroll"),
+                ("POST", "/pki/ocsp"),
+                ("GET", "/pki/ocsp/MEMwQTA%2FMD0wOzAJBgUrDgMCGgUABBQ"),
+                ("GET", "/pki/crl/official-ca.crl"),
+                ("GET", "/pki/ca/official-ca.crt"),
             ][endpoint];
             let uri = if method == "GET" { format!("{path}?{query}") } else { path.to_owned() };
             let mut request = Request::builder()

@@ -71,32 +71,46 @@ impl IssuingCa {
             now,
         )?;
         let mut records = MemoryStore::new();
-        let responder_key = key(rng)?;
-        let responder = {
-            let issuing = Authority::new(&issued.der, profile, &ca_key, config)?;
-            let request =
-                CertificationRequest::from_der(&certification_request(&responder_key, "ocsp")?)?;
-            issuing.issue(
-                IssueRequest {
-                    profile: Profile::OcspResponder,
-                    subject: &Subject::Service {
-                        name: format!("{name} OCSP Responder"),
-                        organization: organization.to_owned(),
-                        dns_names: Vec::new(),
-                    },
-                    request: &request,
-                },
-                &mut records,
-                rng,
-                now,
-            )?
-        };
+        let issuing = Authority::new(&issued.der, profile, &ca_key, config)?;
+        let (responder_certificate, responder_key) =
+            ocsp_responder(&issuing, &mut records, name, organization, rng, now)?;
+        drop(issuing);
         Ok(Self {
             certificate: issued.der,
             key: ca_key,
-            responder_certificate: responder.der,
+            responder_certificate,
             responder_key,
             records,
         })
     }
+}
+
+/// A new delegated OCSP responder for `ca` (named after the CA's `name`): its
+/// certificate (DER, recorded in `store`) and key. Responder certificates are
+/// short-lived; a CA makes a new one before the old one ends.
+pub fn ocsp_responder(
+    ca: &Authority<'_>,
+    store: &mut dyn CaStore,
+    name: &str,
+    organization: &str,
+    rng: &dyn SecureRandom,
+    now: i64,
+) -> Result<(Vec<u8>, SigningKey), Error> {
+    let responder_key = key(rng)?;
+    let request = CertificationRequest::from_der(&certification_request(&responder_key, "ocsp")?)?;
+    let issued = ca.issue(
+        IssueRequest {
+            profile: Profile::OcspResponder,
+            subject: &Subject::Service {
+                name: format!("{name} OCSP Responder"),
+                organization: organization.to_owned(),
+                dns_names: Vec::new(),
+            },
+            request: &request,
+        },
+        store,
+        rng,
+        now,
+    )?;
+    Ok((issued.der, responder_key))
 }

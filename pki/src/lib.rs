@@ -37,7 +37,7 @@ pub use ca::{
     serial_text,
 };
 pub use error::Error;
-pub use hierarchy::IssuingCa;
+pub use hierarchy::{IssuingCa, ocsp_responder};
 pub use ocsp::{CertState, OcspQuery, Responder, describe_request, malformed_request_response};
 pub use profile::{KeyUsage, Profile, ProfileSpec, SubjectKind};
 pub use store::{CaStore, IssuedRecord, MemoryStore, RevocationRecord};

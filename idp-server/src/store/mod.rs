@@ -214,3 +214,44 @@ pub struct DeviceApproval {
     /// When they authenticated.
     pub auth_time: i64,
 }
+
+/// A certificate the online CA issued, and its revocation if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCertificate {
+    /// The serial number, lower-case hexadecimal.
+    pub serial: String,
+    /// The issuing CA's name.
+    pub ca: String,
+    /// The profile it was issued under.
+    pub profile: String,
+    /// Its subject, as text.
+    pub subject: String,
+    /// Whose it is.
+    pub personal_number: Option<String>,
+    /// When it was issued.
+    pub issued_at: i64,
+    /// When it expires.
+    pub not_after: i64,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+    /// The RFC 5280 reason code of its revocation.
+    pub reason: Option<u8>,
+}
+
+/// What revoking a certificate did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// Revoked now.
+    Revoked,
+    /// Revoked before: when, and why.
+    Already {
+        /// When.
+        at: i64,
+        /// The reason code.
+        reason: u8,
+    },
+    /// No such certificate.
+    Unknown,
+}

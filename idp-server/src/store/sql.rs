@@ -8,7 +8,7 @@ use sqlx::{AnyPool, Executor as _, Row};
 
 use super::{
     Client, CodeGrant, DeviceApproval, DeviceRequest, Person, RefreshGrant, Represented,
-    StoreError, StoredKey,
+    Revocation, StoreError, StoredCertificate, StoredKey,
 };
 
 /// Which database a store runs on.
@@ -1363,6 +1363,173 @@ impl SqlStore {
             .map(|(v, _)| v))
     }
 
+    /// Records an issued certificate. An error (a serial used before) leaves
+    /// nothing recorded, and the certificate must then not be handed out.
+    pub async fn put_certificate(&self, c: &StoredCertificate) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO certificates (serial, ca, profile, subject, personal_number, issued_at,
+               not_after, der) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&c.serial)
+        .bind(&c.ca)
+        .bind(&c.profile)
+        .bind(&c.subject)
+        .bind(&c.personal_number)
+        .bind(c.issued_at)
+        .bind(c.not_after)
+        .bind(&c.der)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new("recording a certificate"))?;
+        Ok(())
+    }
+
+    /// The certificate with this serial.
+    pub async fn certificate(&self, serial: &str) -> Result<Option<StoredCertificate>, StoreError> {
+        let row = sqlx::query(
+            "SELECT serial, ca, profile, subject, personal_number, issued_at, not_after, der,
+               revoked_at, reason FROM certificates WHERE serial = $1",
+        )
+        .bind(serial)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new("reading a certificate"))?;
+        Ok(row.as_ref().map(stored_certificate))
+    }
+
+    /// Certificates, newest first (a person's, when `personal_number` is given).
+    pub async fn certificates(
+        &self,
+        personal_number: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StoredCertificate>, StoreError> {
+        let rows = match personal_number {
+            Some(n) => sqlx::query(
+                "SELECT serial, ca, profile, subject, personal_number, issued_at, not_after, der,
+                   revoked_at, reason FROM certificates
+                 WHERE personal_number = $1 ORDER BY issued_at DESC, serial LIMIT $2",
+            )
+            .bind(n)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await,
+            None => sqlx::query(
+                "SELECT serial, ca, profile, subject, personal_number, issued_at, not_after, der,
+                   revoked_at, reason FROM certificates ORDER BY issued_at DESC, serial LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await,
+        }
+        .map_err(StoreError::new("listing certificates"))?;
+        Ok(rows.iter().map(stored_certificate).collect())
+    }
+
+    /// How many certificates a person was issued since `since`.
+    pub async fn certificates_issued_since(
+        &self,
+        personal_number: &str,
+        since: i64,
+    ) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM certificates WHERE personal_number = $1 AND issued_at >= $2",
+        )
+        .bind(personal_number)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::new("counting certificates"))
+    }
+
+    /// Revokes a certificate, once: a second revocation changes nothing and
+    /// says when and why the first was.
+    pub async fn revoke_certificate(
+        &self,
+        serial: &str,
+        at: i64,
+        reason: u8,
+    ) -> Result<Revocation, StoreError> {
+        let failed = "revoking a certificate";
+        let done = sqlx::query(
+            "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE serial = $3 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(i64::from(reason))
+        .bind(serial)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::new(failed))?;
+        if done.rows_affected() == 1 {
+            return Ok(Revocation::Revoked);
+        }
+        let row: Option<(Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT revoked_at, reason FROM certificates WHERE serial = $1")
+                .bind(serial)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::new(failed))?;
+        Ok(match row {
+            Some((Some(at), reason)) => Revocation::Already {
+                at,
+                reason: reason.and_then(|r| u8::try_from(r).ok()).unwrap_or(0),
+            },
+            // Not revoked, yet the update found nothing: it went between the two.
+            Some((None, _)) => {
+                return Err(StoreError::new(failed)(sqlx::Error::Protocol(
+                    "the certificate changed meanwhile: try again".into(),
+                )));
+            }
+            None => Revocation::Unknown,
+        })
+    }
+
+    /// What OCSP needs of a serial: its CA, and its revocation (time, reason).
+    pub async fn certificate_status(
+        &self,
+        serial: &str,
+    ) -> Result<Option<(String, Option<(i64, u8)>)>, StoreError> {
+        let row: Option<(String, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT ca, revoked_at, reason FROM certificates WHERE serial = $1")
+                .bind(serial)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::new("reading a certificate's status"))?;
+        Ok(row.map(|(ca, at, reason)| {
+            (
+                ca,
+                at.map(|at| (at, reason.and_then(|r| u8::try_from(r).ok()).unwrap_or(0))),
+            )
+        }))
+    }
+
+    /// A CA's revocations (serial, time, reason), in serial order.
+    pub async fn revocations(&self, ca: &str) -> Result<Vec<(String, i64, u8)>, StoreError> {
+        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT serial, revoked_at, reason FROM certificates
+             WHERE ca = $1 AND revoked_at IS NOT NULL ORDER BY serial",
+        )
+        .bind(ca)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::new("reading revocations"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, at, r)| (s, at, r.and_then(|r| u8::try_from(r).ok()).unwrap_or(0)))
+            .collect())
+    }
+
+    /// Takes a CA's next CRL number (1, 2, …), never the same twice.
+    pub async fn next_crl_number(&self, ca: &str) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO crl_numbers (ca, last) VALUES ($1, 1)
+             ON CONFLICT (ca) DO UPDATE SET last = crl_numbers.last + 1 RETURNING last",
+        )
+        .bind(ca)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::new("numbering a CRL"))
+    }
+
     /// Saves a device authorization request (RFC 8628) under the keyed hashes
     /// of its device code and user code, pending until a person decides.
     pub async fn put_device_grant(
@@ -1597,6 +1764,23 @@ impl SqlStore {
             removed += done.rows_affected();
         }
         Ok(removed)
+    }
+}
+
+fn stored_certificate(r: &AnyRow) -> StoredCertificate {
+    StoredCertificate {
+        serial: r.get("serial"),
+        ca: r.get("ca"),
+        profile: r.get("profile"),
+        subject: r.get("subject"),
+        personal_number: r.get("personal_number"),
+        issued_at: r.get("issued_at"),
+        not_after: r.get("not_after"),
+        der: r.get("der"),
+        revoked_at: r.get("revoked_at"),
+        reason: r
+            .get::<Option<i64>, _>("reason")
+            .and_then(|r| u8::try_from(r).ok()),
     }
 }
 

@@ -67,6 +67,26 @@ async fn serve(clock: Clock, database_url: &str, client_secret: String) -> Serve
     serve_as(clock, database_url, client_secret, None).await
 }
 
+/// A provider with the demo authenticator and a development CA (officials
+/// enrol at /pki/enroll), its configuration changed by `change`.
+pub(crate) async fn start_with_ca(clock: Clock, change: impl FnOnce(&mut Config)) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let issuer = format!("http://{addr}");
+    // The CA's files are read once, at the start.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        issuer: issuer.clone(),
+        listen: addr,
+        database_url: "sqlite::memory:".into(),
+        demo: true,
+        pki: Some(idp_server::ca::development(dir.path(), clock.now()).unwrap()),
+        ..Config::default()
+    };
+    change(&mut config);
+    seeded(serve_listener(listener, config, clock, issuer, String::new()).await).await
+}
+
 /// A provider with passkeys as its authenticator (not the demo one), at
 /// `http://localhost:PORT` (WebAuthn needs a domain, not an address), with the
 /// demo registry and clients.
@@ -119,7 +139,13 @@ async fn serve_listener(
     client_secret: String,
 ) -> Server {
     let secret = ServerSecret::new(&[42; 32]).unwrap();
-    let state = AppState::new(config, secret, clock, None).await.unwrap();
+    let ca = config
+        .pki
+        .as_ref()
+        .map(|pki| idp_server::ca::OnlineCa::load(pki, &config.issuer, None, clock.now()).unwrap());
+    let state = AppState::new(config, secret, clock, None, ca)
+        .await
+        .unwrap();
     let served = state.clone();
     tokio::spawn(async move {
         idp_server::server::serve(
@@ -490,4 +516,122 @@ pub(crate) async fn id_token_claims(server: &Server, code: &str) -> serde_json::
         .nth(1)
         .unwrap();
     serde_json::from_slice(&base64ct::Base64UrlUnpadded::decode_vec(payload).unwrap()).unwrap()
+}
+
+/// A person at /device in `browser`: logs in as `who` (the demo
+/// authenticator) when sent to, and ends on the code entry page.
+pub(crate) async fn open_device_page(
+    server: &Server,
+    browser: &Browser,
+    url: &str,
+    who: &str,
+) -> String {
+    let mut response = browser.get(url).await;
+    if response.status() == 303 {
+        // To the provider's own login, and back to /device.
+        let login = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(login.contains("client_id=account"), "{login}");
+        let back = log_in_with(browser, server, &login, who).await;
+        assert!(
+            back.starts_with(&format!("{}/device?", server.issuer)),
+            "{back}"
+        );
+        response = browser.get(&back).await;
+    }
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// Enters `code` on the entry page: the approval page (or a refusal).
+pub(crate) async fn enter_user_code(
+    server: &Server,
+    browser: &Browser,
+    page: &str,
+    code: &str,
+) -> reqwest::Response {
+    browser
+        .post(
+            &format!("{}/device", server.issuer),
+            &[
+                ("csrf", &field_of(page, "csrf")),
+                ("owner", &field_of(page, "owner")),
+                ("user_code", code),
+            ],
+        )
+        .await
+}
+
+pub(crate) async fn decide_device(
+    server: &Server,
+    browser: &Browser,
+    approval_page: &str,
+    decision: &str,
+) -> reqwest::Response {
+    browser
+        .post(
+            &format!("{}/device/decide", server.issuer),
+            &[
+                ("csrf", &field_of(approval_page, "csrf")),
+                ("owner", &field_of(approval_page, "owner")),
+                ("user_code", &field_of(approval_page, "user_code")),
+                ("decision", decision),
+            ],
+        )
+        .await
+}
+
+/// A poll with the device code, as raw JSON.
+pub(crate) async fn poll_device(
+    server: &Server,
+    device_code: &str,
+    client_id: &str,
+) -> (u16, serde_json::Value) {
+    let response = http()
+        .post(format!("{}/token", server.issuer))
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+            ("client_id", client_id),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&response.text().await.unwrap()).unwrap(),
+    )
+}
+
+/// What the signer's login does, with `who` approving in a browser: the
+/// device grant's token response for `scope`.
+pub(crate) async fn device_tokens(server: &Server, who: &str, scope: &str) -> serde_json::Value {
+    let (status, asked) = post_form(
+        format!("{}/device_authorization", server.issuer),
+        None,
+        &[("client_id", demo::SIGNER_ID), ("scope", scope)],
+    )
+    .await;
+    assert_eq!(status, 200, "{asked}");
+    let browser = Browser::default();
+    let url = asked["verification_uri_complete"].as_str().unwrap();
+    let page = open_device_page(server, &browser, url, who).await;
+    let user_code = asked["user_code"].as_str().unwrap();
+    let approval = enter_user_code(server, &browser, &page, user_code).await;
+    assert_eq!(approval.status(), 200);
+    let approval = approval.text().await.unwrap();
+    assert_eq!(
+        decide_device(server, &browser, &approval, "approve")
+            .await
+            .status(),
+        200
+    );
+    let (status, tokens) = poll_device(
+        server,
+        asked["device_code"].as_str().unwrap(),
+        demo::SIGNER_ID,
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
 }

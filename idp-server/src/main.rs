@@ -60,6 +60,45 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// The officials' signing certificates this server's CA issued: list,
+    /// show, revoke (OCSP and the CRL say so at once).
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CertCommand {
+    /// List certificates, newest first.
+    List {
+        #[command(flatten)]
+        target: Target,
+        /// Only this person's (a 12-digit personal number).
+        #[arg(long)]
+        person: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Show one certificate: its record, and the certificate itself (PEM).
+    Show {
+        #[command(flatten)]
+        target: Target,
+        /// The serial number in hexadecimal (colons, case and leading zeros ignored).
+        serial: String,
+    },
+    /// Revoke a certificate.
+    Revoke {
+        #[command(flatten)]
+        target: Target,
+        /// The serial number in hexadecimal.
+        serial: String,
+        /// The RFC 5280 reason: unspecified, keyCompromise, affiliationChanged,
+        /// superseded, cessationOfOperation, certificateHold, privilegeWithdrawn.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -249,6 +288,148 @@ async fn main() -> Result<()> {
         Command::Client { command } => client_command(command).await,
         Command::Keys { command } => keys_command(command).await,
         Command::Registry { command } => registry_command(command).await,
+        Command::Cert { command } => cert_command(command).await,
+    }
+}
+
+/// A date and time, UTC, for people reading a command's output.
+fn utc(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| at.to_string())
+}
+
+fn serial_of(text: &str) -> Result<String> {
+    pki::normalize_serial(text).with_context(|| {
+        format!("{text:?} is not a serial number: give it in hexadecimal, as `cert list` shows it")
+    })
+}
+
+fn reason_name(code: u8) -> String {
+    const NAMES: [(u8, &str); 9] = [
+        (0, "unspecified"),
+        (1, "keyCompromise"),
+        (2, "cACompromise"),
+        (3, "affiliationChanged"),
+        (4, "superseded"),
+        (5, "cessationOfOperation"),
+        (6, "certificateHold"),
+        (9, "privilegeWithdrawn"),
+        (10, "aACompromise"),
+    ];
+    NAMES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| format!("reason {code}"), |(_, n)| (*n).to_owned())
+}
+
+async fn cert_command(command: CertCommand) -> Result<()> {
+    match command {
+        CertCommand::List {
+            target,
+            person,
+            limit,
+        } => {
+            let (_, store, _) = open_target(&target).await?;
+            let certificates = store.certificates(person.as_deref(), limit).await?;
+            if certificates.is_empty() {
+                println!("no certificates");
+            }
+            for c in certificates {
+                let state = match (c.revoked_at, c.reason) {
+                    (Some(at), reason) => {
+                        format!("revoked {} ({})", utc(at), reason_name(reason.unwrap_or(0)))
+                    }
+                    (None, _) => format!("valid until {}", utc(c.not_after)),
+                };
+                println!(
+                    "{}\t{}\t{}\tissued {}\t{state}",
+                    c.serial,
+                    c.personal_number.as_deref().unwrap_or("-"),
+                    c.subject,
+                    utc(c.issued_at)
+                );
+            }
+            Ok(())
+        }
+        CertCommand::Show { target, serial } => {
+            let serial = serial_of(&serial)?;
+            let (_, store, _) = open_target(&target).await?;
+            let c = store.certificate(&serial).await?.with_context(|| {
+                format!("no certificate {serial}: `idp-server cert list` shows them")
+            })?;
+            println!("serial: {}", c.serial);
+            println!("subject: {}", c.subject);
+            println!("person: {}", c.personal_number.as_deref().unwrap_or("-"));
+            println!("profile: {} (CA {})", c.profile, c.ca);
+            println!("issued: {}", utc(c.issued_at));
+            println!("valid until: {}", utc(c.not_after));
+            match c.revoked_at {
+                Some(at) => println!(
+                    "revoked: {} ({})",
+                    utc(at),
+                    reason_name(c.reason.unwrap_or(0))
+                ),
+                None => println!("revoked: no"),
+            }
+            print!(
+                "{}",
+                der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c.der)
+                    .map_err(|e| anyhow::anyhow!("encoding the certificate: {e}"))?
+            );
+            Ok(())
+        }
+        CertCommand::Revoke {
+            target,
+            serial,
+            reason,
+        } => {
+            let serial = serial_of(&serial)?;
+            let reason: pki::Reason = reason.parse()?;
+            let (_, store, _) = open_target(&target).await?;
+            let now = Clock::System.now();
+            match store
+                .revoke_certificate(&serial, now, reason.code())
+                .await?
+            {
+                idp_server::store::Revocation::Revoked => {
+                    let owner = store
+                        .certificate(&serial)
+                        .await?
+                        .and_then(|c| c.personal_number);
+                    // The revocation stands whatever happens to its audit event.
+                    if let Err(e) = store
+                        .audit(
+                            now,
+                            "certificate_revoked",
+                            owner.as_deref(),
+                            &format!("{serial} ({})", reason.name()),
+                        )
+                        .await
+                    {
+                        eprintln!("warning: the revocation's audit event was not written: {e}");
+                    }
+                    println!(
+                        "revoked {serial} at {} ({}): OCSP answers revoked now, the next CRL lists it",
+                        utc(now),
+                        reason.name()
+                    );
+                    Ok(())
+                }
+                idp_server::store::Revocation::Already { at, reason } => bail!(
+                    "{serial} was already revoked at {} ({}): nothing changed",
+                    utc(at),
+                    reason_name(reason)
+                ),
+                idp_server::store::Revocation::Unknown => bail!(
+                    "no certificate {serial} was issued here: `idp-server cert list` shows them"
+                ),
+            }
+        }
     }
 }
 

@@ -390,3 +390,112 @@ async fn ocsp_and_crl_answer_the_live_revocation_state() {
     let malformed = post(b"junk".to_vec()).await;
     assert_eq!(malformed, pki::malformed_request_response());
 }
+
+/// `idp-server cert …` on the server's database (IDP_* variables, as on a
+/// server host).
+fn cert_command(database_url: &str, args: &[&str]) -> (bool, String) {
+    use base64ct::Encoding as _;
+    let out = Command::new(env!("CARGO_BIN_EXE_idp-server"))
+        .arg("cert")
+        .args(args)
+        .env("IDP_DATABASE_URL", database_url)
+        .env("IDP_SECRET_KEY", base64ct::Base64::encode_string(&[42; 32]))
+        .env("IDP_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cert_commands_list_show_and_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("idp.sqlite3").display());
+    let url = database_url.clone();
+    let server = start_with_ca(Clock::System, move |config| config.database_url = url).await;
+    let tokens = device_tokens(&server, BINH, "openid pki:enroll").await;
+    let (_, csr) = new_csr("x");
+    let chain = enroll(&server, tokens["access_token"].as_str(), &csr).await;
+    let chain = pem_blocks(&chain.text().await.unwrap());
+    let serial = Certificate::from_der(&chain[0]).unwrap().serial_hex();
+
+    let (ok, list) = cert_command(&database_url, &["list", "--person", BINH]);
+    assert!(ok, "{list}");
+    assert!(
+        list.contains(&serial) && list.contains("valid until"),
+        "{list}"
+    );
+    // The serial as people copy it: upper case, with colons.
+    let spaced: String = serial
+        .to_uppercase()
+        .as_bytes()
+        .chunks(2)
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect::<Vec<_>>()
+        .join(":");
+    let (ok, shown) = cert_command(&database_url, &["show", &spaced]);
+    assert!(ok, "{shown}");
+    assert!(
+        shown.contains("Trần Thị Bình") && shown.contains("BEGIN CERTIFICATE"),
+        "{shown}"
+    );
+
+    // Refused with what to do: a reason that does not exist, a serial never issued.
+    let (ok, out) = cert_command(&database_url, &["revoke", &serial, "--reason", "boredom"]);
+    assert!(!ok && out.contains("keyCompromise"), "{out}");
+    let (ok, out) = cert_command(&database_url, &["revoke", "01", "--reason", "superseded"]);
+    assert!(!ok && out.contains("cert list"), "{out}");
+    assert_eq!(
+        server
+            .state
+            .store
+            .certificate(&serial)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None
+    );
+
+    let (ok, out) = cert_command(
+        &database_url,
+        &["revoke", &serial, "--reason", "affiliationChanged"],
+    );
+    assert!(ok, "{out}");
+    let stored = server
+        .state
+        .store
+        .certificate(&serial)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.reason, Some(3));
+    let events = server.state.store.audit_events(BINH).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|(_, kind, _)| kind == "certificate_revoked")
+    );
+    // Once: a second revocation changes nothing and says when the first was.
+    let (ok, out) = cert_command(
+        &database_url,
+        &["revoke", &serial, "--reason", "superseded"],
+    );
+    assert!(!ok && out.contains("already revoked"), "{out}");
+    let (_, list) = cert_command(&database_url, &["list"]);
+    assert!(list.contains("affiliationChanged"), "{list}");
+    // The running server's OCSP answers it at once (the CLI is another process).
+    let dir = tempfile::tempdir().unwrap();
+    let (_, root) = get_bytes(&format!("{}/pki/ca/root.crt", server.issuer)).await;
+    write(dir.path(), "root.pem", &pem(&root));
+    write(dir.path(), "ca.pem", &pem(&chain[1]));
+    write(dir.path(), "leaf.pem", &pem(&chain[0]));
+    let answer = openssl_ocsp(dir.path(), &server, true);
+    assert!(answer.contains("leaf.pem: revoked"), "{answer}");
+}

@@ -540,9 +540,6 @@ pub(crate) async fn enroll(
     if let Err(e) = state.store.put_certificate(&stored).await {
         return internal("recording a certificate failed", e);
     }
-    state
-        .audit(Some(&number), "certificate_issued", &issued.serial)
-        .await;
     tracing::info!(serial = %issued.serial, "certificate issued");
     (
         StatusCode::CREATED,

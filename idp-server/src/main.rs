@@ -392,27 +392,12 @@ async fn cert_command(command: CertCommand) -> Result<()> {
             let reason: pki::Reason = reason.parse()?;
             let (_, store, _) = open_target(&target).await?;
             let now = Clock::System.now();
+            let detail = format!("{} (by `idp-server cert revoke`)", reason.name());
             match store
-                .revoke_certificate(&serial, now, reason.code())
+                .revoke_certificate(&serial, now, reason.code(), &detail)
                 .await?
             {
                 idp_server::store::Revocation::Revoked => {
-                    let owner = store
-                        .certificate(&serial)
-                        .await?
-                        .and_then(|c| c.personal_number);
-                    // The revocation stands whatever happens to its audit event.
-                    if let Err(e) = store
-                        .audit(
-                            now,
-                            "certificate_revoked",
-                            owner.as_deref(),
-                            &format!("{serial} ({})", reason.name()),
-                        )
-                        .await
-                    {
-                        eprintln!("warning: the revocation's audit event was not written: {e}");
-                    }
                     println!(
                         "revoked {serial} at {} ({}): OCSP answers revoked now, the next CRL lists it",
                         utc(now),

@@ -351,7 +351,7 @@ async fn ocsp_and_crl_answer_the_live_revocation_state() {
         server
             .state
             .store
-            .revoke_certificate(&serial, server.state.clock.now(), 1)
+            .revoke_certificate(&serial, server.state.clock.now(), 1, "test")
             .await
             .unwrap(),
         Revocation::Revoked

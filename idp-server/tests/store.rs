@@ -50,6 +50,7 @@ conformance!(
     activation_codes,
     consents_and_their_withdrawal,
     device_grants,
+    certificates_and_their_revocation,
 );
 
 #[test]
@@ -841,5 +842,99 @@ mod checks {
                 .unwrap(),
             DevicePoll::Unknown
         );
+    }
+
+    pub(super) async fn certificates_and_their_revocation(store: &Store) {
+        use idp_server::store::{Revocation, StoredCertificate};
+        let n = "079185004321";
+        let cert = |serial: &str, at: i64| StoredCertificate {
+            serial: serial.into(),
+            ca: "official-ca".into(),
+            profile: "official-signing".into(),
+            subject: "CN=Trần Thị Bình".into(),
+            personal_number: Some(n.into()),
+            issued_at: at,
+            not_after: at + 1_000,
+            der: vec![0x30, 0x03, 1, 2, 3],
+            revoked_at: None,
+            reason: None,
+        };
+        store.put_certificate(&cert("0a", 100)).await.unwrap();
+        store.put_certificate(&cert("0b", 200)).await.unwrap();
+        // A serial used before: refused, and no audit event for it.
+        assert!(store.put_certificate(&cert("0a", 300)).await.is_err());
+        let issued = |events: &[(i64, String, String)]| {
+            events
+                .iter()
+                .filter(|(_, k, _)| k == "certificate_issued")
+                .count()
+        };
+        assert_eq!(issued(&store.audit_events(n).await.unwrap()), 2);
+        let listed = store.certificates(Some(n), 10).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(),
+            ["0b", "0a"]
+        );
+        assert_eq!(listed[1], cert("0a", 100));
+        assert_eq!(store.certificates_issued_since(n, 150).await.unwrap(), 1);
+        assert_eq!(
+            store.certificate_status("0a").await.unwrap(),
+            Some(("official-ca".into(), None))
+        );
+        assert_eq!(store.certificate_status("ff").await.unwrap(), None);
+        // Revoked once, with its audit event; then it says when and why.
+        assert_eq!(
+            store
+                .revoke_certificate("0a", 500, 1, "keyCompromise")
+                .await
+                .unwrap(),
+            Revocation::Revoked
+        );
+        assert_eq!(
+            store
+                .revoke_certificate("0a", 600, 4, "superseded")
+                .await
+                .unwrap(),
+            Revocation::Already { at: 500, reason: 1 }
+        );
+        assert_eq!(
+            store
+                .revoke_certificate("ff", 600, 4, "superseded")
+                .await
+                .unwrap(),
+            Revocation::Unknown
+        );
+        let events = store.audit_events(n).await.unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .filter(|(_, k, _)| k == "certificate_revoked")
+                .count(),
+            1
+        );
+        assert_eq!(
+            store.certificate_status("0a").await.unwrap(),
+            Some(("official-ca".into(), Some((500, 1))))
+        );
+        assert_eq!(
+            store.revocations("official-ca").await.unwrap(),
+            vec![("0a".to_owned(), 500, 1)]
+        );
+        assert!(store.revocations("other-ca").await.unwrap().is_empty());
+        // CRL numbers: 1, 2, … per CA, never twice, even when raced.
+        let mut racers = Vec::new();
+        for _ in 0..6 {
+            let store = store.clone();
+            racers.push(tokio::spawn(async move {
+                store.next_crl_number("official-ca").await.unwrap()
+            }));
+        }
+        let mut numbers = Vec::new();
+        for racer in racers {
+            numbers.push(racer.await.unwrap());
+        }
+        numbers.sort_unstable();
+        assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(store.next_crl_number("other-ca").await.unwrap(), 1);
     }
 }

@@ -1363,9 +1363,12 @@ impl SqlStore {
             .map(|(v, _)| v))
     }
 
-    /// Records an issued certificate. An error (a serial used before) leaves
-    /// nothing recorded, and the certificate must then not be handed out.
+    /// Records an issued certificate and its audit event (`certificate_issued`),
+    /// in one transaction. An error (a serial used before) leaves nothing
+    /// recorded, and the certificate must then not be handed out.
     pub async fn put_certificate(&self, c: &StoredCertificate) -> Result<(), StoreError> {
+        let failed = "recording a certificate";
+        let mut tx = self.pool.begin().await.map_err(StoreError::new(failed))?;
         sqlx::query(
             "INSERT INTO certificates (serial, ca, profile, subject, personal_number, issued_at,
                not_after, der) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1378,9 +1381,20 @@ impl SqlStore {
         .bind(c.issued_at)
         .bind(c.not_after)
         .bind(&c.der)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(StoreError::new("recording a certificate"))?;
+        .map_err(StoreError::new(failed))?;
+        sqlx::query(
+            "INSERT INTO audit_events (at, kind, personal_number, detail)
+             VALUES ($1, 'certificate_issued', $2, $3)",
+        )
+        .bind(c.issued_at)
+        .bind(&c.personal_number)
+        .bind(format!("{} ({})", c.serial, c.profile))
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::new(failed))?;
+        tx.commit().await.map_err(StoreError::new(failed))?;
         Ok(())
     }
 
@@ -1441,27 +1455,43 @@ impl SqlStore {
         .map_err(StoreError::new("counting certificates"))
     }
 
-    /// Revokes a certificate, once: a second revocation changes nothing and
-    /// says when and why the first was.
+    /// Revokes a certificate, once, with its audit event (`certificate_revoked`,
+    /// `detail` saying why) in the same transaction: a second revocation
+    /// changes nothing and says when and why the first was.
     pub async fn revoke_certificate(
         &self,
         serial: &str,
         at: i64,
         reason: u8,
+        detail: &str,
     ) -> Result<Revocation, StoreError> {
         let failed = "revoking a certificate";
-        let done = sqlx::query(
-            "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE serial = $3 AND revoked_at IS NULL",
+        let mut tx = self.pool.begin().await.map_err(StoreError::new(failed))?;
+        let owner: Option<(Option<String>,)> = sqlx::query_as(
+            "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE serial = $3 AND revoked_at IS NULL
+             RETURNING personal_number",
         )
         .bind(at)
         .bind(i64::from(reason))
         .bind(serial)
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(StoreError::new(failed))?;
-        if done.rows_affected() == 1 {
+        if let Some((owner,)) = owner {
+            sqlx::query(
+                "INSERT INTO audit_events (at, kind, personal_number, detail)
+                 VALUES ($1, 'certificate_revoked', $2, $3)",
+            )
+            .bind(at)
+            .bind(owner)
+            .bind(format!("{serial}: {detail}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new(failed))?;
+            tx.commit().await.map_err(StoreError::new(failed))?;
             return Ok(Revocation::Revoked);
         }
+        drop(tx);
         let row: Option<(Option<i64>, Option<i64>)> =
             sqlx::query_as("SELECT revoked_at, reason FROM certificates WHERE serial = $1")
                 .bind(serial)

@@ -165,13 +165,13 @@ async fn serve_listener(
 }
 
 /// A new, empty PostgreSQL database on the server `DATABASE_URL` names, or `None`
-/// (said loudly) when there is no `DATABASE_URL`. With `IDP_REQUIRE_POSTGRES=1`
+/// (said loudly) when there is no `DATABASE_URL`. With `REQUIRE_POSTGRES_TESTS=1`
 /// (as `scripts/test` sets once it has started PostgreSQL) a missing one fails.
 pub(crate) async fn fresh_postgres(test: &str) -> Option<String> {
     let Ok(base) = std::env::var("DATABASE_URL") else {
         assert!(
-            std::env::var("IDP_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "IDP_REQUIRE_POSTGRES=1 but DATABASE_URL is not set"
+            std::env::var("REQUIRE_POSTGRES_TESTS").as_deref() != Ok("1"),
+            "REQUIRE_POSTGRES_TESTS=1 but DATABASE_URL is not set"
         );
         eprintln!(
             "SKIPPED: {test} on PostgreSQL: DATABASE_URL is not set \

@@ -108,6 +108,8 @@ pub(crate) struct Extensions {
     /// Delta CRL distribution points (freshestCRL), if any.
     pub(crate) freshest_crl: bool,
     pub(crate) ocsp_no_check: bool,
+    /// Authority information access: (method OID, URI) pairs.
+    pub(crate) authority_info_access: Vec<(String, String)>,
     /// Critical extensions this crate does not process, by OID.
     pub(crate) unknown_critical: Vec<String>,
     /// A problem that makes the certificate unusable: a repeated or unparsable
@@ -205,6 +207,40 @@ impl Certificate {
             version: tbs.version().0,
             verified_with: VerifiedKeys::default(),
         })
+    }
+
+    /// Where its issuer's OCSP responder answers for it (authority information
+    /// access, id-ad-ocsp URIs), in the certificate's order.
+    pub fn ocsp_urls(&self) -> Vec<&str> {
+        self.access_urls("1.3.6.1.5.5.7.48.1")
+    }
+
+    /// Where its issuer's certificate is published (id-ad-caIssuers URIs).
+    pub fn ca_issuers_urls(&self) -> Vec<&str> {
+        self.access_urls("1.3.6.1.5.5.7.48.2")
+    }
+
+    fn access_urls(&self, method: &str) -> Vec<&str> {
+        self.extensions
+            .authority_info_access
+            .iter()
+            .filter(|(m, _)| m == method)
+            .map(|(_, uri)| uri.as_str())
+            .collect()
+    }
+
+    /// Where CRLs covering it are published: the URIs of its CRL distribution
+    /// points' full names.
+    pub fn crl_urls(&self) -> Vec<&str> {
+        self.extensions
+            .crl_distribution_points
+            .iter()
+            .flat_map(|p| &p.full_names)
+            .filter_map(|n| match n {
+                GeneralName::Uri(uri) => Some(uri.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Reads every certificate in `input`: DER, or PEM with one or more
@@ -332,6 +368,15 @@ fn read_extension(e: &mut Extensions, oid: &str, parsed: &ParsedExtension<'_>) {
             );
             set.extend(eku.other.iter().map(|o| o.to_id_string()));
             e.ext_key_usage = Some(set);
+        }
+        ParsedExtension::AuthorityInfoAccess(aia) => {
+            e.authority_info_access = aia
+                .iter()
+                .filter_map(|d| match GeneralName::from_parsed(&d.access_location) {
+                    GeneralName::Uri(uri) => Some((d.access_method.to_id_string(), uri)),
+                    _ => None,
+                })
+                .collect();
         }
         ParsedExtension::SubjectAlternativeName(san) => {
             e.subject_alt_names = san

@@ -50,7 +50,7 @@ pub use name::Name;
 pub use ocsp::{
     BasicOcspResponse, CertId, CertStatus, CrlReason, OcspRequest, OcspResponse, OcspResponseInfo,
     OcspResponseStatus, Request, ResponderId, ResponseBytes, ResponseData, RevokedInfo,
-    SingleResponse, TbsRequest,
+    SingleResponse, TbsRequest, request_der as ocsp_request_der,
 };
 pub use path::validate;
 pub use signature::PublicKeyKind;

@@ -254,6 +254,53 @@ impl CertId {
     }
 }
 
+/// A DER `OCSPRequest` for `cert` (issued by `issuer`), with a nonce when one
+/// is given (RFC 8954: 1 to 32 bytes; it then comes back in the response).
+pub fn request_der(
+    cert: &Certificate,
+    issuer: &Certificate,
+    nonce: Option<&[u8]>,
+) -> Result<Vec<u8>, CertificateError> {
+    let encoding = |e: der::Error| CertificateError::Malformed {
+        what: "OCSP request",
+        detail: e.to_string(),
+    };
+    let request_extensions = match nonce {
+        Some(nonce) if (1..=32).contains(&nonce.len()) => Some(vec![x509_cert::ext::Extension {
+            extn_id: NONCE,
+            critical: false,
+            extn_value: OctetString::new(
+                OctetString::new(nonce)
+                    .map_err(encoding)?
+                    .to_der()
+                    .map_err(encoding)?,
+            )
+            .map_err(encoding)?,
+        }]),
+        Some(_) => {
+            return Err(CertificateError::Malformed {
+                what: "OCSP nonce",
+                detail: "a nonce has 1 to 32 bytes".into(),
+            });
+        }
+        None => None,
+    };
+    OcspRequest {
+        tbs_request: TbsRequest {
+            version: 0,
+            requestor_name: None,
+            request_list: vec![Request {
+                req_cert: CertId::for_certificate(cert, issuer)?,
+                single_request_extensions: None,
+            }],
+            request_extensions,
+        },
+        optional_signature: None,
+    }
+    .to_der()
+    .map_err(encoding)
+}
+
 /// An OCSP response, read and ready to be checked by path validation.
 #[derive(Debug, Clone)]
 pub struct OcspResponseInfo {

@@ -304,3 +304,37 @@ fn a_crl_revocation_beats_a_stale_minded_good_answer() {
         "{report}"
     );
 }
+
+#[test]
+fn a_client_finds_where_to_ask_and_asks_as_openssl_would() {
+    let s = setup();
+    let leaf = Certificate::from_der(&s.leaf_der).unwrap();
+    let ca = Certificate::from_der(&s.ca_der).unwrap();
+    // The URLs the CA's configuration put in the certificate.
+    assert_eq!(leaf.ocsp_urls(), ["http://pki.example.gov.vn/ocsp"]);
+    assert_eq!(
+        leaf.crl_urls(),
+        ["http://pki.example.gov.vn/crl/officials.crl"]
+    );
+    assert_eq!(
+        leaf.ca_issuers_urls(),
+        ["http://pki.example.gov.vn/ca/officials.crt"]
+    );
+    // Our request is OpenSSL's request (without a nonce, byte for byte), and a
+    // nonce is carried to the answer.
+    let ours = identity_core::x509::ocsp_request_der(&leaf, &ca, None).unwrap();
+    assert_eq!(ours, s.openssl_request(false));
+    let with_nonce = identity_core::x509::ocsp_request_der(&leaf, &ca, Some(&[7; 16])).unwrap();
+    let query = OcspQuery::from_der(&with_nonce).unwrap();
+    assert!(query.has_nonce());
+    assert_eq!(query.serial(0), Some(leaf.serial_hex()));
+    let responder = Responder::new(&s.ca_der, &s.responder_der, &s.responder_key).unwrap();
+    let answer = responder
+        .respond(&query, &[CertState::Good], NOW, 3_600)
+        .unwrap();
+    assert_eq!(
+        OcspResponseInfo::from_der(&answer).unwrap().nonce(),
+        Some(vec![7; 16])
+    );
+    assert!(identity_core::x509::ocsp_request_der(&leaf, &ca, Some(&[0; 33])).is_err());
+}

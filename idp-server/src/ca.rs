@@ -63,6 +63,7 @@ pub struct OnlineCa {
     ca_certificate: Certificate,
     ca_key: SigningKey,
     root_der: Vec<u8>,
+    root_crl: Option<Bytes>,
     responder_der: Vec<u8>,
     responder_key: SigningKey,
     config: CaConfig,
@@ -122,6 +123,26 @@ impl OnlineCa {
         let responder_der = read_pem_certificate(&folder.join("ocsp-cert.pem"))?;
         let responder_key = read_key(&folder.join("ocsp-key.pem"), passphrase)?;
         let root_der = read_pem_certificate(&config.root_certificate)?;
+        let root_crl = match &config.root_crl {
+            Some(path) => {
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+                let crl = identity_core::x509::Crl::parse_all(&bytes)
+                    .with_context(|| format!("reading the root's CRL {}", path.display()))?;
+                let crl = crl
+                    .into_iter()
+                    .next()
+                    .with_context(|| format!("{} holds no CRL", path.display()))?;
+                if crl.next_update().is_some_and(|next| next < now) {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "the root's CRL is past its nextUpdate: publish a new one from the offline root"
+                    );
+                }
+                Some(Bytes::from(crl.der().to_vec()))
+            }
+            None => None,
+        };
         let ca_config = CaConfig {
             crl_url: Some(format!("{issuer}/pki/crl/{CA_NAME}.crl")),
             ocsp_url: Some(format!("{issuer}/pki/ocsp")),
@@ -158,6 +179,7 @@ impl OnlineCa {
             ca_certificate,
             ca_key,
             root_der,
+            root_crl,
             responder_der,
             responder_key,
             config: ca_config,
@@ -176,11 +198,15 @@ impl OnlineCa {
 
 /// Makes a development CA in `dir` (once; kept for later starts): a P-384
 /// root and an officials' CA with its OCSP responder, keys unencrypted with
-/// mode 0600. For `idp-server demo` only.
-pub fn development(dir: &Path, now: i64) -> anyhow::Result<PkiConfig> {
+/// mode 0600, and the root's CRL (five years: the root's key is not kept).
+/// The CA certificate points at `issuer`'s /pki for the root's CRL and
+/// certificate. For `idp-server demo` only.
+pub fn development(dir: &Path, issuer: &str, now: i64) -> anyhow::Result<PkiConfig> {
+    let root_crl = dir.join("root").join("root.crl");
     let config = PkiConfig {
         ca_folder: dir.join(CA_NAME),
         root_certificate: dir.join("root").join("cert.pem"),
+        root_crl: Some(root_crl.clone()),
         certificate_days: 365,
         enrolments_per_day: 20,
     };
@@ -203,10 +229,20 @@ pub fn development(dir: &Path, now: i64) -> anyhow::Result<PkiConfig> {
         &rng,
         now - 3_600,
     )?;
-    let root = Authority::new(&root_der, Profile::Root, &root_key, CaConfig::default())?;
+    let root = Authority::new(
+        &root_der,
+        Profile::Root,
+        &root_key,
+        CaConfig {
+            crl_url: Some(format!("{issuer}/pki/crl/root.crl")),
+            ca_issuers_url: Some(format!("{issuer}/pki/ca/root.crt")),
+            ..CaConfig::default()
+        },
+    )?;
+    let mut root_store = pki::MemoryStore::new();
     let made = pki::IssuingCa::make(
         &root,
-        &mut pki::MemoryStore::new(),
+        &mut root_store,
         Profile::OfficialCa,
         "Development Officials Signing CA",
         organization,
@@ -214,6 +250,13 @@ pub fn development(dir: &Path, now: i64) -> anyhow::Result<PkiConfig> {
         &rng,
         now - 3_600,
     )?;
+    let write_bytes = |path: &Path, bytes: &[u8]| -> anyhow::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        crate::files::write_atomic(path, bytes, 0o644)
+    };
     let write = |path: &Path, text: &str, private: bool| -> anyhow::Result<()> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
@@ -238,6 +281,8 @@ pub fn development(dir: &Path, now: i64) -> anyhow::Result<PkiConfig> {
         &made.responder_key.secret_pkcs8_pem(),
         true,
     )?;
+    let crl = root.crl(&mut root_store, now - 3_600, 5 * 365 * 86_400)?;
+    write_bytes(&root_crl, &crl)?;
     // The root last: its presence says the whole CA was made.
     write(
         &config.root_certificate,
@@ -582,6 +627,20 @@ pub(crate) async fn crl(State(state): State<AppState>, UrlPath(name): UrlPath<St
     let Some(ca) = state.ca.clone() else {
         return unavailable();
     };
+    if name == "root.crl" {
+        // The offline root's, as its ceremony published it.
+        return match &ca.root_crl {
+            Some(der) => (
+                [
+                    (header::CONTENT_TYPE, "application/pkix-crl"),
+                    (header::CACHE_CONTROL, "public, max-age=3600"),
+                ],
+                der.clone(),
+            )
+                .into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
     if name != format!("{CA_NAME}.crl") {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -765,19 +824,19 @@ mod tests {
     fn a_development_ca_is_kept_and_its_responder_renewed_before_it_ends() {
         let dir = tempfile::tempdir().unwrap();
         let t0 = 1_800_000_000;
-        let config = development(dir.path(), t0).unwrap();
+        let config = development(dir.path(), "http://localhost:8080", t0).unwrap();
         let issuer = "http://localhost:8080";
         let first = OnlineCa::load(&config, issuer, None, t0).unwrap();
         let responder = std::fs::read(config.ca_folder.join("ocsp-cert.pem")).unwrap();
         // A later start keeps the CA and, while it lasts, the responder.
-        development(dir.path(), t0 + 86_400).unwrap();
+        development(dir.path(), "http://localhost:8080", t0 + 86_400).unwrap();
         assert_eq!(
             std::fs::read(config.ca_folder.join("ocsp-cert.pem")).unwrap(),
             responder
         );
         // Within a week of its end: a new responder, the same CA.
         let later = t0 + 85 * 86_400;
-        development(dir.path(), later).unwrap();
+        development(dir.path(), "http://localhost:8080", later).unwrap();
         assert_ne!(
             std::fs::read(config.ca_folder.join("ocsp-cert.pem")).unwrap(),
             responder

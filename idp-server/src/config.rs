@@ -104,6 +104,10 @@ pub struct PkiConfig {
     pub ca_folder: std::path::PathBuf,
     /// The root certificate (PEM) the CA chains to.
     pub root_certificate: std::path::PathBuf,
+    /// The offline root's CRL (DER or PEM, as `pki crl --ca root` makes it),
+    /// served at `/pki/crl/root.crl` for the CA certificate's revocation.
+    #[serde(default)]
+    pub root_crl: Option<std::path::PathBuf>,
     /// Days an official's signing certificate lives (at most the profile's).
     #[serde(default = "default_certificate_days")]
     pub certificate_days: u32,

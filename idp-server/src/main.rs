@@ -761,6 +761,7 @@ async fn demo_command(
     };
     // IDP_* settings apply (lifetimes, rate limits); where it listens, its
     // issuer and its database are the demo's own.
+    let pki = idp_server::ca::development(&data.join("ca"), &issuer, Clock::System.now())?;
     let config = Config {
         listen,
         issuer,
@@ -769,10 +770,7 @@ async fn demo_command(
         demo: true,
         // A development CA, made at the first start: officials enrol for
         // signing certificates at /pki/enroll.
-        pki: Some(idp_server::ca::development(
-            &data.join("ca"),
-            Clock::System.now(),
-        )?),
+        pki: Some(pki),
         ..Config::load(None, std::env::vars())?
     };
     let ca = online_ca(&config)?;

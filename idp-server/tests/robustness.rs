@@ -34,7 +34,7 @@ fn state(runtime: &tokio::runtime::Runtime, passkeys: bool) -> AppState {
         };
         // A development CA: the /pki endpoints answer too.
         let dir = tempfile::tempdir().unwrap();
-        let pki = idp_server::ca::development(dir.path(), 1_800_000_000).unwrap();
+        let pki = idp_server::ca::development(dir.path(), &config.issuer, 1_800_000_000).unwrap();
         let ca = idp_server::ca::OnlineCa::load(&pki, &config.issuer, None, 1_800_000_000).unwrap();
         let state = AppState::new(
             config,

@@ -41,6 +41,62 @@ pub(crate) enum Command {
     /// Make a key in a temporary folder, sign a sample decision, verify it, and show
     /// that a tampered copy fails: a tour of what the library does.
     Demo,
+    /// Log in to the identity provider from this terminal (the OAuth device grant):
+    /// open the address shown in a browser, log in with your passkey, enter the
+    /// code. The tokens are kept (mode 0600) in signer's folder and refreshed.
+    Login(LoginArgs),
+    /// Get a signing certificate in your verified name from the provider's CA:
+    /// makes a key if there is none (encrypted with a passphrase), sends a
+    /// certification request with your login's token, and saves the certificate
+    /// and its CA beside the key.
+    Enroll(EnrollArgs),
+}
+
+/// Where signer keeps the login, key and certificate: `SIGNER_HOME`, else
+/// `$XDG_CONFIG_HOME/signer`, else `~/.config/signer`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct HomeArgs {
+    /// signer's folder (instead of SIGNER_HOME or ~/.config/signer).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) home: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The identity provider, e.g. https://id.example.gov.vn.
+    #[arg(long, value_name = "URL")]
+    pub(crate) issuer: String,
+    /// signer's client id at the provider.
+    #[arg(long, default_value = "signer")]
+    pub(crate) client_id: String,
+    /// The scopes to ask for (repeatable).
+    #[arg(
+        long = "scope",
+        default_values = ["openid", "profile", "national_id", "pki:enroll"]
+    )]
+    pub(crate) scopes: Vec<String>,
+    #[command(flatten)]
+    pub(crate) home: HomeArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EnrollArgs {
+    /// The private key to certify (made, encrypted, if missing); default: key.pem
+    /// in signer's folder.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// Where to save the certificate and its CA (PEM); default: certificate.pem
+    /// in signer's folder.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Make the new key without a passphrase (for a key kept on an encrypted
+    /// disk or a token; otherwise the key is encrypted).
+    #[arg(long)]
+    pub(crate) no_encrypt: bool,
+    #[command(flatten)]
+    pub(crate) passphrase: PassphraseArgs,
+    #[command(flatten)]
+    pub(crate) home: HomeArgs,
 }
 
 /// The key algorithm.
@@ -184,7 +240,8 @@ pub(crate) struct SigningArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) cert: PathBuf,
     /// The certificates between yours and the root (PEM, several allowed); the root
-    /// itself is left out of signatures.
+    /// itself is left out of signatures. Default: those after the first in --cert
+    /// (as `signer enroll` saves them).
     #[arg(long, value_name = "FILE")]
     pub(crate) chain: Option<PathBuf>,
     #[command(flatten)]
@@ -254,6 +311,10 @@ pub(crate) struct VerifyArgs {
     /// the signer claims.
     #[arg(long, value_name = "TIME")]
     pub(crate) at: Option<String>,
+    /// Fetch revocation information for the signature's certificates: OCSP from
+    /// each certificate's authority information access, else its CRL.
+    #[arg(long)]
+    pub(crate) online: bool,
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub(crate) async fn start_with_ca(clock: Clock, change: impl FnOnce(&mut Config)
         listen: addr,
         database_url: "sqlite::memory:".into(),
         demo: true,
-        pki: Some(idp_server::ca::development(dir.path(), clock.now()).unwrap()),
+        pki: Some(idp_server::ca::development(dir.path(), &issuer, clock.now()).unwrap()),
         ..Config::default()
     };
     change(&mut config);

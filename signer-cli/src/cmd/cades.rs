@@ -67,13 +67,15 @@ struct Credentials {
 }
 
 fn credentials(args: &SigningArgs) -> Result<Credentials> {
-    let cert = certificates(&args.cert)?
-        .into_iter()
+    let mut in_file = certificates(&args.cert)?.into_iter();
+    let cert = in_file
         .next()
         .with_context(|| format!("{} holds no certificate", args.cert.display()))?;
+    // The chain: --chain, else the certificates after the first in the same
+    // file (as `signer enroll` saves them).
     let chain = match &args.chain {
         Some(path) => certificates(path)?,
-        None => Vec::new(),
+        None => in_file.collect(),
     };
     let key = io::read_signing_key(&args.key, &args.passphrase)?;
     let key_spki = key.verifying_key().to_spki_der();
@@ -281,13 +283,28 @@ pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
         intermediates.extend(certificates(path)?);
     }
     let mut crls = Vec::new();
+    let mut ocsp = Vec::new();
+    if args.online {
+        // The certificates the signature carries, and revocation information
+        // for each from where it says (OCSP, else the CRL).
+        let carried = identity_core::cms::certificates(&signature)
+            .context("reading the signature's certificates")?;
+        let pool: Vec<Certificate> = carried
+            .iter()
+            .chain(&intermediates)
+            .chain(&anchors)
+            .cloned()
+            .collect();
+        let (answers, lists) = super::online::fetch_revocation(&carried, &pool)?;
+        ocsp.extend(answers);
+        crls.extend(lists);
+    }
     for path in &args.crl {
         crls.extend(
             Crl::parse_all(&io::read(path)?)
                 .with_context(|| format!("reading the CRL {}", path.display()))?,
         );
     }
-    let mut ocsp = Vec::new();
     for path in &args.ocsp {
         ocsp.extend(
             OcspResponseInfo::parse_all(&io::read(path)?)

@@ -4,6 +4,7 @@ mod cades;
 mod demo;
 mod jws;
 mod keygen;
+mod online;
 mod pubkey;
 
 use std::process::ExitCode;
@@ -46,5 +47,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Cosign(args) => cades::cosign(&args, json),
         Command::Verify(args) => cades::verify(&args, json),
         Command::Demo => demo::run(json),
+        Command::Login(args) => online::login(&args, json),
+        Command::Enroll(args) => online::enroll(&args, json),
     }
 }

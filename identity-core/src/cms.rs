@@ -515,13 +515,13 @@ fn elements(value: &[u8]) -> Result<Vec<Vec<u8>>, CmsError> {
     Ok(out)
 }
 
-/// The certificates and signers of a SignedData, read from the input bytes.
 /// The certificates a signature carries (the signers' and their chains), as
 /// they came: what a verifier fetches revocation information for.
 pub fn certificates(cms: &[u8]) -> Result<Vec<Certificate>, CmsError> {
     raw_parts(cms).map(|(certificates, _)| certificates)
 }
 
+/// The certificates and signers of a SignedData, read from the input bytes.
 fn raw_parts(cms: &[u8]) -> Result<(Vec<Certificate>, Vec<RawSigner>), CmsError> {
     let malformed = |e: der::Error| CmsError::Malformed {
         detail: e.to_string(),

@@ -5,7 +5,12 @@
 //! * discovery — `GET /.well-known/openid-configuration`;
 //! * token — `POST /token`, `client_credentials` as the demo service client;
 //! * login — a whole code flow: `GET /authorize`, the demo authenticator's form,
-//!   `POST /token` with PKCE (several database writes per login).
+//!   `POST /token` with PKCE (several database writes per login);
+//! * ocsp — `POST /pki/ocsp` for an official's certificate, without a nonce (the
+//!   answer signed once per status change, the status read from the database
+//!   each time), and ocsp+nonce (signed for each request);
+//! * openssl-ocsp — the same requests to `openssl ocsp -index … -port … -multi 2`
+//!   on the same machine, for comparison.
 //!
 //! For each: requests per second, p50 and p99 latency, failures; at the end the
 //! server's peak RSS (VmHWM). Run: `cargo bench -p idp-server --bench load`
@@ -253,6 +258,177 @@ async fn login(http: reqwest::Client, target: Arc<Target>) -> bool {
     matches!(token, Ok(ref r) if r.status() == 200)
 }
 
+async fn ocsp(http: reqwest::Client, url: Arc<String>, body: Vec<u8>) -> bool {
+    let sent = http
+        .post(url.as_str())
+        .header("content-type", "application/ocsp-request")
+        .body(body)
+        .send()
+        .await;
+    match sent {
+        Ok(r) => r.status() == 200 && r.bytes().await.is_ok_and(|b| b.len() > 100),
+        Err(_) => false,
+    }
+}
+
+/// What the OCSP phases ask about: a certificate and its CA.
+struct Responder {
+    certs: (
+        identity_core::x509::Certificate,
+        identity_core::x509::Certificate,
+    ),
+    folder: std::path::PathBuf,
+}
+
+/// Issues an official's certificate from the demo's development CA (as
+/// /pki/enroll would) and records it in the server's database: the OCSP
+/// request for it, and what an OpenSSL responder needs.
+async fn ocsp_setup(
+    data: &std::path::Path,
+    database: Option<&str>,
+    issuer: &str,
+) -> (Vec<u8>, Responder) {
+    use identity_core::keys::{SignatureAlgorithm, SigningKey, SystemRandom};
+    let folder = data.join("ca").join("official-ca");
+    let read_pem = |name: &str| {
+        let text = std::fs::read_to_string(folder.join(name)).unwrap();
+        der::pem::decode_vec(text.as_bytes()).unwrap().1
+    };
+    let ca_der = read_pem("cert.pem");
+    let ca_key = SigningKey::from_pkcs8_pem(
+        &std::fs::read_to_string(folder.join("key.pem")).unwrap(),
+        None,
+    )
+    .unwrap();
+    let rng = SystemRandom::new();
+    let leaf_key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &rng).unwrap();
+    let request = identity_core::x509::CertificationRequest::from_der(
+        &pki::certification_request(&leaf_key, "load").unwrap(),
+    )
+    .unwrap();
+    let citizen =
+        identity_core::Citizen::new("Trần Thị Bình", "079185004321".parse().unwrap(), None)
+            .unwrap();
+    let subject = pki::Subject::Official(
+        identity_core::Official::new(citizen, "Sở Tư pháp", "Chuyên viên").unwrap(),
+    );
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let authority = pki::Authority::new(
+        &ca_der,
+        pki::Profile::OfficialCa,
+        &ca_key,
+        pki::CaConfig {
+            ocsp_url: Some(format!("{issuer}/pki/ocsp")),
+            ..pki::CaConfig::default()
+        },
+    )
+    .unwrap();
+    let mut records = pki::MemoryStore::new();
+    let issued = authority
+        .issue(
+            pki::IssueRequest {
+                profile: pki::Profile::OfficialSigning,
+                subject: &subject,
+                request: &request,
+            },
+            &mut records,
+            &rng,
+            now,
+        )
+        .unwrap();
+    let database = database.map_or_else(
+        || format!("sqlite://{}", data.join("idp.sqlite3").display()),
+        str::to_owned,
+    );
+    let store = idp_server::store::Store::open(&database).await.unwrap();
+    let leaf = identity_core::x509::Certificate::from_der(&issued.der).unwrap();
+    store
+        .put_certificate(
+            &idp_server::store::StoredCertificate {
+                serial: issued.serial.clone(),
+                ca: idp_server::ca::CA_NAME.into(),
+                profile: "official-signing".into(),
+                subject: leaf.subject().to_string(),
+                personal_number: Some("079185004321".into()),
+                issued_at: now,
+                not_after: leaf.not_after(),
+                der: issued.der.clone(),
+                revoked_at: None,
+                reason: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let ca = identity_core::x509::Certificate::from_der(&ca_der).unwrap();
+    let request = identity_core::x509::ocsp_request_der(&leaf, &ca, None).unwrap();
+    (
+        request,
+        Responder {
+            certs: (leaf, ca),
+            folder,
+        },
+    )
+}
+
+/// `openssl ocsp` as a responder for the same CA and certificate, two
+/// processes (`-multi 2`, one a core), if openssl is installed.
+fn openssl_responder(data: &std::path::Path, responder: &Responder) -> Option<(Server, u16)> {
+    let leaf = &responder.certs.0;
+    // index.txt: status, expiry (YYMMDDHHMMSSZ), revocation, serial, file, subject.
+    let expiry = time::OffsetDateTime::from_unix_timestamp(leaf.not_after()).ok()?;
+    let expiry = expiry
+        .format(time::macros::format_description!(
+            "[year repr:last_two][month][day][hour][minute][second]Z"
+        ))
+        .ok()?;
+    let index = data.join("index.txt");
+    std::fs::write(
+        &index,
+        format!(
+            "V\t{expiry}\t\t{}\tunknown\t/CN=load\n",
+            leaf.serial_hex().to_uppercase()
+        ),
+    )
+    .ok()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let folder = &responder.folder;
+    let child = Command::new("openssl")
+        .arg("ocsp")
+        .arg("-index")
+        .arg(&index)
+        .args(["-port", &port.to_string(), "-multi", "2", "-nmin", "60"])
+        .arg("-rsigner")
+        .arg(folder.join("ocsp-cert.pem"))
+        .arg("-rkey")
+        .arg(folder.join("ocsp-key.pem"))
+        .arg("-CA")
+        .arg(folder.join("cert.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let server = Server(child);
+    let ready = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if ready.elapsed() > Duration::from_secs(10) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((server, port))
+}
+
 /// The server's peak resident set, from /proc.
 fn peak_rss_kib(child: &Child) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
@@ -353,6 +529,42 @@ async fn main() {
     phase(connections, seconds, move |h| login(h, Arc::clone(&t)))
         .await
         .print("login");
+    let (request, responder) = ocsp_setup(data.path(), database.as_deref(), &target.issuer).await;
+    let url = Arc::new(format!("{}/pki/ocsp", target.issuer));
+    let body = Arc::new(request.clone());
+    phase(connections, seconds, move |h| {
+        ocsp(h, Arc::clone(&url), (*body).clone())
+    })
+    .await
+    .print("ocsp");
+    let url = Arc::new(format!("{}/pki/ocsp", target.issuer));
+    let certs = Arc::new(responder.certs.clone());
+    phase(connections, seconds, move |h| {
+        let certs = Arc::clone(&certs);
+        let url = Arc::clone(&url);
+        async move {
+            let mut nonce = [0u8; 16];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce).unwrap();
+            let body =
+                identity_core::x509::ocsp_request_der(&certs.0, &certs.1, Some(&nonce)).unwrap();
+            ocsp(h, url, body).await
+        }
+    })
+    .await
+    .print("ocsp+nonce");
+    match openssl_responder(data.path(), &responder) {
+        Some((openssl, port)) => {
+            let url = Arc::new(format!("http://127.0.0.1:{port}/"));
+            let body = Arc::new(request);
+            phase(connections, seconds, move |h| {
+                ocsp(h, Arc::clone(&url), (*body).clone())
+            })
+            .await
+            .print("openssl-ocsp");
+            drop(openssl);
+        }
+        None => println!("openssl-ocsp: openssl is not installed, no comparison"),
+    }
     match peak_rss_kib(&server.0) {
         Some(kib) => println!("server peak RSS {:.1} MiB", kib as f64 / 1024.0),
         None => println!("server peak RSS unknown (no /proc)"),

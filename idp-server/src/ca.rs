@@ -40,8 +40,17 @@ pub const OCSP_VALIDITY: i64 = 3_600;
 const OCSP_REFRESH_BEFORE: i64 = 600;
 /// Seconds a CRL is valid.
 pub const CRL_VALIDITY: i64 = 86_400;
-/// Answers kept at most (one per certificate asked about).
-const OCSP_CACHE_LIMIT: usize = 200_000;
+/// Answers kept at most (one per certificate asked about; about 1 KiB each).
+const OCSP_CACHE_LIMIT: usize = 50_000;
+/// Certificates one OCSP request may ask about (RFC 5019's clients ask one).
+const OCSP_MAX_CERTIFICATES: usize = 8;
+/// Longest HTTP caches may keep an answer: a revocation reaches clients behind
+/// a cache within this, whatever the answer's own nextUpdate.
+const OCSP_HTTP_MAX_AGE: i64 = 300;
+/// A certificate is enrolled for with a login of the last this many seconds
+/// (a refreshed token keeps its login's time): a copied refresh token alone
+/// gets no certificate.
+const ENROL_RECENT_LOGIN: i64 = 600;
 
 /// A signed OCSP answer kept for reuse.
 struct CachedOcsp {
@@ -158,6 +167,15 @@ impl OnlineCa {
         let ca_certificate = Certificate::from_der(&ca_der)?;
         let root = Certificate::from_der(&root_der)?;
         let responder = Certificate::from_der(&responder_der)?;
+        if !(responder.not_before()..=responder.not_after()).contains(&now) {
+            anyhow::bail!(
+                "the OCSP responder certificate {} is not valid now (until {}): issue a new one \
+                 (pki issue --profile ocsp-responder) into {}",
+                responder.serial_hex(),
+                identity_core::x509::format_rfc3339(responder.not_after()),
+                folder.display()
+            );
+        }
         let days_left = (responder.not_after() - now) / 86_400;
         if days_left < 14 {
             tracing::warn!(
@@ -450,6 +468,18 @@ pub(crate) async fn enroll(
             "a signing certificate needs a login of assurance substantial or high (a passkey)",
         );
     }
+    let auth_time = claims
+        .get("auth_time")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0);
+    if state.clock.now() - auth_time > ENROL_RECENT_LOGIN {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "insufficient_user_authentication",
+            "a signing certificate needs a login of the last ten minutes: log in again \
+             (signer login), then enrol",
+        );
+    }
     let Some(number) = claims
         .get("ref")
         .and_then(|r| r.as_str())
@@ -582,8 +612,19 @@ pub(crate) async fn enroll(
         revoked_at: None,
         reason: None,
     };
-    if let Err(e) = state.store.put_certificate(&stored).await {
-        return internal("recording a certificate failed", e);
+    // Counted again under a lock as it is recorded: parallel enrolments cannot
+    // pass the limit together (the one over it is signed, never recorded or sent).
+    let limit = (now - 86_400, i64::from(ca.enrolments_per_day));
+    match state.store.put_certificate(&stored, Some(limit)).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                "the daily limit of certificates was reached meanwhile: nothing was issued",
+            );
+        }
+        Err(e) => return internal("recording a certificate failed", e),
     }
     tracing::info!(serial = %issued.serial, "certificate issued");
     (
@@ -657,7 +698,8 @@ pub(crate) async fn crl(State(state): State<AppState>, UrlPath(name): UrlPath<St
     let (der, this_update) = match cached {
         Some(hit) => hit,
         None => {
-            let number = match state.store.next_crl_number(CA_NAME).await {
+            // The number and the revocations it lists, read together.
+            let (number, revocations) = match state.store.next_crl(CA_NAME).await {
                 Ok(n) => n,
                 Err(e) => return internal("numbering a CRL failed", e),
             };
@@ -743,12 +785,24 @@ pub(crate) async fn ocsp_get(
     }
 }
 
+/// An OCSP answer without a signature (RFC 6960 §2.3): the server failed.
+fn ocsp_failure(what: &str, error: impl std::fmt::Display) -> Response {
+    tracing::error!(%error, "{what}");
+    let der = der::Encode::to_der(&identity_core::x509::OcspResponse {
+        response_status: identity_core::x509::OcspResponseStatus::InternalError,
+        response_bytes: None,
+    })
+    .unwrap_or_else(|_| vec![0x30, 0x03, 0x0a, 0x01, 0x02]);
+    ocsp_response(Bytes::from(der), None)
+}
+
 async fn ocsp(state: &AppState, der: &[u8]) -> Response {
     let Some(ca) = state.ca.clone() else {
         return unavailable();
     };
-    let Ok(query) = OcspQuery::from_der(der) else {
-        return ocsp_response(Bytes::from(pki::malformed_request_response()), None);
+    let query = match OcspQuery::from_der(der) {
+        Ok(q) if q.requests.len() <= OCSP_MAX_CERTIFICATES => q,
+        _ => return ocsp_response(Bytes::from(pki::malformed_request_response()), None),
     };
     let now = state.clock.now();
     // Each certificate's status as the store has it now.
@@ -762,7 +816,7 @@ async fn ocsp(state: &AppState, der: &[u8]) -> Response {
                     Some((time, reason)) => CertState::Revoked { time, reason },
                 },
                 Ok(_) => CertState::Unknown,
-                Err(e) => return internal("reading a certificate's status failed", e),
+                Err(e) => return ocsp_failure("reading a certificate's status failed", e),
             },
             _ => CertState::Unknown,
         };
@@ -770,15 +824,13 @@ async fn ocsp(state: &AppState, der: &[u8]) -> Response {
     }
     // Without a nonce, the answer for these certificates in these states is
     // the same until shortly before its nextUpdate: signed once.
-    let key: Option<Vec<u8>> = (!query.has_nonce())
-        .then(|| {
-            let mut key = Vec::new();
-            for id in &query.requests {
-                key.extend(der::Encode::to_der(id).ok()?);
-            }
-            Some(key)
-        })
-        .flatten();
+    // (Cached: answers about one certificate we know, without a nonce.)
+    let key: Option<Vec<u8>> = match (query.requests.as_slice(), statuses.as_slice()) {
+        ([id], [status]) if !query.has_nonce() && *status != CertState::Unknown => {
+            der::Encode::to_der(id).ok()
+        }
+        _ => None,
+    };
     let fresh_until = |signed_at: i64| signed_at + OCSP_VALIDITY - OCSP_REFRESH_BEFORE;
     if let Some(key) = &key
         && let Ok(cache) = ca.ocsp.lock()
@@ -786,13 +838,14 @@ async fn ocsp(state: &AppState, der: &[u8]) -> Response {
         && hit.statuses == statuses
         && now < fresh_until(hit.signed_at)
     {
-        return ocsp_response(hit.response.clone(), Some(fresh_until(hit.signed_at) - now));
+        let max_age = (fresh_until(hit.signed_at) - now).min(OCSP_HTTP_MAX_AGE);
+        return ocsp_response(hit.response.clone(), Some(max_age));
     }
     let signed = Responder::new(&ca.ca_der, &ca.responder_der, &ca.responder_key)
         .and_then(|r| r.respond(&query, &statuses, now, OCSP_VALIDITY));
     let response = match signed {
         Ok(der) => Bytes::from(der),
-        Err(e) => return internal("signing an OCSP answer failed", e),
+        Err(e) => return ocsp_failure("signing an OCSP answer failed", e),
     };
     let Some(key) = key else {
         return ocsp_response(response, None);
@@ -813,7 +866,10 @@ async fn ocsp(state: &AppState, der: &[u8]) -> Response {
             },
         );
     }
-    ocsp_response(response, Some(fresh_until(now) - now))
+    ocsp_response(
+        response,
+        Some((fresh_until(now) - now).min(OCSP_HTTP_MAX_AGE)),
+    )
 }
 
 #[cfg(test)]

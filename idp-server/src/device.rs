@@ -347,16 +347,14 @@ pub(crate) async fn decide(
     };
     let decided = state
         .store
-        .decide_device_grant(&hash, approve.then_some(&approval), now)
+        .decide_device_grant(&hash, number, approve.then_some(&approval), &request, now)
         .await;
     match decided {
         Ok(true) => {}
         Ok(false) => return entry(&state, &headers, &person, "", Some(no_such_code())),
         Err(e) => return web::failed_with("deciding a device request failed", e),
     }
-    let detail = format!("{} ({})", request.client_id, request.scope);
     if !approve {
-        state.audit(Some(number), "device_refused", &detail).await;
         return page(
             StatusCode::OK,
             web::notice(
@@ -368,21 +366,6 @@ pub(crate) async fn decide(
             ),
         );
     }
-    // Remembered like a portal's consent: listed at /account, where
-    // withdrawing it ends the device's tokens.
-    let consented: Vec<&str> = request
-        .scope
-        .split(' ')
-        .filter(|s| *s != "openid")
-        .collect();
-    if let Err(e) = state
-        .store
-        .put_consent(number, &request.client_id, &consented.join(" "), now)
-        .await
-    {
-        tracing::error!(error = %e, "recording a device's consent failed");
-    }
-    state.audit(Some(number), "device_approved", &detail).await;
     page(
         StatusCode::OK,
         web::notice(

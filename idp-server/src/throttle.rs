@@ -125,8 +125,11 @@ pub(crate) async fn limit(State(state): State<AppState>, request: Request, next:
         return next.run(request).await;
     };
     // Where a code is tried: an activation code, a device's user code.
-    let code_attempt =
-        request.method() == Method::POST && matches!(request.uri().path(), "/activate" | "/device");
+    let code_attempt = request.method() == Method::POST
+        && matches!(
+            request.uri().path(),
+            "/activate" | "/device" | "/device/decide"
+        );
     let waited = wait(throttle.pages.as_ref(), &client).or_else(|| {
         code_attempt
             .then(|| wait(throttle.code_attempts.as_ref(), &client))

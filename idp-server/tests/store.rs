@@ -784,13 +784,33 @@ mod checks {
             acr: "substantial".into(),
             auth_time: 120,
         };
+        let n = "079185004321";
+        store.put_consent(n, "signer", "profile", 1).await.unwrap();
         assert!(
             store
-                .decide_device_grant(user, Some(&approval), 125)
+                .decide_device_grant(user, n, Some(&approval), &request, 125)
                 .await
                 .unwrap()
         );
-        assert!(!store.decide_device_grant(user, None, 126).await.unwrap());
+        assert!(
+            !store
+                .decide_device_grant(user, n, None, &request, 126)
+                .await
+                .unwrap()
+        );
+        // The approval is a consent, added to the one given before, and audited once.
+        assert_eq!(
+            store.consent(n, "signer").await.unwrap().as_deref(),
+            Some("pki:enroll profile")
+        );
+        let events = store.audit_events(n).await.unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .filter(|(_, k, _)| k == "device_approved")
+                .count(),
+            1
+        );
         assert_eq!(store.device_request(user, 127).await.unwrap(), None);
         // Raced polls: exactly one gets the grant.
         let mut racers = Vec::new();
@@ -814,9 +834,14 @@ mod checks {
             .put_device_grant(b"device-3", b"user-3", "signer", "openid", 700, 5)
             .await
             .unwrap();
+        let third = idp_server::store::DeviceRequest {
+            client_id: "signer".into(),
+            scope: "openid".into(),
+            expires_at: 700,
+        };
         assert!(
             store
-                .decide_device_grant(b"user-3", None, 130)
+                .decide_device_grant(b"user-3", n, None, &third, 130)
                 .await
                 .unwrap()
         );
@@ -859,10 +884,23 @@ mod checks {
             revoked_at: None,
             reason: None,
         };
-        store.put_certificate(&cert("0a", 100)).await.unwrap();
-        store.put_certificate(&cert("0b", 200)).await.unwrap();
+        assert!(store.put_certificate(&cert("0a", 100), None).await.unwrap());
+        assert!(
+            store
+                .put_certificate(&cert("0b", 200), Some((0, 2)))
+                .await
+                .unwrap()
+        );
+        // At the limit (two since 0): refused, nothing recorded.
+        assert!(
+            !store
+                .put_certificate(&cert("0c", 250), Some((0, 2)))
+                .await
+                .unwrap()
+        );
+        assert!(store.certificate("0c").await.unwrap().is_none());
         // A serial used before: refused, and no audit event for it.
-        assert!(store.put_certificate(&cert("0a", 300)).await.is_err());
+        assert!(store.put_certificate(&cert("0a", 300), None).await.is_err());
         let issued = |events: &[(i64, String, String)]| {
             events
                 .iter()
@@ -921,12 +959,15 @@ mod checks {
             vec![("0a".to_owned(), 500, 1)]
         );
         assert!(store.revocations("other-ca").await.unwrap().is_empty());
-        // CRL numbers: 1, 2, … per CA, never twice, even when raced.
+        // CRL numbers: 1, 2, … per CA, never twice, even when raced; each with
+        // the revocations as they were when it was taken.
         let mut racers = Vec::new();
         for _ in 0..6 {
             let store = store.clone();
             racers.push(tokio::spawn(async move {
-                store.next_crl_number("official-ca").await.unwrap()
+                let (number, listed) = store.next_crl("official-ca").await.unwrap();
+                assert_eq!(listed, vec![("0a".to_owned(), 500, 1)]);
+                number
             }));
         }
         let mut numbers = Vec::new();
@@ -935,6 +976,6 @@ mod checks {
         }
         numbers.sort_unstable();
         assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
-        assert_eq!(store.next_crl_number("other-ca").await.unwrap(), 1);
+        assert_eq!(store.next_crl("other-ca").await.unwrap(), (1, vec![]));
     }
 }

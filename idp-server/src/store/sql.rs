@@ -1364,11 +1364,41 @@ impl SqlStore {
     }
 
     /// Records an issued certificate and its audit event (`certificate_issued`),
-    /// in one transaction. An error (a serial used before) leaves nothing
-    /// recorded, and the certificate must then not be handed out.
-    pub async fn put_certificate(&self, c: &StoredCertificate) -> Result<(), StoreError> {
+    /// in one transaction. With `limit` (since, most), the owner's certificates
+    /// issued since then are counted first, under a lock on the owner's
+    /// registry row (so parallel enrolments are counted one after the other):
+    /// at the limit nothing is recorded and the answer is `false`. An error (a
+    /// serial used before) leaves nothing recorded. Either way the certificate
+    /// must then not be handed out.
+    pub async fn put_certificate(
+        &self,
+        c: &StoredCertificate,
+        limit: Option<(i64, i64)>,
+    ) -> Result<bool, StoreError> {
         let failed = "recording a certificate";
         let mut tx = self.pool.begin().await.map_err(StoreError::new(failed))?;
+        if let (Some((since, most)), Some(owner)) = (limit, &c.personal_number) {
+            // A write that changes nothing: PostgreSQL locks the row until the
+            // end of the transaction, SQLite takes its write lock.
+            sqlx::query(
+                "UPDATE people SET personal_number = personal_number WHERE personal_number = $1",
+            )
+            .bind(owner)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new(failed))?;
+            let issued: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM certificates WHERE personal_number = $1 AND issued_at >= $2",
+            )
+            .bind(owner)
+            .bind(since)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::new(failed))?;
+            if issued >= most {
+                return Ok(false);
+            }
+        }
         sqlx::query(
             "INSERT INTO certificates (serial, ca, profile, subject, personal_number, issued_at,
                not_after, der) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1395,7 +1425,7 @@ impl SqlStore {
         .await
         .map_err(StoreError::new(failed))?;
         tx.commit().await.map_err(StoreError::new(failed))?;
-        Ok(())
+        Ok(true)
     }
 
     /// The certificate with this serial.
@@ -1542,22 +1572,33 @@ impl SqlStore {
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::new("reading revocations"))?;
-        Ok(rows
-            .into_iter()
-            .map(|(s, at, r)| (s, at, r.and_then(|r| u8::try_from(r).ok()).unwrap_or(0)))
-            .collect())
+        Ok(revocation_rows(rows))
     }
 
-    /// Takes a CA's next CRL number (1, 2, …), never the same twice.
-    pub async fn next_crl_number(&self, ca: &str) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
+    /// Takes a CA's next CRL number (1, 2, …), never the same twice, and its
+    /// revocations as they are then, in one transaction that holds the
+    /// number's row: a CRL with a higher number never lists less.
+    pub async fn next_crl(&self, ca: &str) -> Result<(i64, Vec<(String, i64, u8)>), StoreError> {
+        let failed = "numbering a CRL";
+        let mut tx = self.pool.begin().await.map_err(StoreError::new(failed))?;
+        let number: i64 = sqlx::query_scalar(
             "INSERT INTO crl_numbers (ca, last) VALUES ($1, 1)
              ON CONFLICT (ca) DO UPDATE SET last = crl_numbers.last + 1 RETURNING last",
         )
         .bind(ca)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(StoreError::new("numbering a CRL"))
+        .map_err(StoreError::new(failed))?;
+        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT serial, revoked_at, reason FROM certificates
+             WHERE ca = $1 AND revoked_at IS NOT NULL ORDER BY serial",
+        )
+        .bind(ca)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::new(failed))?;
+        tx.commit().await.map_err(StoreError::new(failed))?;
+        Ok((number, revocation_rows(rows)))
     }
 
     /// Saves a device authorization request (RFC 8628) under the keyed hashes
@@ -1610,14 +1651,22 @@ impl SqlStore {
     }
 
     /// A person's decision on the pending request a user code names: approved
-    /// (`Some`) or denied (`None`). `false`, and nothing changed, if the
-    /// request is no longer pending (decided already, or expired).
+    /// (`Some`) or denied (`None`), in one transaction with its audit event
+    /// (`device_approved`, `device_refused`) and, approved, the consent it
+    /// amounts to (the request's scopes but openid, added to any the person
+    /// gave `client_id` before; withdrawing it at /account ends the device's
+    /// tokens). `false`, and nothing changed, if the request is no longer
+    /// pending (decided already, or expired).
     pub async fn decide_device_grant(
         &self,
         user_code_hash: &[u8],
+        personal_number: &str,
         approval: Option<&DeviceApproval>,
+        request: &DeviceRequest,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let failed = "deciding a device authorization request";
+        let mut tx = self.pool.begin().await.map_err(StoreError::new(failed))?;
         let done = sqlx::query(
             "UPDATE device_grants SET status = $1, personal_number = $2, acr = $3, auth_time = $4
              WHERE user_code_hash = $5 AND status = 'pending' AND expires_at > $6",
@@ -1632,10 +1681,55 @@ impl SqlStore {
         .bind(approval.map(|a| a.auth_time))
         .bind(user_code_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(StoreError::new("deciding a device authorization request"))?;
-        Ok(done.rows_affected() == 1)
+        .map_err(StoreError::new(failed))?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if approval.is_some() {
+            let before: Option<String> = sqlx::query_scalar(
+                "SELECT scope FROM consents WHERE personal_number = $1 AND client_id = $2",
+            )
+            .bind(personal_number)
+            .bind(&request.client_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::new(failed))?;
+            let mut scopes: Vec<&str> = before.as_deref().unwrap_or_default().split(' ').collect();
+            scopes.extend(request.scope.split(' ').filter(|s| *s != "openid"));
+            scopes.retain(|s| !s.is_empty());
+            scopes.sort_unstable();
+            scopes.dedup();
+            sqlx::query(
+                "INSERT INTO consents (personal_number, client_id, scope, granted_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (personal_number, client_id) DO UPDATE SET scope = excluded.scope,
+                   granted_at = excluded.granted_at",
+            )
+            .bind(personal_number)
+            .bind(&request.client_id)
+            .bind(scopes.join(" "))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new(failed))?;
+        }
+        sqlx::query(
+            "INSERT INTO audit_events (at, kind, personal_number, detail) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(now)
+        .bind(if approval.is_some() {
+            "device_approved"
+        } else {
+            "device_refused"
+        })
+        .bind(personal_number)
+        .bind(format!("{} ({})", request.client_id, request.scope))
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::new(failed))?;
+        tx.commit().await.map_err(StoreError::new(failed))?;
+        Ok(true)
     }
 
     /// A device's poll with its device code. An approved grant is deleted as
@@ -1795,6 +1889,12 @@ impl SqlStore {
         }
         Ok(removed)
     }
+}
+
+fn revocation_rows(rows: Vec<(String, i64, Option<i64>)>) -> Vec<(String, i64, u8)> {
+    rows.into_iter()
+        .map(|(s, at, r)| (s, at, r.and_then(|r| u8::try_from(r).ok()).unwrap_or(0)))
+        .collect()
 }
 
 fn stored_certificate(r: &AnyRow) -> StoredCertificate {

@@ -295,7 +295,7 @@ pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
             .chain(&anchors)
             .cloned()
             .collect();
-        let (answers, lists) = super::online::fetch_revocation(&carried, &pool)?;
+        let (answers, lists) = super::online::fetch_revocation(&carried, &pool, &anchors)?;
         ocsp.extend(answers);
         crls.extend(lists);
     }
@@ -322,7 +322,9 @@ pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
         now: now()?,
         crls: &crls,
         ocsp: &ocsp,
-        require_revocation: args.require_revocation,
+        // Online, revocation information is what was asked for: a certificate
+        // whose status could not be fetched is not taken as good.
+        require_revocation: args.require_revocation || args.online,
     };
     let reports = match cms::verify(
         &signature,

@@ -26,6 +26,12 @@ use crate::report;
 const TIMEOUT: Duration = Duration::from_secs(20);
 /// A token is refreshed when it has less than this left.
 const REFRESH_MARGIN: i64 = 30;
+/// The largest OCSP answer and CRL read (a signature names where to fetch
+/// them: nothing it names may fill the memory).
+const MAX_OCSP_BYTES: u64 = 64 * 1024;
+const MAX_CRL_BYTES: u64 = 16 * 1024 * 1024;
+/// Certificates whose revocation is fetched at most (a chain is short).
+const MAX_FETCHED: usize = 8;
 
 /// signer's folder: `--home`, `SIGNER_HOME`, `$XDG_CONFIG_HOME/signer` or
 /// `~/.config/signer`; made (mode 0700) when missing.
@@ -106,6 +112,12 @@ struct Provider {
 fn provider(http: &Http, issuer: &str, client_id: &str) -> Result<Provider> {
     let issuer_url = IssuerUrl::new(issuer.to_owned())
         .with_context(|| format!("{issuer:?} is not a URL: give the provider's address"))?;
+    // Tokens travel to the issuer: never in clear text but to this machine.
+    let url = issuer_url.url();
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    if url.scheme() != "https" && !loopback {
+        bail!("{issuer} is not https: the login's tokens would travel in clear text");
+    }
     let metadata = CoreProviderMetadata::discover(&issuer_url, http)
         .with_context(|| format!("reading the OpenID configuration of {issuer}"))?;
     // RFC 8628 §4: the device endpoint is in the discovery document (the
@@ -227,8 +239,11 @@ fn session(dir: &Path, http: &Http) -> Result<Session> {
     let tokens = client
         .exchange_refresh_token(&RefreshToken::new(refresh))?
         .request(http)
-        .map_err(|_| {
-            anyhow::anyhow!("the login has expired or was ended: run `signer login` again")
+        .map_err(|e| match e {
+            openidconnect::RequestTokenError::ServerResponse(_) => {
+                anyhow::anyhow!("the login has expired or was ended: run `signer login` again")
+            }
+            other => anyhow::anyhow!("refreshing the login failed (try again): {other}"),
         })?;
     session.access_token = tokens.access_token().secret().clone();
     if let Some(r) = tokens.refresh_token() {
@@ -326,20 +341,66 @@ pub(crate) fn enroll(args: &EnrollArgs, json_output: bool) -> Result<Outcome> {
     Ok(Outcome::Valid)
 }
 
-/// Revocation information for the certificates `carried` (a signature's),
-/// their issuers found among `pool`: an OCSP answer from each certificate's
-/// responder (with a fresh nonce), else its CRL. Certificates without either
-/// are left for verification to judge. What could not be fetched is said on
-/// stderr.
+/// Whether `cert` chains to one of `anchors` through `pool` (issuer names and
+/// signatures only: path validation judges the rest). Only such certificates'
+/// URLs are fetched: a made-up certificate in a signature cannot make the
+/// verifier fetch what it names.
+fn chains_to_anchor(cert: &Certificate, pool: &[Certificate], anchors: &[Certificate]) -> bool {
+    let mut current = cert.clone();
+    for _ in 0..MAX_FETCHED {
+        if anchors
+            .iter()
+            .any(|a| a.subject() == current.issuer() && current.is_signed_by(a))
+        {
+            return true;
+        }
+        match pool.iter().find(|i| {
+            i.subject() == current.issuer() && current.is_signed_by(i) && i.der() != current.der()
+        }) {
+            Some(next) => current = next.clone(),
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Reads an answer of at most `limit` bytes.
+fn body(response: openidconnect::reqwest::blocking::Response, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let response = response.error_for_status()?;
+    if response.content_length().is_some_and(|n| n > limit) {
+        bail!("the answer is larger than {limit} bytes");
+    }
+    let mut bytes = Vec::new();
+    response.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        bail!("the answer is larger than {limit} bytes");
+    }
+    Ok(bytes)
+}
+
+/// Revocation information for the certificates `carried` (a signature's)
+/// that chain to `anchors`, their issuers found among `pool`: an OCSP answer
+/// from each certificate's responder (with a fresh nonce), else its CRL.
+/// Certificates without either are left for verification to judge. What
+/// could not be fetched is said on stderr.
 pub(crate) fn fetch_revocation(
     carried: &[Certificate],
     pool: &[Certificate],
+    anchors: &[Certificate],
 ) -> Result<(Vec<OcspResponseInfo>, Vec<Crl>)> {
     let http = http()?;
     let rng = SystemRandom::new();
     let mut ocsp = Vec::new();
     let mut crls = Vec::new();
-    for cert in carried {
+    for cert in carried.iter().take(MAX_FETCHED) {
+        if !chains_to_anchor(cert, pool, anchors) {
+            report::error_line(&format!(
+                "{} does not chain to a trusted root: its revocation is not fetched",
+                cert.subject()
+            ));
+            continue;
+        }
         let Some(issuer) = pool
             .iter()
             .find(|i| i.subject() == cert.issuer() && cert.is_signed_by(i))
@@ -360,8 +421,8 @@ pub(crate) fn fetch_revocation(
                 .header("content-type", "application/ocsp-request")
                 .body(request)
                 .send()
-                .and_then(|r| r.error_for_status())
-                .and_then(|r| r.bytes());
+                .map_err(anyhow::Error::from)
+                .and_then(|r| body(r, MAX_OCSP_BYTES));
             match fetched.map(|b| OcspResponseInfo::from_der(&b)) {
                 Ok(Ok(answer)) if answer.nonce().as_deref() == Some(&nonce[..]) => {
                     ocsp.push(answer);
@@ -382,8 +443,8 @@ pub(crate) fn fetch_revocation(
             let fetched = http
                 .get(url)
                 .send()
-                .and_then(|r| r.error_for_status())
-                .and_then(|r| r.bytes());
+                .map_err(anyhow::Error::from)
+                .and_then(|r| body(r, MAX_CRL_BYTES));
             match fetched.map(|b| Crl::parse_all(&b)) {
                 Ok(Ok(list)) => {
                     crls.extend(list);

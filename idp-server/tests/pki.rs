@@ -16,6 +16,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
+use der::Decode as _;
 use identity_core::keys::{SignatureAlgorithm, SigningKey, SystemRandom};
 use identity_core::x509::{Certificate, Crl};
 use idp_server::clock::Clock;
@@ -498,4 +499,71 @@ async fn cert_commands_list_show_and_revoke() {
     write(dir.path(), "leaf.pem", &pem(&chain[0]));
     let answer = openssl_ocsp(dir.path(), &server, true);
     assert!(answer.contains("leaf.pem: revoked"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_refreshed_token_from_an_old_login_enrols_nothing() {
+    const T0: i64 = 1_800_000_000;
+    let server = start_with_ca(Clock::fixed(T0), |_| {}).await;
+    let tokens = device_tokens(&server, BINH, "openid pki:enroll").await;
+    // Eleven minutes later the login is old; its refreshed token keeps its time.
+    server.state.clock.advance(660);
+    let (status, refreshed) = post_form(
+        format!("{}/token", server.issuer),
+        None,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", idp_server::demo::SIGNER_ID),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let (_, csr) = new_csr("x");
+    assert_eq!(
+        error_of(enroll(&server, refreshed["access_token"].as_str(), &csr).await).await,
+        (403, "insufficient_user_authentication".into())
+    );
+    assert!(
+        server
+            .state
+            .store
+            .certificates(None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn ocsp_asks_about_a_few_certificates_at_most() {
+    let server = start_with_ca(Clock::System, |_| {}).await;
+    let tokens = device_tokens(&server, BINH, "openid pki:enroll").await;
+    let (_, csr) = new_csr("x");
+    let chain = enroll(&server, tokens["access_token"].as_str(), &csr).await;
+    let chain = pem_blocks(&chain.text().await.unwrap());
+    let leaf = Certificate::from_der(&chain[0]).unwrap();
+    let ca = Certificate::from_der(&chain[1]).unwrap();
+    let one = identity_core::x509::ocsp_request_der(&leaf, &ca, None).unwrap();
+    let mut request = identity_core::x509::OcspRequest::from_der(&one).unwrap();
+    let id = request.tbs_request.request_list[0].clone();
+    request.tbs_request.request_list = vec![id; 9];
+    let many = der::Encode::to_der(&request).unwrap();
+    let post = |body: Vec<u8>| {
+        let url = format!("{}/pki/ocsp", server.issuer);
+        async move {
+            let response = http().post(url).body(body).send().await.unwrap();
+            let cache = response
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (cache, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (_, refused) = post(many).await;
+    assert_eq!(refused, pki::malformed_request_response());
+    // One certificate: a signed answer HTTP caches may keep five minutes at most.
+    let (cache, answer) = post(one).await;
+    assert!(answer.len() > 100);
+    assert!(cache.unwrap().contains("max-age=300"));
 }

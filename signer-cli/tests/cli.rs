@@ -245,3 +245,34 @@ fn demo_runs() {
     assert_eq!(report["valid"], true);
     assert_eq!(report["jwk"]["kty"], "EC");
 }
+
+#[test]
+fn login_and_enroll_refuse_what_would_leak_or_cannot_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let home = home.to_str().unwrap();
+    // Tokens never go to an issuer in clear text (loopback aside).
+    let out = signer(
+        dir.path(),
+        &[
+            "login",
+            "--issuer",
+            "http://id.example.gov.vn",
+            "--home",
+            home,
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(text(&out).contains("not https"), "{}", text(&out));
+    // Enrolling before logging in says what to do, and makes no key.
+    let out = signer(dir.path(), &["enroll", "--home", home]);
+    assert_eq!(code(&out), 2);
+    assert!(text(&out).contains("signer login"), "{}", text(&out));
+    assert!(!Path::new(home).join("key.pem").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(home).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "signer's folder is the owner's alone");
+    }
+}

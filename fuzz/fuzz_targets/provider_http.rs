@@ -18,7 +18,7 @@ use idp_server::oidc::ServerSecret;
 use idp_server::{AppState, app, demo};
 use tower::ServiceExt as _;
 
-const ENDPOINTS: [(&str, &str); 17] = [
+const ENDPOINTS: [(&str, &str); 26] = [
     ("GET", "/authorize"),
     ("POST", "/authorize/login"),
     ("POST", "/token"),
@@ -36,6 +36,15 @@ const ENDPOINTS: [(&str, &str); 17] = [
     ("POST", "/account/passkeys/add"),
     ("POST", "/account/passkeys/remove"),
     ("POST", "/account/consents/withdraw"),
+    ("POST", "/device_authorization"),
+    ("GET", "/device"),
+    ("POST", "/device"),
+    ("POST", "/device/decide"),
+    ("POST", "/pki/enroll"),
+    ("POST", "/pki/ocsp"),
+    ("GET", "/pki/ocsp/MEMwQTA%2FMD0wOzAJBgUrDgMCGgUABBQ"),
+    ("GET", "/pki/crl/official-ca.crl"),
+    ("GET", "/pki/ca/official-ca.crt"),
 ];
 
 fn state(runtime: &tokio::runtime::Runtime, passkeys: bool) -> AppState {
@@ -50,18 +59,30 @@ fn state(runtime: &tokio::runtime::Runtime, passkeys: bool) -> AppState {
             },
             ..Config::default()
         };
+        // A development CA: the /pki endpoints answer too (its files are read
+        // once, then removed).
+        let dir =
+            std::env::temp_dir().join(format!("provider-http-{}-{passkeys}", std::process::id()));
+        let pki = idp_server::ca::development(&dir, &config.issuer, 1_800_000_000)
+            .expect("a development CA");
+        let ca = idp_server::ca::OnlineCa::load(&pki, &config.issuer, None, 1_800_000_000)
+            .expect("the CA loads");
+        let _ = std::fs::remove_dir_all(&dir);
         let state = AppState::new(
             config,
             ServerSecret::new(&[5; 32]).expect("a secret"),
             Clock::fixed(1_800_000_000),
             None,
-            None,
+            Some(ca),
         )
         .await
         .expect("the provider starts");
         demo::seed(&state.store, &state.secret, &state.config.issuer, 0)
             .await
             .expect("the demo registry");
+        demo::seed_signer(&state.store, 0)
+            .await
+            .expect("the signer client");
         state
     })
 }

@@ -26,6 +26,7 @@
     reason = "a benchmark binary: a failed step stops it with its message, figures go to stdout"
 )]
 
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -379,7 +380,32 @@ async fn ocsp_setup(
 
 /// `openssl ocsp` as a responder for the same CA and certificate, two
 /// processes (`-multi 2`, one a core), if openssl is installed.
-fn openssl_responder(data: &std::path::Path, responder: &Responder) -> Option<(Server, u16)> {
+/// `openssl ocsp -multi` forks workers that outlive their parent (and spin):
+/// the responder runs in a process group of its own, and the whole group is
+/// ended.
+struct OpensslResponder(Child);
+
+impl Drop for OpensslResponder {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.0.id())])
+            .status();
+        let asked = Instant::now();
+        while asked.elapsed() < Duration::from_secs(3) {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn openssl_responder(
+    data: &std::path::Path,
+    responder: &Responder,
+) -> Option<(OpensslResponder, u16)> {
     let leaf = &responder.certs.0;
     // index.txt: status, expiry (YYMMDDHHMMSSZ), revocation, serial, file, subject.
     let expiry = time::OffsetDateTime::from_unix_timestamp(leaf.not_after()).ok()?;
@@ -416,9 +442,10 @@ fn openssl_responder(data: &std::path::Path, responder: &Responder) -> Option<(S
         .arg(folder.join("cert.pem"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .ok()?;
-    let server = Server(child);
+    let server = OpensslResponder(child);
     let ready = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if ready.elapsed() > Duration::from_secs(10) {

@@ -580,13 +580,7 @@ async fn the_account_page_lists_adds_and_removes_passkeys_and_withdraws_consents
             &[("csrf", &csrf), ("owner", &owner)],
         )
         .await;
-    assert_eq!(stale.status(), 303);
-    assert!(
-        stale.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("prompt=login")
-    );
+    sent_to_fresh_login(&stale);
 }
 
 /// The origin a browser at the server would send in its client data.

@@ -48,6 +48,26 @@ async fn enroll(server: &Server, token: Option<&str>, body: &str) -> reqwest::Re
     request.send().await.unwrap()
 }
 
+/// Bình logs in (device grant) and enrols: the chain answered, DER.
+async fn enrolled(server: &Server) -> Vec<Vec<u8>> {
+    let tokens = device_tokens(server, BINH, "openid pki:enroll").await;
+    let (_, csr) = new_csr("x");
+    let response = enroll(server, tokens["access_token"].as_str(), &csr).await;
+    assert_eq!(response.status(), 201);
+    pem_blocks(&response.text().await.unwrap())
+}
+
+/// How many certificates the server recorded.
+async fn issued(server: &Server) -> usize {
+    server
+        .state
+        .store
+        .certificates(None, 100)
+        .await
+        .unwrap()
+        .len()
+}
+
 async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
@@ -254,30 +274,13 @@ async fn enrolment_refuses_the_unauthenticated_the_unentitled_and_the_malformed(
         error_of(enroll(&server, Some(binh), &forged).await).await,
         (400, "invalid_request".into())
     );
-    assert!(
-        server
-            .state
-            .store
-            .certificates(None, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(issued(&server).await, 0);
     // One a day here: the second is refused, and nothing more is recorded.
     assert_eq!(enroll(&server, Some(binh), &csr).await.status(), 201);
     let second = enroll(&server, Some(binh), &csr).await;
     assert!(second.headers().contains_key("retry-after"));
     assert_eq!(error_of(second).await, (429, "slow_down".into()));
-    assert_eq!(
-        server
-            .state
-            .store
-            .certificates(None, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(issued(&server).await, 1);
 }
 
 // OpenSSL, a blocking child process, asks the server: the server needs a
@@ -285,10 +288,7 @@ async fn enrolment_refuses_the_unauthenticated_the_unentitled_and_the_malformed(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ocsp_and_crl_answer_the_live_revocation_state() {
     let server = start_with_ca(Clock::System, |_| {}).await;
-    let tokens = device_tokens(&server, BINH, "openid pki:enroll").await;
-    let (_, csr) = new_csr("x");
-    let response = enroll(&server, tokens["access_token"].as_str(), &csr).await;
-    let chain = pem_blocks(&response.text().await.unwrap());
+    let chain = enrolled(&server).await;
     let (_, root) = get_bytes(&format!("{}/pki/ca/root.crt", server.issuer)).await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "root.pem", &pem(&root));
@@ -420,10 +420,7 @@ async fn cert_commands_list_show_and_revoke() {
     let database_url = format!("sqlite://{}", dir.path().join("idp.sqlite3").display());
     let url = database_url.clone();
     let server = start_with_ca(Clock::System, move |config| config.database_url = url).await;
-    let tokens = device_tokens(&server, BINH, "openid pki:enroll").await;
-    let (_, csr) = new_csr("x");
-    let chain = enroll(&server, tokens["access_token"].as_str(), &csr).await;
-    let chain = pem_blocks(&chain.text().await.unwrap());
+    let chain = enrolled(&server).await;
     let serial = Certificate::from_der(&chain[0]).unwrap().serial_hex();
 
     let (ok, list) = cert_command(&database_url, &["list", "--person", BINH]);
@@ -524,24 +521,13 @@ async fn a_refreshed_token_from_an_old_login_enrols_nothing() {
         error_of(enroll(&server, refreshed["access_token"].as_str(), &csr).await).await,
         (403, "insufficient_user_authentication".into())
     );
-    assert!(
-        server
-            .state
-            .store
-            .certificates(None, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(issued(&server).await, 0);
 }
 
 #[tokio::test]
 async fn ocsp_asks_about_a_few_certificates_at_most() {
     let server = start_with_ca(Clock::System, |_| {}).await;
-    let tokens = device_tokens(&server, BINH, "openid pki:enroll").await;
-    let (_, csr) = new_csr("x");
-    let chain = enroll(&server, tokens["access_token"].as_str(), &csr).await;
-    let chain = pem_blocks(&chain.text().await.unwrap());
+    let chain = enrolled(&server).await;
     let leaf = Certificate::from_der(&chain[0]).unwrap();
     let ca = Certificate::from_der(&chain[1]).unwrap();
     let one = identity_core::x509::ocsp_request_der(&leaf, &ca, None).unwrap();

@@ -635,3 +635,10 @@ pub(crate) async fn device_tokens(server: &Server, who: &str, scope: &str) -> se
     assert_eq!(status, 200, "{tokens}");
     tokens
 }
+
+/// Asserts that `response` sends the browser to log in again (`prompt=login`).
+pub(crate) fn sent_to_fresh_login(response: &reqwest::Response) {
+    assert_eq!(response.status(), 303, "{response:?}");
+    let location = response.headers()["location"].to_str().unwrap();
+    assert!(location.contains("prompt=login"), "{location}");
+}

@@ -394,48 +394,30 @@ fn an_issuing_ca_comes_with_its_responder_and_a_deployment_may_shorten_validity(
         &made.responder_key,
     )
     .unwrap();
-    // Its certificates live the deployment's 30 days, not the profile's.
-    let ca = Authority::new(&made.certificate, Profile::OfficialCa, &made.key, config).unwrap();
-    let mut store = MemoryStore::new();
-    let leaf = ca
-        .issue(
-            IssueRequest {
-                profile: Profile::OfficialSigning,
-                subject: &subject_for(Profile::OfficialSigning),
-                request: &request(&key(SignatureAlgorithm::EcdsaP256Sha256)),
-            },
-            &mut store,
-            &rng,
-            NOW,
-        )
-        .unwrap();
-    let leaf = identity_core::x509::Certificate::from_der(&leaf.der).unwrap();
-    assert_eq!(leaf.not_after() - leaf.not_before(), 30 * 86_400);
-    // Longer than the profile allows: cut to the profile.
-    let long = Authority::new(
-        &made.certificate,
-        Profile::OfficialCa,
-        &made.key,
-        CaConfig {
+    // Its certificates live the deployment's days, never more than the profile's.
+    let lifetime = |config: CaConfig| {
+        let ca = Authority::new(&made.certificate, Profile::OfficialCa, &made.key, config).unwrap();
+        let leaf = ca
+            .issue(
+                IssueRequest {
+                    profile: Profile::OfficialSigning,
+                    subject: &subject_for(Profile::OfficialSigning),
+                    request: &request(&key(SignatureAlgorithm::EcdsaP256Sha256)),
+                },
+                &mut MemoryStore::new(),
+                &rng,
+                NOW,
+            )
+            .unwrap();
+        let leaf = identity_core::x509::Certificate::from_der(&leaf.der).unwrap();
+        leaf.not_after() - leaf.not_before()
+    };
+    assert_eq!(lifetime(config), 30 * 86_400);
+    assert_eq!(
+        lifetime(CaConfig {
             validity_days: Some(100_000),
             ..CaConfig::default()
-        },
-    )
-    .unwrap()
-    .issue(
-        IssueRequest {
-            profile: Profile::OfficialSigning,
-            subject: &subject_for(Profile::OfficialSigning),
-            request: &request(&key(SignatureAlgorithm::EcdsaP256Sha256)),
-        },
-        &mut store,
-        &rng,
-        NOW,
-    )
-    .unwrap();
-    let long = identity_core::x509::Certificate::from_der(&long.der).unwrap();
-    assert_eq!(
-        long.not_after() - long.not_before(),
+        }),
         i64::from(Profile::OfficialSigning.spec().validity_days) * 86_400
     );
 }

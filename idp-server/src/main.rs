@@ -806,6 +806,12 @@ async fn demo_command(
         demo::SERVICE_ID,
         data.join("demo-*.secret").display()
     );
+    println!(
+        "  officials sign: `signer login --issuer {issuer}`, then `signer enroll` (079185004321, \
+         Trần Thị Bình, is an official); the development CA is in {} (its root: \
+         {issuer}/pki/ca/root.crt)",
+        data.join("ca").display()
+    );
     println!("  stop with Ctrl-C");
     serve(state).await
 }

@@ -338,3 +338,68 @@ fn a_client_finds_where_to_ask_and_asks_as_openssl_would() {
     );
     assert!(identity_core::x509::ocsp_request_der(&leaf, &ca, Some(&[0; 33])).is_err());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// What we build reads back: a request with any allowed nonce is the same
+    /// request to our responder, whose answer carries the nonce back; a CRL of
+    /// any revocations lists each of them once.
+    #[test]
+    fn requests_answers_and_crls_read_back(
+        nonce in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..=32),
+        revocations in proptest::collection::btree_map(
+            proptest::collection::vec(proptest::prelude::any::<u8>(), 1..=20),
+            proptest::prop_oneof![
+                proptest::prelude::Just("unspecified"),
+                proptest::prelude::Just("keyCompromise"),
+                proptest::prelude::Just("superseded"),
+                proptest::prelude::Just("privilegeWithdrawn"),
+            ],
+            0..12,
+        ),
+    ) {
+        static SETUP: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
+        let s = SETUP.get_or_init(setup);
+        let leaf = Certificate::from_der(&s.leaf_der).unwrap();
+        let ca_cert = Certificate::from_der(&s.ca_der).unwrap();
+        let request = identity_core::x509::ocsp_request_der(&leaf, &ca_cert, Some(&nonce)).unwrap();
+        let query = OcspQuery::from_der(&request).unwrap();
+        proptest::prop_assert_eq!(query.serial(0), Some(leaf.serial_hex()));
+        let responder = Responder::new(&s.ca_der, &s.responder_der, &s.responder_key).unwrap();
+        let answer = responder.respond(&query, &[CertState::Good], NOW, 3_600).unwrap();
+        proptest::prop_assert_eq!(OcspResponseInfo::from_der(&answer).unwrap().nonce(), Some(nonce));
+
+        // A CRL of these revocations (serials as a CA would have them: positive, canonical).
+        let (ca_profile, ca_key) = s
+            .h
+            .cas
+            .iter()
+            .find(|(p, ..)| *p == Profile::OfficialCa)
+            .map(|(p, k, ..)| (*p, k))
+            .unwrap();
+        let ca = Authority::new(&s.ca_der, ca_profile, ca_key, config()).unwrap();
+        let mut store = pki::MemoryStore::new();
+        let mut listed = std::collections::BTreeSet::new();
+        for (serial, reason) in &revocations {
+            let mut serial = serial.clone();
+            serial[0] |= 0x01; // not all zero
+            serial[0] &= 0x7f; // positive
+            let text = pki::serial_text(&serial);
+            if !listed.insert(text.clone()) {
+                continue;
+            }
+            pki::CaStore::record_issued(&mut store, pki::IssuedRecord {
+                serial: text.clone(),
+                profile: "official-signing".into(),
+                subject: "CN=x".into(),
+                issued_at: NOW,
+                not_after: NOW + 1,
+                der: vec![],
+            }).unwrap();
+            ca.revoke(&mut store, &text, reason.parse().unwrap(), NOW).unwrap();
+        }
+        let crl = Crl::from_der(&ca.crl(&mut store, NOW, 86_400).unwrap()).unwrap();
+        proptest::prop_assert_eq!(crl.len(), listed.len());
+    }
+}

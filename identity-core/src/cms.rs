@@ -619,7 +619,7 @@ fn failed(
         indication,
         sub_indication: Some(sub),
         message,
-        validation_time: x509::rfc3339(time),
+        validation_time: x509::format_rfc3339(time),
         path,
         policies: Vec::new(),
     }
@@ -752,7 +752,7 @@ fn verify_signer(
         name: None,
         identifier: None,
         organization: None,
-        signing_time: signing_time.map(x509::rfc3339),
+        signing_time: signing_time.map(x509::format_rfc3339),
         digest_algorithm: digest.map(|d| d.name().to_owned()),
         report: failed(
             Indication::Indeterminate,
@@ -923,7 +923,7 @@ fn verify_signer(
             report.message = format!(
                 "{}; it was valid at the signing time the signer claims ({}), which nothing proves without a time-stamp",
                 report.message,
-                x509::rfc3339(claimed)
+                x509::format_rfc3339(claimed)
             );
         }
     }
@@ -932,7 +932,10 @@ fn verify_signer(
             "signed by {}{}; certificate valid{}",
             cert.summary(),
             signing_time
-                .map(|t| format!(" at {} (time claimed by the signer)", x509::rfc3339(t)))
+                .map(|t| format!(
+                    " at {} (time claimed by the signer)",
+                    x509::format_rfc3339(t)
+                ))
                 .unwrap_or_default(),
             if params.checks_revocation() {
                 " and not revoked"

@@ -909,9 +909,7 @@ async fn assertion_client(
             format!("client_assertion_type must be {JWT_BEARER}"),
         ));
     }
-    let assertion = form
-        .get("client_assertion")
-        .ok_or_else(|| OAuthError::new("invalid_request", "client_assertion is missing"))?;
+    let assertion = required(form, "client_assertion")?;
     // The assertion names its client in `sub`; it is read before the signature is
     // checked only to find that client's keys.
     let named = unverified_subject(assertion)
@@ -1008,6 +1006,16 @@ pub(crate) async fn token(
     }
 }
 
+/// A request parameter the endpoint cannot do without.
+fn required<'a>(
+    form: &'a std::collections::HashMap<String, String>,
+    name: &str,
+) -> Result<&'a str, OAuthError> {
+    form.get(name)
+        .map(String::as_str)
+        .ok_or_else(|| OAuthError::new("invalid_request", format!("{name} is missing")))
+}
+
 /// The client assertion type of RFC 7523 §2.2.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Longest a client assertion may live, which bounds the store of seen `jti`s.
@@ -1087,10 +1095,7 @@ async fn token_inner(
     }
     let form = authorize::parameters(pairs)?;
     let client = authenticate_client(state, headers, &form, Public::Allowed).await?;
-    let grant_type = form
-        .get("grant_type")
-        .map(String::as_str)
-        .ok_or_else(|| OAuthError::new("invalid_request", "grant_type is missing"))?;
+    let grant_type = required(&form, "grant_type")?;
     if !matches!(
         grant_type,
         "authorization_code" | "refresh_token" | "client_credentials" | crate::device::GRANT_TYPE
@@ -1134,9 +1139,7 @@ async fn code_grant(
     form: &std::collections::HashMap<String, String>,
     now: i64,
 ) -> Result<serde_json::Value, OAuthError> {
-    let code = form
-        .get("code")
-        .ok_or_else(|| OAuthError::new("invalid_request", "code is missing"))?;
+    let code = required(form, "code")?;
     let code_hash = state.secret.hash_code(code);
     // Everything is checked before the code is spent, so that a bad request (a
     // wrong verifier, another client) loses nothing; then one statement spends it.
@@ -1192,9 +1195,7 @@ async fn device_code_grant(
     now: i64,
 ) -> Result<serde_json::Value, OAuthError> {
     use crate::store::DevicePoll;
-    let device_code = form
-        .get("device_code")
-        .ok_or_else(|| OAuthError::new("invalid_request", "device_code is missing"))?;
+    let device_code = required(form, "device_code")?;
     let hash = crate::device::device_code_hash(state, device_code);
     match state
         .store
@@ -1262,9 +1263,7 @@ async fn refresh_grant(
     form: &std::collections::HashMap<String, String>,
     now: i64,
 ) -> Result<serde_json::Value, OAuthError> {
-    let presented = form
-        .get("refresh_token")
-        .ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is missing"))?;
+    let presented = required(form, "refresh_token")?;
     let token_hash = state.secret.hash_code(presented);
     // Everything is checked before the token is spent, so that a bad request
     // loses nothing; then one statement spends it.
@@ -1549,7 +1548,7 @@ pub(crate) async fn introspect(
     let result = async {
         let form = authorize::parameters(pairs)?;
         let client = authenticate_client(&state, &headers, &form, Public::Refused).await?;
-        let token = form.get("token").ok_or_else(|| OAuthError::new("invalid_request", "token is missing"))?;
+        let token = required(&form, "token")?;
         if let Some(claims) = live_access_token(&state, token).await? {
             let mut body = serde_json::Map::new();
             body.insert("active".into(), true.into());
@@ -1588,9 +1587,7 @@ pub(crate) async fn revoke(
     let result = async {
         let form = authorize::parameters(pairs)?;
         let client = authenticate_client(&state, &headers, &form, Public::Allowed).await?;
-        let token = form
-            .get("token")
-            .ok_or_else(|| OAuthError::new("invalid_request", "token is missing"))?;
+        let token = required(&form, "token")?;
         let now = state.clock.now();
         if let Some(claims) = live_access_token(&state, token).await?
             && claims.get("client_id").and_then(|c| c.as_str()) == Some(client.id.as_str())

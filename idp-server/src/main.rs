@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use identity_core::x509::format_rfc3339;
 use idp_server::clock::Clock;
 use idp_server::config::Config;
 use idp_server::oidc::ServerSecret;
@@ -292,17 +293,6 @@ async fn main() -> Result<()> {
     }
 }
 
-/// A date and time, UTC, for people reading a command's output.
-fn utc(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| at.to_string())
-}
-
 fn serial_of(text: &str) -> Result<String> {
     pki::normalize_serial(text).with_context(|| {
         format!("{text:?} is not a serial number: give it in hexadecimal, as `cert list` shows it")
@@ -310,21 +300,7 @@ fn serial_of(text: &str) -> Result<String> {
 }
 
 fn reason_name(code: u8) -> String {
-    const NAMES: [(u8, &str); 9] = [
-        (0, "unspecified"),
-        (1, "keyCompromise"),
-        (2, "cACompromise"),
-        (3, "affiliationChanged"),
-        (4, "superseded"),
-        (5, "cessationOfOperation"),
-        (6, "certificateHold"),
-        (9, "privilegeWithdrawn"),
-        (10, "aACompromise"),
-    ];
-    NAMES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or_else(|| format!("reason {code}"), |(_, n)| (*n).to_owned())
+    pki::Reason::from_code(code).map_or_else(|| format!("reason {code}"), |r| r.name().to_owned())
 }
 
 async fn cert_command(command: CertCommand) -> Result<()> {
@@ -342,16 +318,20 @@ async fn cert_command(command: CertCommand) -> Result<()> {
             for c in certificates {
                 let state = match (c.revoked_at, c.reason) {
                     (Some(at), reason) => {
-                        format!("revoked {} ({})", utc(at), reason_name(reason.unwrap_or(0)))
+                        format!(
+                            "revoked {} ({})",
+                            format_rfc3339(at),
+                            reason_name(reason.unwrap_or(0))
+                        )
                     }
-                    (None, _) => format!("valid until {}", utc(c.not_after)),
+                    (None, _) => format!("valid until {}", format_rfc3339(c.not_after)),
                 };
                 println!(
                     "{}\t{}\t{}\tissued {}\t{state}",
                     c.serial,
                     c.personal_number.as_deref().unwrap_or("-"),
                     c.subject,
-                    utc(c.issued_at)
+                    format_rfc3339(c.issued_at)
                 );
             }
             Ok(())
@@ -366,12 +346,12 @@ async fn cert_command(command: CertCommand) -> Result<()> {
             println!("subject: {}", c.subject);
             println!("person: {}", c.personal_number.as_deref().unwrap_or("-"));
             println!("profile: {} (CA {})", c.profile, c.ca);
-            println!("issued: {}", utc(c.issued_at));
-            println!("valid until: {}", utc(c.not_after));
+            println!("issued: {}", format_rfc3339(c.issued_at));
+            println!("valid until: {}", format_rfc3339(c.not_after));
             match c.revoked_at {
                 Some(at) => println!(
                     "revoked: {} ({})",
-                    utc(at),
+                    format_rfc3339(at),
                     reason_name(c.reason.unwrap_or(0))
                 ),
                 None => println!("revoked: no"),
@@ -400,14 +380,14 @@ async fn cert_command(command: CertCommand) -> Result<()> {
                 idp_server::store::Revocation::Revoked => {
                     println!(
                         "revoked {serial} at {} ({}): OCSP answers revoked now, the next CRL lists it",
-                        utc(now),
+                        format_rfc3339(now),
                         reason.name()
                     );
                     Ok(())
                 }
                 idp_server::store::Revocation::Already { at, reason } => bail!(
                     "{serial} was already revoked at {} ({}): nothing changed",
-                    utc(at),
+                    format_rfc3339(at),
                     reason_name(reason)
                 ),
                 idp_server::store::Revocation::Unknown => bail!(

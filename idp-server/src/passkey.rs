@@ -326,23 +326,23 @@ impl PasskeyAuthenticator {
             .await
             .map_err(|e| server_error("reading a passkey failed", e))?;
         let Some(stored) = stored else {
-            state
-                .audit(None, "passkey_login_refused", "an unknown passkey")
-                .await;
-            return Err(denied("this passkey is not registered here"));
+            return Err(refused(
+                state,
+                None,
+                "an unknown passkey",
+                "this passkey is not registered here",
+            )
+            .await);
         };
         if stored.disabled_at.is_some() {
-            state
-                .audit(
-                    Some(&stored.personal_number),
-                    "passkey_login_refused",
-                    "a disabled passkey",
-                )
-                .await;
-            return Err(denied(
+            return Err(refused(
+                state,
+                Some(&stored.personal_number),
+                "a disabled passkey",
                 "this passkey was disabled (it may have been copied): use another passkey or \
                  ask the registration office",
-            ));
+            )
+            .await);
         }
         let mut passkey: Passkey = serde_json::from_str(&stored.passkey)
             .map_err(|e| server_error("reading a passkey failed", e))?;
@@ -350,14 +350,13 @@ impl PasskeyAuthenticator {
             LoginCeremony::Nobody {
                 personal_number, ..
             } => {
-                state
-                    .audit(
-                        Some(&personal_number),
-                        "passkey_login_refused",
-                        "a passkey for a number that has none",
-                    )
-                    .await;
-                return Err(denied("this passkey belongs to someone else"));
+                return Err(refused(
+                    state,
+                    Some(&personal_number),
+                    "a passkey for a number that has none",
+                    "this passkey belongs to someone else",
+                )
+                .await);
             }
             LoginCeremony::Discoverable(ceremony) => {
                 let handle = self
@@ -367,14 +366,13 @@ impl PasskeyAuthenticator {
                 if handle.map(|u| u.as_bytes().to_vec()).ok().as_deref()
                     != Some(stored.user_handle.as_slice())
                 {
-                    state
-                        .audit(
-                            Some(&stored.personal_number),
-                            "passkey_login_refused",
-                            "the answer's user handle is not the passkey's",
-                        )
-                        .await;
-                    return Err(denied("the passkey's answer does not match its account"));
+                    return Err(refused(
+                        state,
+                        Some(&stored.personal_number),
+                        "the answer's user handle is not the passkey's",
+                        "the passkey's answer does not match its account",
+                    )
+                    .await);
                 }
                 self.webauthn
                     .finish_discoverable_authentication_v2(&credential, ceremony, &passkey)
@@ -384,14 +382,13 @@ impl PasskeyAuthenticator {
                 state: ceremony,
             } => {
                 if personal_number != stored.personal_number {
-                    state
-                        .audit(
-                            Some(&personal_number),
-                            "passkey_login_refused",
-                            "a passkey of another person",
-                        )
-                        .await;
-                    return Err(denied("this passkey belongs to someone else"));
+                    return Err(refused(
+                        state,
+                        Some(&personal_number),
+                        "a passkey of another person",
+                        "this passkey belongs to someone else",
+                    )
+                    .await);
                 }
                 self.webauthn
                     .finish_passkey_authentication(&credential, &ceremony)
@@ -434,14 +431,13 @@ impl PasskeyAuthenticator {
         let result = match result {
             Ok(result) => result,
             Err(e) => {
-                state
-                    .audit(
-                        Some(&stored.personal_number),
-                        "passkey_login_refused",
-                        &e.to_string(),
-                    )
-                    .await;
-                return Err(denied("the passkey's answer did not verify"));
+                return Err(refused(
+                    state,
+                    Some(&stored.personal_number),
+                    &e.to_string(),
+                    "the passkey's answer did not verify",
+                )
+                .await);
             }
         };
         passkey.update_credential(&result);
@@ -536,6 +532,13 @@ impl Authenticator for PasskeyAuthenticator {
             .map(Outcome::Page)
         })
     }
+}
+
+/// A passkey login refused: audited (`passkey_login_refused`, `detail`)
+/// against `who`, answered `access_denied` with `why`.
+async fn refused(state: &AppState, who: Option<&str>, detail: &str, why: &str) -> OAuthError {
+    state.audit(who, "passkey_login_refused", detail).await;
+    OAuthError::new("access_denied", why)
 }
 
 /// What `/activate` says of a number and code that do not match a waiting code.

@@ -44,6 +44,8 @@ fn a_resident_activates_a_passkey_and_logs_in_with_it_in_chromium() {
         .unwrap_or_else(|| panic!("no code in {out}"))
         .to_owned();
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
+    // Screenshots of an earlier run must not pass for this one's.
+    let _ = std::fs::remove_dir_all(&shots);
     let run = Command::new("node")
         .arg(e2e.join("passkey_login.mjs"))
         .args([&format!("http://localhost:{port}"), PERSON, &code])

@@ -17,11 +17,6 @@ use openidconnect::reqwest;
 
 const AN: &str = "001090012345";
 
-fn location(response: &reqwest::Response) -> std::collections::HashMap<String, String> {
-    assert_eq!(response.status(), 303, "{response:?}");
-    query_of(response.headers()["location"].to_str().unwrap())
-}
-
 /// Logs in (the demo authenticator) and returns the page or redirect after it.
 async fn authenticate(server: &Server, browser: &Browser, url: &str) -> reqwest::Response {
     let page = browser.get(url).await;
@@ -69,7 +64,7 @@ async fn consent_is_asked_once_per_portal_and_scope_and_can_be_refused() {
     assert!(page.contains("Your name and birth date"), "{page}");
     assert!(!page.contains("identification number"), "{page}");
     let refused = decide(&server, &browser, &page, &[("decision", "deny")]).await;
-    assert_eq!(location(&refused)["error"], "access_denied");
+    assert_eq!(redirect_query(&refused)["error"], "access_denied");
     // The session is there (the person did authenticate), but not the consent:
     // prompt=none cannot answer.
     let silent = browser
@@ -78,19 +73,19 @@ async fn consent_is_asked_once_per_portal_and_scope_and_can_be_refused() {
             &[("scope", "openid profile"), ("prompt", "none")],
         ))
         .await;
-    assert_eq!(location(&silent)["error"], "consent_required");
+    assert_eq!(redirect_query(&silent)["error"], "consent_required");
 
     // Agreeing: the code, and the name in the ID token.
     let page = browser.get(&profile).await;
     let page = page.text().await.unwrap();
     let agreed = decide(&server, &browser, &page, &[("decision", "allow")]).await;
-    let claims = id_claims(&server, &location(&agreed)).await;
+    let claims = id_claims(&server, &redirect_query(&agreed)).await;
     assert_eq!(claims["name"], "Nguyễn Văn An");
 
     // Remembered: another login (another browser) goes straight back.
     let other = Browser::default();
     let again = authenticate(&server, &other, &profile).await;
-    assert!(location(&again).contains_key("code"));
+    assert!(redirect_query(&again).contains_key("code"));
     // A wider scope asks again, for what is new; prompt=consent asks anyway.
     let wider = browser
         .get(&authorize_url(
@@ -180,7 +175,7 @@ async fn a_representative_chooses_the_business_to_act_for() {
         &[("decision", "allow"), ("business", "0101243150")],
     )
     .await;
-    let claims = id_claims(&server, &location(&chosen)).await;
+    let claims = id_claims(&server, &redirect_query(&chosen)).await;
     assert_eq!(claims["business"]["enterprise_code"], "0101243150");
     assert_eq!(claims["business"]["name"], "Hợp tác xã Ví Dụ");
     assert!(claims.get("businesses").is_none());

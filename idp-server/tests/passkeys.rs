@@ -126,11 +126,6 @@ async fn answer(
         .await
 }
 
-fn location(response: &reqwest::Response) -> std::collections::HashMap<String, String> {
-    assert_eq!(response.status(), 303, "{response:?}");
-    query_of(response.headers()["location"].to_str().unwrap())
-}
-
 /// A login as `number` answered with `owner`'s passkey (the login page asks for
 /// `number`'s; the authenticator is told to use `owner`'s instead).
 async fn someone_elses_passkey(
@@ -230,7 +225,7 @@ async fn activation_registration_and_login_with_a_passkey() {
     let assertion = serde_json::to_string(&assertion).unwrap();
     let done = answer(&server, &browser, &login_id, &assertion).await;
     let done = consent_if_asked(&browser, &server, done).await;
-    let claims = id_token_claims(&server, &location(&done)["code"]).await;
+    let claims = id_token_claims(&server, &redirect_query(&done)["code"]).await;
     assert_eq!(claims["acr"], "substantial");
     assert!(
         server.state.store.passkeys_of(AN).await.unwrap()[0]
@@ -245,7 +240,7 @@ async fn activation_registration_and_login_with_a_passkey() {
     let browser = Browser::default();
     let (login_id, _) = number_step(&server, &browser, AN).await;
     let replayed = answer(&server, &browser, &login_id, &assertion).await;
-    assert_eq!(location(&replayed)["error"], "access_denied");
+    assert_eq!(redirect_query(&replayed)["error"], "access_denied");
     assert!(
         audit_kinds(&server, AN)
             .await
@@ -263,7 +258,7 @@ async fn another_persons_passkey_and_a_cloned_one_are_refused() {
 
     // Bình's passkey answering a login as An: refused.
     let refused = someone_elses_passkey(&server, &mut binh_phone, BINH, AN).await;
-    assert_eq!(location(&refused)["error"], "access_denied");
+    assert_eq!(redirect_query(&refused)["error"], "access_denied");
     assert!(
         audit_kinds(&server, AN)
             .await
@@ -289,7 +284,7 @@ async fn another_persons_passkey_and_a_cloned_one_are_refused() {
         &serde_json::to_string(&phished).unwrap(),
     )
     .await;
-    assert_eq!(location(&refused)["error"], "access_denied");
+    assert_eq!(redirect_query(&refused)["error"], "access_denied");
     // The passkey itself is fine: An logs in with it at the real site.
     let browser = Browser::default();
     let (login_id, page) = number_step(&server, &browser, AN).await;
@@ -305,7 +300,7 @@ async fn another_persons_passkey_and_a_cloned_one_are_refused() {
     )
     .await;
     let fine = consent_if_asked(&browser, &server, fine).await;
-    assert!(location(&fine).contains_key("code"));
+    assert!(redirect_query(&fine).contains_key("code"));
 
     // A copy of An's passkey signed 100 times elsewhere: the server's counter is
     // ahead of this one's, so this one is refused as possibly cloned.
@@ -336,7 +331,7 @@ async fn another_persons_passkey_and_a_cloned_one_are_refused() {
         &serde_json::to_string(&assertion).unwrap(),
     )
     .await;
-    assert_eq!(location(&refused)["error"], "access_denied");
+    assert_eq!(redirect_query(&refused)["error"], "access_denied");
     assert!(
         audit_kinds(&server, AN)
             .await
@@ -409,13 +404,13 @@ async fn the_login_page_offers_passkeys_and_the_number_step_says_what_is_wrong()
         options["publicKey"]["allowCredentials"]
     );
     let refused = someone_elses_passkey(&server, &mut phone, BINH, AN).await;
-    assert_eq!(location(&refused)["error"], "access_denied");
+    assert_eq!(redirect_query(&refused)["error"], "access_denied");
     let browser = Browser::default();
     // acr_values high: a passkey cannot reach it; the portal hears so.
     let high = browser
         .get(&authorize_url(&server, &[("acr_values", "high")]))
         .await;
-    let q = location(&high);
+    let q = redirect_query(&high);
     assert_eq!(q["error"], "access_denied");
     assert!(q["error_description"].contains("substantial"));
 }
@@ -538,7 +533,7 @@ async fn the_account_page_lists_adds_and_removes_passkeys_and_withdraws_consents
         .get(&authorize_url(&server, &[("scope", "openid profile")]))
         .await;
     let agreed = consent_if_asked(&browser, &server, portal).await;
-    let code = location(&agreed)["code"].clone();
+    let code = redirect_query(&agreed)["code"].clone();
     let (_, tokens) = token_request(&server, &code, VERIFIER, &server.client_secret).await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
     let page = browser.get(&account).await.text().await.unwrap();
@@ -655,7 +650,7 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
     let assertion = an_phone.get(&first_options, &origin_text(&server));
     let done = answer(&server, &browser, &login_id, &assertion.to_string()).await;
     let done = consent_if_asked(&browser, &server, done).await;
-    let claims = id_token_claims(&server, &location(&done)["code"]).await;
+    let claims = id_token_claims(&server, &redirect_query(&done)["code"]).await;
     assert_eq!(claims["acr"], "substantial");
     // The same person as the number-first login names.
     let browser = Browser::default();
@@ -663,7 +658,7 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
     let by_number = an_phone.get(&webauthn_options_of(&page), &origin_text(&server));
     let done = answer(&server, &browser, &login_id, &by_number.to_string()).await;
     let done = consent_if_asked(&browser, &server, done).await;
-    let by_number = id_token_claims(&server, &location(&done)["code"]).await;
+    let by_number = id_token_claims(&server, &redirect_query(&done)["code"]).await;
     assert_eq!(claims["sub"], by_number["sub"]);
     assert_eq!(claims["name"], by_number["name"]);
 
@@ -674,7 +669,7 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
     let (login_id, _) = discoverable_step(&server, &browser).await;
     let stale = an_phone.get(&first_options, &origin_text(&server));
     let replayed = answer(&server, &browser, &login_id, &stale.to_string()).await;
-    assert_eq!(location(&replayed)["error"], "access_denied");
+    assert_eq!(redirect_query(&replayed)["error"], "access_denied");
     assert!(
         server.state.store.passkeys_of(AN).await.unwrap()[0]
             .disabled_at
@@ -689,7 +684,7 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
     forged["response"]["userHandle"] =
         binh_phone.get(&options, &origin_text(&server))["response"]["userHandle"].clone();
     let refused = answer(&server, &browser, &login_id, &forged.to_string()).await;
-    assert_eq!(location(&refused)["error"], "access_denied");
+    assert_eq!(redirect_query(&refused)["error"], "access_denied");
 
     // A signature that does not verify: the counter in the authenticator data
     // raised after signing (nothing but the signature can tell).
@@ -704,7 +699,7 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
     forged["response"]["authenticatorData"] =
         base64ct::Base64UrlUnpadded::encode_string(&data).into();
     let refused = answer(&server, &browser, &login_id, &forged.to_string()).await;
-    assert_eq!(location(&refused)["error"], "access_denied");
+    assert_eq!(redirect_query(&refused)["error"], "access_denied");
 
     // A credential this server never registered.
     let mut stranger = SpecPasskey::default();
@@ -720,7 +715,7 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
     );
     let unknown = stranger.get(&options, &origin_text(&server));
     let refused = answer(&server, &browser, &login_id, &unknown.to_string()).await;
-    assert_eq!(location(&refused)["error"], "access_denied");
+    assert_eq!(redirect_query(&refused)["error"], "access_denied");
 
     // A copy of An's authenticator, taken before its last logins: its counter
     // is behind the server's, so it is refused as a possible clone and the
@@ -730,7 +725,7 @@ async fn a_discoverable_passkey_logs_in_without_a_number_and_is_checked_like_any
     let (login_id, options) = discoverable_step(&server, &browser).await;
     let cloned = copy.get(&options, &origin_text(&server));
     let refused = answer(&server, &browser, &login_id, &cloned.to_string()).await;
-    assert_eq!(location(&refused)["error"], "access_denied");
+    assert_eq!(redirect_query(&refused)["error"], "access_denied");
     let kinds = audit_kinds(&server, AN).await;
     assert!(
         kinds.contains(&"passkey_clone_suspected".to_owned()),

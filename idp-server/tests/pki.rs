@@ -75,15 +75,11 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
 }
 
 fn pem_blocks(text: &str) -> Vec<Vec<u8>> {
-    let mut blocks = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let end = rest[start..].find("-----END CERTIFICATE-----").unwrap() + start + 25;
-        let (_, der) = der::pem::decode_vec(&rest.as_bytes()[start..end]).unwrap();
-        blocks.push(der);
-        rest = &rest[end..];
-    }
-    blocks
+    Certificate::parse_all(text.as_bytes())
+        .unwrap()
+        .iter()
+        .map(|c| c.der().to_vec())
+        .collect()
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {

@@ -136,14 +136,42 @@ fn authorization() -> impl Strategy<Value = Option<String>> {
     ]
 }
 
+/// Every endpoint, by method and path.
+const ENDPOINTS: [(&str, &str); 24] = [
+    ("GET", "/authorize"),
+    ("POST", "/authorize/login"),
+    ("POST", "/token"),
+    ("POST", "/introspect"),
+    ("POST", "/revoke"),
+    ("GET", "/logout"),
+    ("GET", "/userinfo"),
+    ("GET", "/demo/portal/callback"),
+    ("GET", "/activate"),
+    ("POST", "/activate"),
+    ("POST", "/activate/finish"),
+    ("GET", "/account"),
+    ("POST", "/account/passkeys/add"),
+    ("POST", "/account/passkeys/remove"),
+    ("POST", "/account/consents/withdraw"),
+    ("POST", "/device_authorization"),
+    ("GET", "/device"),
+    ("POST", "/device"),
+    ("POST", "/device/decide"),
+    ("POST", "/pki/enroll"),
+    ("POST", "/pki/ocsp"),
+    ("GET", "/pki/ocsp/MEMwQTA%2FMD0wOzAJBgUrDgMCGgUABBQ"),
+    ("GET", "/pki/crl/official-ca.crl"),
+    ("GET", "/pki/ca/official-ca.crt"),
+];
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn no_input_fails_the_server(
-                endpoint in 0usize..24,
+        endpoint in 0..ENDPOINTS.len(),
         pairs in proptest::collection::vec((name(), value()), 0..10),
-                auth in authorization(),
+        auth in authorization(),
         cookies in cookie(),
         raw_body in proptest::option::of(any::<Vec<u8>>()),
         passkeys in any::<bool>(),
@@ -159,38 +187,13 @@ proptest! {
         SETUP.with(|(runtime, demo, with_passkeys)| {
             let state = if passkeys { with_passkeys } else { demo };
             let query = encoded(&pairs);
-            let (method, path) = [
-                ("GET", "/authorize"),
-                ("POST", "/authorize/login"),
-                ("POST", "/token"),
-                ("POST", "/introspect"),
-                ("POST", "/revoke"),
-                ("GET", "/logout"),
-                ("GET", "/userinfo"),
-                                ("GET", "/demo/portal/callback"),
-                ("GET", "/activate"),
-                ("POST", "/activate"),
-                ("POST", "/activate/finish"),
-                ("GET", "/account"),
-                ("POST", "/account/passkeys/add"),
-                ("POST", "/account/passkeys/remove"),
-                ("POST", "/account/consents/withdraw"),
-                ("POST", "/device_authorization"),
-                ("GET", "/device"),
-                ("POST", "/device"),
-                ("POST", "/device/decide"),
-                ("POST", "/pki/enroll"),
-                ("POST", "/pki/ocsp"),
-                ("GET", "/pki/ocsp/MEMwQTA%2FMD0wOzAJBgUrDgMCGgUABBQ"),
-                ("GET", "/pki/crl/official-ca.crl"),
-                ("GET", "/pki/ca/official-ca.crt"),
-            ][endpoint];
+            let (method, path) = ENDPOINTS[endpoint];
             let uri = if method == "GET" { format!("{path}?{query}") } else { path.to_owned() };
             let mut request = Request::builder()
                 .method(method)
                 .uri(uri)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                        if let Some(auth) = &auth {
+            if let Some(auth) = &auth {
                 request = request.header(header::AUTHORIZATION, auth.as_str());
             }
             if let Some(cookies) = &cookies {

@@ -219,6 +219,14 @@ impl Reason {
         ("aACompromise", 10),
     ];
 
+    /// The reason of an RFC 5280 code, if it is one a CA revokes with.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .any(|(_, c)| *c == code)
+            .then_some(Self(code))
+    }
+
     /// The RFC 5280 code.
     pub fn code(&self) -> u8 {
         self.0

@@ -24,6 +24,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use identity_core::x509::Certificate;
 use openidconnect::reqwest::blocking::{Client, Response};
 use webauthn_authenticator_rs::WebauthnAuthenticator as _;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
@@ -51,7 +52,8 @@ impl Drop for Killed {
     }
 }
 
-fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+/// Runs `program`: its exit code, stdout and stderr.
+fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let out = Command::new(program)
         .args(args)
         .envs(env.iter().copied())
@@ -59,7 +61,7 @@ fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, St
         .output()
         .unwrap();
     (
-        out.status.success(),
+        out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
@@ -180,12 +182,12 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
 
     // An operator proofs Bình in person and issues an activation code; she
     // registers a passkey at /activate.
-    let (ok, out, err) = run(
+    let (code, out, err) = run(
         &idp,
         &["registry", "activate", BINH, "--data", &data_arg],
         &[],
     );
-    assert!(ok, "{err}");
+    assert_eq!(code, Some(0), "{err}");
     let code = out
         .split_whitespace()
         .find(|w| w.len() == 14 && w.matches('-').count() == 2)
@@ -304,8 +306,8 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
 
     // Enrol: a new key (encrypted), a request, the certificate in her name.
     let pass = [("SIGNER_PASSPHRASE", "a long passphrase for the key")];
-    let (ok, out, err) = run(signer, &["enroll", "--home", &home_arg], &pass);
-    assert!(ok, "{out}{err}");
+    let (code, out, err) = run(signer, &["enroll", "--home", &home_arg], &pass);
+    assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("CCCD:079185004321"), "{out}");
     let key = home.join("key.pem").display().to_string();
     let cert = home.join("certificate.pem").display().to_string();
@@ -319,12 +321,12 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
     let document = work.path().join("decision.txt");
     std::fs::write(&document, "Quyết định số 1/2026\n").unwrap();
     let doc = document.display().to_string();
-    let (ok, out, err) = run(
+    let (code, out, err) = run(
         signer,
         &["sign", "--key", &key, "--cert", &cert, &doc],
         &pass,
     );
-    assert!(ok, "{out}{err}");
+    assert_eq!(code, Some(0), "{out}{err}");
     let root = Browser::client()
         .get(format!("{issuer}/pki/ca/root.crt"))
         .send()
@@ -334,13 +336,15 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
     let root_path = work.path().join("root.der");
     std::fs::write(&root_path, &root).unwrap();
     let root_arg = root_path.display().to_string();
-    let verify = |extra: &[&str]| {
-        let mut args = vec!["verify", &doc, "--trust", &root_arg, "--online"];
-        args.extend(extra);
-        run(signer, &args, &[])
+    let verify = || {
+        run(
+            signer,
+            &["verify", &doc, "--trust", &root_arg, "--online"],
+            &[],
+        )
     };
-    let (ok, out, err) = verify(&[]);
-    assert!(ok, "{out}{err}");
+    let (code, out, err) = verify();
+    assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("TOTAL-PASSED"), "{out}");
     assert!(
         out.contains("Trần Thị Bình") && out.contains("079185004321"),
@@ -348,16 +352,13 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
     );
 
     // OpenSSL's OCSP client asks our responder, and verifies the answer.
-    let pem = std::fs::read_to_string(&cert).unwrap();
-    let split = pem.find("-----END CERTIFICATE-----").unwrap() + 25;
-    std::fs::write(work.path().join("leaf.pem"), &pem[..split]).unwrap();
-    std::fs::write(work.path().join("ca.pem"), pem[split..].trim_start()).unwrap();
-    let root_pem = Command::new("openssl")
-        .args(["x509", "-inform", "DER", "-in", &root_arg])
-        .output()
-        .expect("openssl is installed (scripts/test installs it)");
-    std::fs::write(work.path().join("root.pem"), &root_pem.stdout).unwrap();
-    let ocsp = |_: ()| {
+    let chain = Certificate::parse_all(&std::fs::read(&cert).unwrap()).unwrap();
+    let as_pem =
+        |der: &[u8]| der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der).unwrap();
+    std::fs::write(work.path().join("leaf.pem"), as_pem(chain[0].der())).unwrap();
+    std::fs::write(work.path().join("ca.pem"), as_pem(chain[1].der())).unwrap();
+    std::fs::write(work.path().join("root.pem"), as_pem(&root)).unwrap();
+    let ocsp = || {
         let out = Command::new("openssl")
             .args(["ocsp", "-issuer"])
             .arg(work.path().join("ca.pem"))
@@ -377,15 +378,15 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
             String::from_utf8_lossy(&out.stderr)
         )
     };
-    let answer = ocsp(());
+    let answer = ocsp();
     assert!(answer.contains("Response verify OK"), "{answer}");
     assert!(answer.contains("leaf.pem: good"), "{answer}");
 
     // Revoked by the CA's operator: verification now fails, saying when and why.
-    let (ok, list, err) = run(&idp, &["cert", "list", "--data", &data_arg], &[]);
-    assert!(ok, "{err}");
+    let (code, list, err) = run(&idp, &["cert", "list", "--data", &data_arg], &[]);
+    assert_eq!(code, Some(0), "{err}");
     let serial = list.split_whitespace().next().unwrap().to_owned();
-    let (ok, out, err) = run(
+    let (code, out, err) = run(
         &idp,
         &[
             "cert",
@@ -398,23 +399,18 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
         ],
         &[],
     );
-    assert!(ok, "{out}{err}");
+    assert_eq!(code, Some(0), "{out}{err}");
     // Without a time-stamp nothing proves the signature came before the
     // revocation: ETSI EN 319 102-1 says INDETERMINATE/REVOKED_NO_POE (exit
     // 2), with when and why it was revoked.
-    let out = Command::new(signer)
-        .args(["verify", &doc, "--trust", &root_arg, "--online"])
-        .output()
-        .unwrap();
-    let code = out.status.code();
-    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (code, out, _) = verify();
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("INDETERMINATE/REVOKED_NO_POE"), "{out}");
     assert!(
         out.contains("was revoked at 20") && out.contains("(keyCompromise)"),
         "{out}"
     );
-    let answer = ocsp(());
+    let answer = ocsp();
     assert!(answer.contains("Response verify OK"), "{answer}");
     assert!(answer.contains("leaf.pem: revoked"), "{answer}");
 }

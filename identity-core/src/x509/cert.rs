@@ -7,7 +7,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::name::{GeneralName, Name, NameConstraints};
 use super::signature::{PublicKeyInfo, SigAlg, SigError, VerifiedKeys};
-use super::{hex, input_blocks, rfc3339};
+use super::{format_rfc3339, hex, input_blocks};
 use crate::error::CertificateError;
 
 /// A distribution point of a CRL (RFC 5280 §4.2.1.13), or the scope of an issuing
@@ -339,7 +339,10 @@ impl Certificate {
     }
 
     pub(crate) fn validity_text(&self) -> (String, String) {
-        (rfc3339(self.not_before), rfc3339(self.not_after))
+        (
+            format_rfc3339(self.not_before),
+            format_rfc3339(self.not_after),
+        )
     }
 }
 

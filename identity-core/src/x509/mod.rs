@@ -224,11 +224,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// A Unix time as RFC 3339 (UTC), for people and reports.
 pub fn format_rfc3339(t: i64) -> String {
-    rfc3339(t)
-}
-
-/// A Unix time as RFC 3339 (UTC).
-pub(crate) fn rfc3339(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
         .and_then(|d| {

@@ -10,7 +10,7 @@ use super::name::{ConstraintState, GeneralName, constrained_names};
 use super::ocsp::{CertStatus, OcspResponseInfo, unix};
 use super::policy::{ANY_POLICY, PolicyTree};
 use super::signature::{self, SigError};
-use super::{Purpose, ValidationParams, rfc3339};
+use super::{Purpose, ValidationParams, format_rfc3339};
 use crate::report::{Indication, PathElement, RevocationStatus, SubIndication, ValidationReport};
 
 /// How far ahead of the validation time an OCSP response's thisUpdate may be.
@@ -82,7 +82,7 @@ pub fn validate(
         indication,
         sub_indication,
         message,
-        validation_time: rfc3339(params.time),
+        validation_time: format_rfc3339(params.time),
         path: path.elements,
         policies,
     }
@@ -345,13 +345,17 @@ impl<'a> Context<'a> {
             if params.time < cert.not_before {
                 return Err(Failure::indeterminate(
                     SubIndication::NotYetValid,
-                    format!("{} is not valid before {}", who(), rfc3339(cert.not_before)),
+                    format!(
+                        "{} is not valid before {}",
+                        who(),
+                        format_rfc3339(cert.not_before)
+                    ),
                 ));
             }
             if params.time > cert.not_after {
                 return Err(Failure::indeterminate(
                     SubIndication::OutOfBoundsNoPoe,
-                    format!("{} expired at {}", who(), rfc3339(cert.not_after)),
+                    format!("{} expired at {}", who(), format_rfc3339(cert.not_after)),
                 ));
             }
             // (b), (c): name constraints, except for self-issued intermediates.
@@ -791,7 +795,7 @@ impl<'a> Context<'a> {
                         problems.push(format!(
                             "{} is stale: its next update was due at {}",
                             crl.describe(),
-                            rfc3339(next)
+                            format_rfc3339(next)
                         ));
                         continue;
                     }
@@ -812,7 +816,7 @@ impl<'a> Context<'a> {
                         ));
                     } else if entry.reason != Some(8) && entry.time <= time {
                         return RevocationStatus::Revoked {
-                            time: rfc3339(entry.time),
+                            time: format_rfc3339(entry.time),
                             reason: entry.reason.map(|r| reason_name(r).to_owned()),
                             source: list.describe(),
                         };
@@ -884,7 +888,7 @@ impl<'a> Context<'a> {
             if stale {
                 problems.push(format!(
                     "the OCSP response from {responder} is stale (this update {})",
-                    rfc3339(this_update)
+                    format_rfc3339(this_update)
                 ));
                 continue;
             }
@@ -895,7 +899,7 @@ impl<'a> Context<'a> {
                     let when = unix(&info.revocation_time);
                     if when <= time {
                         return Some(RevocationStatus::Revoked {
-                            time: rfc3339(when),
+                            time: format_rfc3339(when),
                             reason: info
                                 .revocation_reason
                                 .map(|r| reason_name(r as u8).to_owned()),

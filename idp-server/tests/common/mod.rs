@@ -642,3 +642,9 @@ pub(crate) fn sent_to_fresh_login(response: &reqwest::Response) {
     let location = response.headers()["location"].to_str().unwrap();
     assert!(location.contains("prompt=login"), "{location}");
 }
+
+/// The query of the redirect `response` answers (asserting it is one).
+pub(crate) fn redirect_query(response: &reqwest::Response) -> HashMap<String, String> {
+    assert_eq!(response.status(), 303, "{response:?}");
+    query_of(response.headers()["location"].to_str().unwrap())
+}

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::Outcome;
+use super::cades::now;
 use crate::cli::{EnrollArgs, HomeArgs, LoginArgs};
 use crate::io::{self, Access};
 use crate::report;
@@ -68,13 +69,6 @@ fn http() -> Result<Http> {
         .timeout(TIMEOUT)
         .build()
         .context("starting the HTTP client")
-}
-
-fn now() -> Result<i64> {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("the system clock is before 1970")?;
-    i64::try_from(d.as_secs()).context("the system clock is out of range")
 }
 
 /// A login, as kept in `session.json` (mode 0600).
@@ -192,15 +186,12 @@ pub(crate) fn login(args: &LoginArgs, json_output: bool) -> Result<Outcome> {
         }
         None => None,
     };
-    let expires_in = tokens
-        .expires_in()
-        .map_or(300, |d| i64::try_from(d.as_secs()).unwrap_or(300));
     let session = Session {
         issuer: args.issuer.trim_end_matches('/').to_owned(),
         client_id: args.client_id.clone(),
         access_token: tokens.access_token().secret().clone(),
         refresh_token: tokens.refresh_token().map(|r| r.secret().clone()),
-        expires_at: now()? + expires_in,
+        expires_at: expires_at(&tokens)?,
         name: name.clone(),
     };
     save(&dir, &session)?;
@@ -217,6 +208,15 @@ pub(crate) fn login(args: &LoginArgs, json_output: bool) -> Result<Outcome> {
         json!({"issuer": session.issuer, "name": name}),
     );
     Ok(Outcome::Valid)
+}
+
+/// When the access token of `tokens` expires (five minutes when the provider
+/// does not say).
+fn expires_at(tokens: &impl OAuth2TokenResponse) -> Result<i64> {
+    let lifetime = tokens
+        .expires_in()
+        .map_or(300, |d| i64::try_from(d.as_secs()).unwrap_or(300));
+    Ok(now()? + lifetime)
 }
 
 /// The kept login with an access token good for a while yet, refreshed when
@@ -249,10 +249,7 @@ fn session(dir: &Path, http: &Http) -> Result<Session> {
     if let Some(r) = tokens.refresh_token() {
         session.refresh_token = Some(r.secret().clone());
     }
-    session.expires_at = now()?
-        + tokens
-            .expires_in()
-            .map_or(300, |d| i64::try_from(d.as_secs()).unwrap_or(300));
+    session.expires_at = expires_at(&tokens)?;
     save(dir, &session)?;
     Ok(session)
 }
@@ -422,17 +419,17 @@ pub(crate) fn fetch_revocation(
                 .body(request)
                 .send()
                 .map_err(anyhow::Error::from)
-                .and_then(|r| body(r, MAX_OCSP_BYTES));
-            match fetched.map(|b| OcspResponseInfo::from_der(&b)) {
-                Ok(Ok(answer)) if answer.nonce().as_deref() == Some(&nonce[..]) => {
+                .and_then(|r| body(r, MAX_OCSP_BYTES))
+                .and_then(|b| Ok(OcspResponseInfo::from_der(&b)?));
+            match fetched {
+                Ok(answer) if answer.nonce().as_deref() == Some(&nonce[..]) => {
                     ocsp.push(answer);
                     answered = true;
                     break;
                 }
-                Ok(Ok(_)) => report::error_line(&format!(
+                Ok(_) => report::error_line(&format!(
                     "the OCSP answer from {url} does not carry our nonce: not used"
                 )),
-                Ok(Err(e)) => report::error_line(&format!("OCSP at {url}: {e}")),
                 Err(e) => report::error_line(&format!("OCSP at {url}: {e}")),
             }
         }
@@ -444,13 +441,13 @@ pub(crate) fn fetch_revocation(
                 .get(url)
                 .send()
                 .map_err(anyhow::Error::from)
-                .and_then(|r| body(r, MAX_CRL_BYTES));
-            match fetched.map(|b| Crl::parse_all(&b)) {
-                Ok(Ok(list)) => {
+                .and_then(|r| body(r, MAX_CRL_BYTES))
+                .and_then(|b| Ok(Crl::parse_all(&b)?));
+            match fetched {
+                Ok(list) => {
                     crls.extend(list);
                     break;
                 }
-                Ok(Err(e)) => report::error_line(&format!("the CRL at {url}: {e}")),
                 Err(e) => report::error_line(&format!("the CRL at {url}: {e}")),
             }
         }

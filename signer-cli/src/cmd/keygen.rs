@@ -7,7 +7,7 @@ use identity_core::keys::{SignatureAlgorithm, SigningKey, SystemRandom};
 use serde_json::json;
 
 use super::Outcome;
-use crate::cli::{Algorithm, KeygenArgs};
+use crate::cli::{Algorithm, KeygenArgs, PassphraseArgs};
 use crate::io::{self, Access};
 use crate::report;
 
@@ -17,6 +17,28 @@ pub(crate) fn algorithm(a: Algorithm) -> SignatureAlgorithm {
         Algorithm::P384 => SignatureAlgorithm::EcdsaP384Sha384,
         Algorithm::Ed25519 => SignatureAlgorithm::Ed25519,
     }
+}
+
+/// A new key and its PKCS#8 PEM: encrypted (PBES2) under a passphrase asked
+/// with `prompt` when `encrypt` names where it comes from, else plain. The PEM
+/// is wiped when dropped.
+pub(crate) fn new_key(
+    algorithm: SignatureAlgorithm,
+    encrypt: Option<(&PassphraseArgs, &str)>,
+) -> Result<(SigningKey, zeroize::Zeroizing<String>)> {
+    let rng = SystemRandom::new();
+    let key = SigningKey::generate(algorithm, &rng).context("generating the key")?;
+    let pem = match encrypt {
+        Some((args, prompt)) => {
+            let pass = io::passphrase(args, prompt, true)?;
+            zeroize::Zeroizing::new(
+                key.to_encrypted_pkcs8_pem(&pass, &rng)
+                    .context("encrypting the key")?,
+            )
+        }
+        None => key.secret_pkcs8_pem(),
+    };
+    Ok((key, pem))
 }
 
 pub(crate) fn run(args: &KeygenArgs, json_output: bool) -> Result<Outcome> {
@@ -39,18 +61,11 @@ pub(crate) fn run(args: &KeygenArgs, json_output: bool) -> Result<Outcome> {
             );
         }
     }
-    let rng = SystemRandom::new();
-    let key =
-        SigningKey::generate(algorithm(args.algorithm), &rng).context("generating the key")?;
-    let private_pem = if args.encrypt {
-        let pass = io::passphrase(&args.passphrase, "Passphrase for the new key: ", true)?;
-        zeroize::Zeroizing::new(
-            key.to_encrypted_pkcs8_pem(&pass, &rng)
-                .context("encrypting the key")?,
-        )
-    } else {
-        key.secret_pkcs8_pem()
-    };
+    let (key, private_pem) = new_key(
+        algorithm(args.algorithm),
+        args.encrypt
+            .then_some((&args.passphrase, "Passphrase for the new key: ")),
+    )?;
     io::write_atomic(
         &args.out,
         private_pem.as_bytes(),

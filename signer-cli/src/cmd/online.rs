@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use identity_core::keys::{SecureRandom as _, SignatureAlgorithm, SigningKey, SystemRandom};
 use identity_core::x509::{Certificate, CertificationRequest, Crl, OcspResponseInfo};
-use openidconnect::core::{CoreClient, CoreDeviceAuthorizationResponse, CoreProviderMetadata};
+use openidconnect::core::{CoreClient, CoreDeviceAuthorizationResponse};
 use openidconnect::reqwest::blocking::Client as Http;
 use openidconnect::{
     ClientId, DeviceAuthorizationUrl, IssuerUrl, Nonce, OAuth2TokenResponse, RefreshToken, Scope,
@@ -91,6 +91,30 @@ fn save(dir: &Path, session: &Session) -> Result<()> {
     io::write_atomic(&dir.join(SESSION_FILE), &json, Access::Private, true)
 }
 
+/// What discovery says beyond the core metadata: the device authorization
+/// endpoint (RFC 8628 §4).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+struct DeviceEndpoint {
+    device_authorization_endpoint: Option<DeviceAuthorizationUrl>,
+}
+
+impl openidconnect::AdditionalProviderMetadata for DeviceEndpoint {}
+
+type DeviceProviderMetadata = openidconnect::ProviderMetadata<
+    DeviceEndpoint,
+    openidconnect::core::CoreAuthDisplay,
+    openidconnect::core::CoreClientAuthMethod,
+    openidconnect::core::CoreClaimName,
+    openidconnect::core::CoreClaimType,
+    openidconnect::core::CoreGrantType,
+    openidconnect::core::CoreJweContentEncryptionAlgorithm,
+    openidconnect::core::CoreJweKeyManagementAlgorithm,
+    openidconnect::core::CoreJsonWebKey,
+    openidconnect::core::CoreResponseMode,
+    openidconnect::core::CoreResponseType,
+    openidconnect::core::CoreSubjectIdentifierType,
+>;
+
 /// The provider's client for signer, its endpoints from discovery.
 struct Provider {
     client: CoreClient<
@@ -112,26 +136,16 @@ fn provider(http: &Http, issuer: &str, client_id: &str) -> Result<Provider> {
     if url.scheme() != "https" && !loopback {
         bail!("{issuer} is not https: the login's tokens would travel in clear text");
     }
-    let metadata = CoreProviderMetadata::discover(&issuer_url, http)
+    let metadata = DeviceProviderMetadata::discover(&issuer_url, http)
         .with_context(|| format!("reading the OpenID configuration of {issuer}"))?;
-    // RFC 8628 §4: the device endpoint is in the discovery document (the
-    // crate's core metadata type has no field for it).
-    let discovery: serde_json::Value = serde_json::from_str(
-        &http
-            .get(format!(
-                "{}/.well-known/openid-configuration",
-                issuer.trim_end_matches('/')
-            ))
-            .send()
-            .and_then(|r| r.text())
-            .with_context(|| format!("reading the OpenID configuration of {issuer}"))?,
-    )?;
-    let device = discovery["device_authorization_endpoint"]
-        .as_str()
+    let device = metadata
+        .additional_metadata()
+        .device_authorization_endpoint
+        .clone()
         .with_context(|| format!("{issuer} offers no device login (RFC 8628)"))?;
     let client =
         CoreClient::from_provider_metadata(metadata, ClientId::new(client_id.to_owned()), None)
-            .set_device_authorization_url(DeviceAuthorizationUrl::new(device.to_owned())?);
+            .set_device_authorization_url(device);
     Ok(Provider { client })
 }
 
@@ -259,22 +273,10 @@ fn enrolment_key(path: &Path, args: &EnrollArgs) -> Result<(SigningKey, bool)> {
     if path.exists() {
         return Ok((io::read_signing_key(path, &args.passphrase)?, false));
     }
-    let rng = SystemRandom::new();
-    let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &rng)
-        .context("generating the key")?;
-    let pem = if args.no_encrypt {
-        key.secret_pkcs8_pem()
-    } else {
-        let pass = io::passphrase(
-            &args.passphrase,
-            "Passphrase for your new signing key: ",
-            true,
-        )?;
-        zeroize::Zeroizing::new(
-            key.to_encrypted_pkcs8_pem(&pass, &rng)
-                .context("encrypting the key")?,
-        )
-    };
+    let (key, pem) = super::keygen::new_key(
+        SignatureAlgorithm::EcdsaP256Sha256,
+        (!args.no_encrypt).then_some((&args.passphrase, "Passphrase for your new signing key: ")),
+    )?;
     io::write_atomic(path, pem.as_bytes(), Access::Private, false)?;
     Ok((key, true))
 }

@@ -21,14 +21,23 @@ pub const CLIENT_ID: &str = "account";
 
 /// Seconds after a login within which a person may add a passkey without
 /// logging in again.
-pub(crate) const RECENT_LOGIN: i64 = 600;
+const RECENT_LOGIN: i64 = 600;
+
+/// Whether a login at `auth_time` is recent enough at `now` for what needs a
+/// fresh one: adding a passkey, approving a device, enrolling for a
+/// certificate (a refreshed token keeps its login's time).
+pub(crate) fn recent(now: i64, auth_time: i64) -> bool {
+    now - auth_time <= RECENT_LOGIN
+}
 
 /// The internal client, registered at every start.
 pub fn client(issuer: &str) -> Client {
     Client {
         id: CLIENT_ID.into(),
         name: "Tài khoản của bạn — your account".into(),
-        secret_hash: None,
+        // A secret no secret matches: it is not a public client either (it
+        // never comes to the token endpoint; its codes are never exchanged).
+        secret_hash: Some(Vec::new()),
         redirect_uris: vec![format!("{issuer}/account"), format!("{issuer}/device")],
         sector: CLIENT_ID.into(),
         scopes: vec!["openid".into()],
@@ -38,14 +47,6 @@ pub fn client(issuer: &str) -> Client {
         id_token_signed_response_alg: "ES256".into(),
         resources: vec![],
     }
-}
-
-fn page(status: StatusCode, html: String) -> Response {
-    web::own_page(status, html)
-}
-
-fn failed() -> Response {
-    web::failed()
 }
 
 /// The browser's session and its person, if it has one.
@@ -98,7 +99,7 @@ pub(crate) async fn recently_signed_in(
         signed_in(state, headers).await,
         Ok(Some((session, person)))
             if person.personal_number == personal_number
-                && state.clock.now() - session.auth_time <= RECENT_LOGIN
+                && recent(state.clock.now(), session.auth_time)
     )
 }
 
@@ -131,7 +132,7 @@ impl Back<'_> {
 /// own login, coming back to `back`.
 pub(crate) fn log_in_first(state: &AppState, fresh: bool, back: Back<'_>) -> Response {
     let Ok(verifier) = crate::oidc::random_token() else {
-        return failed();
+        return web::failed();
     };
     // The code that comes back is never exchanged: the session the login
     // starts is what the account page needs. PKCE is required all the same.
@@ -140,7 +141,7 @@ pub(crate) fn log_in_first(state: &AppState, fresh: bool, back: Back<'_>) -> Res
     );
     let issuer = &state.config.issuer;
     let Ok(mut url) = url::Url::parse(&format!("{issuer}/authorize")) else {
-        return failed();
+        return web::failed();
     };
     url.query_pairs_mut()
         .append_pair("client_id", CLIENT_ID)
@@ -176,7 +177,7 @@ async fn account_page(
     message: Option<&str>,
 ) -> Response {
     let Ok((browser, cookie)) = browser_binding(state, headers) else {
-        return failed();
+        return web::failed();
     };
     let csrf = csrf_token(state, &browser);
     let number = &person.personal_number;
@@ -198,7 +199,7 @@ async fn account_page(
     }
     let owner = form_owner(state, number);
     let html = web::account(person, &passkeys, &portals, &csrf, &owner, message);
-    let mut response = page(StatusCode::OK, html);
+    let mut response = web::own_page(StatusCode::OK, html);
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -227,7 +228,7 @@ pub(crate) async fn action(
     back: Back<'_>,
 ) -> Result<(LoginSession, Person), Response> {
     let not_done = |why: &str| {
-        page(
+        web::own_page(
             StatusCode::FORBIDDEN,
             web::error(
                 web::tr("Chưa thực hiện", "Not done"),
@@ -369,12 +370,12 @@ pub(crate) async fn add_passkey(
         )
         .await;
     };
-    if state.clock.now() - session.auth_time > RECENT_LOGIN {
+    if !recent(state.clock.now(), session.auth_time) {
         return log_in_first(&state, true, Back::Account);
     }
     let csrf = form.get("csrf").cloned().unwrap_or_default();
     match crate::passkey::start_enrolment(&state, &webauthn, &person, None, &csrf).await {
-        Ok(html) => page(StatusCode::OK, html),
+        Ok(html) => web::own_page(StatusCode::OK, html),
         Err(response) => response,
     }
 }

@@ -47,10 +47,6 @@ const OCSP_MAX_CERTIFICATES: usize = 8;
 /// Longest HTTP caches may keep an answer: a revocation reaches clients behind
 /// a cache within this, whatever the answer's own nextUpdate.
 const OCSP_HTTP_MAX_AGE: i64 = 300;
-/// A certificate is enrolled for with a login of the last this many seconds
-/// (a refreshed token keeps its login's time): a copied refresh token alone
-/// gets no certificate.
-const ENROL_RECENT_LOGIN: i64 = 600;
 
 /// A signed OCSP answer kept for reuse.
 struct CachedOcsp {
@@ -268,45 +264,40 @@ pub fn development(dir: &Path, issuer: &str, now: i64) -> anyhow::Result<PkiConf
         &rng,
         now - 3_600,
     )?;
-    let write_bytes = |path: &Path, bytes: &[u8]| -> anyhow::Result<()> {
+    let (public, private) = (0o644, 0o600);
+    let write = |path: &Path, bytes: &[u8], mode: u32| -> anyhow::Result<()> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        crate::files::write_atomic(path, bytes, 0o644)
-    };
-    let write = |path: &Path, text: &str, private: bool| -> anyhow::Result<()> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        crate::files::write_atomic(path, text.as_bytes(), if private { 0o600 } else { 0o644 })
+        crate::files::write_atomic(path, bytes, mode)
     };
     let folder = &config.ca_folder;
+    let certificate = |der: &[u8]| pem("CERTIFICATE", der).into_bytes();
     write(
         &folder.join("cert.pem"),
-        &pem("CERTIFICATE", &made.certificate),
-        false,
+        &certificate(&made.certificate),
+        public,
     )?;
-    write(&folder.join("key.pem"), &made.key.secret_pkcs8_pem(), true)?;
+    write(
+        &folder.join("key.pem"),
+        made.key.secret_pkcs8_pem().as_bytes(),
+        private,
+    )?;
     write(
         &folder.join("ocsp-cert.pem"),
-        &pem("CERTIFICATE", &made.responder_certificate),
-        false,
+        &certificate(&made.responder_certificate),
+        public,
     )?;
     write(
         &folder.join("ocsp-key.pem"),
-        &made.responder_key.secret_pkcs8_pem(),
-        true,
+        made.responder_key.secret_pkcs8_pem().as_bytes(),
+        private,
     )?;
     let crl = root.crl(&mut root_store, now - 3_600, 5 * 365 * 86_400)?;
-    write_bytes(&root_crl, &crl)?;
+    write(&root_crl, &crl, public)?;
     // The root last: its presence says the whole CA was made.
-    write(
-        &config.root_certificate,
-        &pem("CERTIFICATE", &root_der),
-        false,
-    )?;
+    write(&config.root_certificate, &certificate(&root_der), public)?;
     Ok(config)
 }
 
@@ -472,7 +463,7 @@ pub(crate) async fn enroll(
         .get("auth_time")
         .and_then(serde_json::Value::as_i64)
         .unwrap_or(0);
-    if state.clock.now() - auth_time > ENROL_RECENT_LOGIN {
+    if !crate::account::recent(state.clock.now(), auth_time) {
         return refused(
             StatusCode::FORBIDDEN,
             "insufficient_user_authentication",

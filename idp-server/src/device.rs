@@ -20,7 +20,7 @@ use axum::response::{IntoResponse as _, Response};
 use serde_json::json;
 
 use crate::AppState;
-use crate::account::{Back, RECENT_LOGIN, action, form_owner, log_in_first, signed_in};
+use crate::account::{Back, action, form_owner, log_in_first, recent, signed_in};
 use crate::authn::{browser_binding, csrf_token};
 use crate::handlers::{Public, authenticate_client, internal, oauth_error};
 use crate::oidc::{OAuthError, authorize, random_token};
@@ -167,10 +167,6 @@ async fn authorize_device(
     }))
 }
 
-fn page(status: StatusCode, html: String) -> Response {
-    web::own_page(status, html)
-}
-
 /// The person at /device, logged in within the last ten minutes; else the
 /// response that sends them to log in (coming back with `typed`).
 async fn person_at_device(
@@ -179,9 +175,7 @@ async fn person_at_device(
     typed: Option<&str>,
 ) -> Result<Person, Response> {
     match session {
-        Some((session, person)) if state.clock.now() - session.auth_time <= RECENT_LOGIN => {
-            Ok(person)
-        }
+        Some((session, person)) if recent(state.clock.now(), session.auth_time) => Ok(person),
         Some(_) => Err(log_in_first(state, true, Back::Device(typed))),
         None => Err(log_in_first(state, false, Back::Device(typed))),
     }
@@ -209,7 +203,7 @@ fn entry(
     } else {
         StatusCode::OK
     };
-    let mut response = page(status, html);
+    let mut response = web::own_page(status, html);
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -303,7 +297,7 @@ pub(crate) async fn enter(
         return web::failed();
     };
     let scopes: Vec<&str> = request.scope.split(' ').collect();
-    page(
+    web::own_page(
         StatusCode::OK,
         web::device_approval(
             &csrf_token(&state, &browser),
@@ -326,7 +320,7 @@ pub(crate) async fn decide(
         Err(response) => return response,
     };
     let now = state.clock.now();
-    if now - session.auth_time > RECENT_LOGIN {
+    if !recent(now, session.auth_time) {
         return log_in_first(&state, true, Back::Device(None));
     }
     let Some(code) = form.get("user_code").and_then(|c| normalize_user_code(c)) else {
@@ -355,7 +349,7 @@ pub(crate) async fn decide(
         Err(e) => return web::failed_with("deciding a device request failed", e),
     }
     if !approve {
-        return page(
+        return web::own_page(
             StatusCode::OK,
             web::notice(
                 web::tr("Đã từ chối", "Refused"),
@@ -366,7 +360,7 @@ pub(crate) async fn decide(
             ),
         );
     }
-    page(
+    web::own_page(
         StatusCode::OK,
         web::notice(
             web::tr("Đã cho phép", "Approved"),

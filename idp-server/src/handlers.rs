@@ -1051,15 +1051,7 @@ pub(crate) async fn authenticate_client(
     if no_secret && let Some(client_id) = form.get("client_id") {
         let client = state.store.client(client_id).await.map_err(internal)?;
         return match client {
-            // The reserved account client is secret-less too, but it only
-            // logs people in to the provider's own pages.
-            Some(c)
-                if public == Public::Allowed
-                    && c.is_public()
-                    && c.id != crate::account::CLIENT_ID =>
-            {
-                Ok(c)
-            }
+            Some(c) if public == Public::Allowed && c.is_public() => Ok(c),
             _ => Err(OAuthError::new(
                 "invalid_client",
                 "client authentication is required",

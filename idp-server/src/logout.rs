@@ -191,24 +191,21 @@ async fn logout(
                 }
             };
             let csrf = crate::authn::csrf_token(state, &browser);
-            let mut response = (
-                [
-                    (header::CACHE_CONTROL, "no-store"),
-                    (header::X_FRAME_OPTIONS, "DENY"),
-                ],
-                Html(web::confirm_logout(&params, &csrf)),
-            )
-                .into_response();
+            // The confirmation posts to /logout, here: a page of our own (CSP included).
+            let mut response = web::own_page(
+                axum::http::StatusCode::OK,
+                web::confirm_logout(&params, &csrf),
+            );
             if let Some(cookie) = cookie {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             return response;
         }
-        if (hint_is_the_session || confirmed)
-            && let Err(e) = state
-                .store
-                .end_session(&state.secret.hash_handle("session", handle))
-                .await
+        // Here the hint names this session, or its person confirmed.
+        if let Err(e) = state
+            .store
+            .end_session(&state.secret.hash_handle("session", handle))
+            .await
         {
             tracing::error!(error = %e, "logout: ending the session failed");
             return server_error(crate::web::tr(

@@ -477,7 +477,7 @@ async fn registry_command(command: RegistryCommand) -> Result<()> {
             println!(
                 "valid until {} (72 hours), once; five wrong entries lock it. Hand it to the \
                  resident in person: they enter it at /activate with their number.",
-                rfc3339(expires_at)
+                format_rfc3339(expires_at)
             );
             Ok(())
         }
@@ -664,9 +664,9 @@ async fn keys_command(command: KeysCommand) -> Result<()> {
                  the old {} keys are published until {}",
                     rotation.alg,
                     rotation.kid,
-                    rfc3339(rotation.signs_from),
+                    format_rfc3339(rotation.signs_from),
                     rotation.alg,
-                    rfc3339(rotation.old_retire_at)
+                    format_rfc3339(rotation.old_retire_at)
                 );
             }
             Ok(())
@@ -678,26 +678,16 @@ async fn keys_command(command: KeysCommand) -> Result<()> {
                     "{}	{}	signs from {}	{}",
                     key.kid,
                     key.alg,
-                    rfc3339(key.not_before),
+                    format_rfc3339(key.not_before),
                     key.retired_at.map_or_else(
                         || "published".to_owned(),
-                        |t| format!("published until {}", rfc3339(t))
+                        |t| format!("published until {}", format_rfc3339(t))
                     )
                 );
             }
             Ok(())
         }
     }
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
 }
 
 fn secret_from_env() -> Result<ServerSecret> {

@@ -564,10 +564,6 @@ struct Enrolment {
     state: PasskeyRegistration,
 }
 
-fn page(status: StatusCode, html: String) -> Response {
-    web::own_page(status, html)
-}
-
 fn with_cookie(mut response: Response, cookie: Option<header::HeaderValue>) -> Response {
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -578,7 +574,7 @@ fn with_cookie(mut response: Response, cookie: Option<header::HeaderValue>) -> R
 /// The page for a server whose issuer cannot be a WebAuthn relying party.
 fn unavailable(state: &AppState) -> Response {
     // Not a passing failure but how the server is set up: there is no such page.
-    page(
+    web::own_page(
         StatusCode::NOT_FOUND,
         web::error(
             crate::web::tr(
@@ -598,21 +594,17 @@ fn unavailable(state: &AppState) -> Response {
     )
 }
 
-fn failed() -> Response {
-    web::failed()
-}
-
 /// `GET /activate`: the number and activation code form.
 pub(crate) async fn activate_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if state.webauthn.is_none() {
         return unavailable(&state);
     }
     let Ok((browser, cookie)) = browser_binding(&state, &headers) else {
-        return failed();
+        return web::failed();
     };
     let csrf = csrf_token(&state, &browser);
     with_cookie(
-        page(StatusCode::OK, web::activate_form(&csrf, None, "")),
+        web::own_page(StatusCode::OK, web::activate_form(&csrf, None, "")),
         cookie,
     )
 }
@@ -627,11 +619,11 @@ pub(crate) async fn activate(
         return unavailable(&state);
     };
     let Ok((browser, cookie)) = browser_binding(&state, &headers) else {
-        return failed();
+        return web::failed();
     };
     let csrf = csrf_token(&state, &browser);
     let again = |status, message: &str, number: &str| {
-        page(status, web::activate_form(&csrf, Some(message), number))
+        web::own_page(status, web::activate_form(&csrf, Some(message), number))
     };
     if !csrf_ok(&state, &headers, &form) {
         return with_cookie(
@@ -712,7 +704,7 @@ pub(crate) async fn activate(
         Err(e) => return web::failed_with("reading a resident failed", e),
     };
     match start_enrolment(&state, &webauthn, &person, Some(code_hash), &csrf).await {
-        Ok(html) => page(StatusCode::OK, html),
+        Ok(html) => web::own_page(StatusCode::OK, html),
         Err(response) => response,
     }
 }
@@ -751,8 +743,8 @@ pub(crate) async fn start_enrolment(
         browser: csrf.to_owned(),
         state: registration,
     };
-    let enrolment_id = crate::oidc::random_token().map_err(|_| failed())?;
-    let json = serde_json::to_string(&enrolment).map_err(|_| failed())?;
+    let enrolment_id = crate::oidc::random_token().map_err(|_| web::failed())?;
+    let json = serde_json::to_string(&enrolment).map_err(|_| web::failed())?;
     state
         .store
         .put_ceremony(
@@ -764,7 +756,7 @@ pub(crate) async fn start_enrolment(
         .map_err(|e| web::failed_with("saving an enrolment failed", e))?;
     // A passkey the browser can offer without a number (a discoverable one) is
     // preferred; webauthn-rs leaves the choice to the authenticator.
-    let mut options = serde_json::to_value(&options).map_err(|_| failed())?;
+    let mut options = serde_json::to_value(&options).map_err(|_| web::failed())?;
     options["publicKey"]["authenticatorSelection"]["residentKey"] = "preferred".into();
     Ok(web::activate_passkey(
         &person.full_name,
@@ -789,7 +781,7 @@ pub(crate) async fn activate_finish(
         "start again at /activate with your number and code",
     );
     let refused = |status, why: String| {
-        page(
+        web::own_page(
             status,
             web::error(
                 crate::web::tr("Kích hoạt không thành công", "Activation failed"),
@@ -939,7 +931,7 @@ pub(crate) async fn activate_finish(
         .unwrap_or("passkey")
         .to_owned();
     let Ok(json) = serde_json::to_string(&passkey) else {
-        return failed();
+        return web::failed();
     };
     let stored = StoredPasskey {
         credential_id: passkey.cred_id().to_vec(),
@@ -986,7 +978,7 @@ pub(crate) async fn activate_finish(
         )
         .await;
     tracing::info!("a passkey was registered");
-    page(StatusCode::OK, web::activated(&name))
+    web::own_page(StatusCode::OK, web::activated(&name))
 }
 
 /// `GET /assets/webauthn.js`: the one script of the pages, which makes the

@@ -1564,14 +1564,11 @@ impl SqlStore {
 
     /// A CA's revocations (serial, time, reason), in serial order.
     pub async fn revocations(&self, ca: &str) -> Result<Vec<(String, i64, u8)>, StoreError> {
-        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT serial, revoked_at, reason FROM certificates
-             WHERE ca = $1 AND revoked_at IS NOT NULL ORDER BY serial",
-        )
-        .bind(ca)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::new("reading revocations"))?;
+        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(REVOCATIONS)
+            .bind(ca)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::new("reading revocations"))?;
         Ok(revocation_rows(rows))
     }
 
@@ -1589,14 +1586,11 @@ impl SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::new(failed))?;
-        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT serial, revoked_at, reason FROM certificates
-             WHERE ca = $1 AND revoked_at IS NOT NULL ORDER BY serial",
-        )
-        .bind(ca)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(StoreError::new(failed))?;
+        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(REVOCATIONS)
+            .bind(ca)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::new(failed))?;
         tx.commit().await.map_err(StoreError::new(failed))?;
         Ok((number, revocation_rows(rows)))
     }
@@ -1890,6 +1884,10 @@ impl SqlStore {
         Ok(removed)
     }
 }
+
+/// A CA's revocations, in serial order.
+const REVOCATIONS: &str = "SELECT serial, revoked_at, reason FROM certificates
+     WHERE ca = $1 AND revoked_at IS NOT NULL ORDER BY serial";
 
 fn revocation_rows(rows: Vec<(String, i64, Option<i64>)>) -> Vec<(String, i64, u8)> {
     rows.into_iter()

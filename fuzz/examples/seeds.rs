@@ -215,6 +215,37 @@ fn main() {
         "code-flow",
         "client_id=portal&redirect_uri=https%3A%2F%2Fportal.example%2Fcb&response_type=code&scope=openid%20profile&state=s&nonce=n&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
     );
+    // Token requests: the first line is the Authorization header, if any.
+    for (name, request) in [
+        (
+            "code-basic",
+            "Basic ZGVtby1wb3J0YWw6c2VjcmV0\ngrant_type=authorization_code&code=abc\
+             &redirect_uri=https%3A%2F%2Fportal.example%2Fcb&code_verifier=dBjftJeZ4CVP",
+        ),
+        (
+            "refresh-post",
+            "grant_type=refresh_token&refresh_token=r&scope=openid&client_id=demo-portal\
+             &client_secret=secret",
+        ),
+        (
+            "client-credentials",
+            "Basic ZGVtby1wb3J0YWw6c2VjcmV0\ngrant_type=client_credentials&scope=registry.read\
+             &resource=https%3A%2F%2Fregistry.example",
+        ),
+        (
+            "device-public",
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=d\
+             &client_id=signer",
+        ),
+        (
+            "assertion",
+            "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth\
+             %3Aclient-assertion-type%3Ajwt-bearer&client_assertion=eyJhbGciOiJFUzI1NiJ9.\
+             eyJzdWIiOiJwb3J0YWwifQ.c2ln",
+        ),
+    ] {
+        seed("token_request", name, request);
+    }
     let endpoint = |n: u8, form: &str, auth: &str| {
         let mut input = vec![n];
         input.extend_from_slice(form.as_bytes());

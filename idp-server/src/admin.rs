@@ -79,7 +79,7 @@ pub fn new_client(request: ClientRequest, secret_hash: Vec<u8>) -> Result<Client
         .iter()
         .map(|g| {
             if g == "device_code" {
-                crate::device::GRANT_TYPE.to_owned()
+                crate::oidc::request::DEVICE_CODE.to_owned()
             } else {
                 g.clone()
             }
@@ -311,7 +311,7 @@ mod tests {
         assert_eq!(client.secret_hash, None);
         assert_eq!(
             client.grant_types,
-            [crate::device::GRANT_TYPE, "refresh_token"]
+            [crate::oidc::request::DEVICE_CODE, "refresh_token"]
         );
         for (change, says) in [
             (

@@ -418,7 +418,7 @@ pub(crate) async fn enroll(
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| crate::handlers::strip_scheme(h, "Bearer"));
+        .and_then(|h| crate::oidc::request::strip_scheme(h, "Bearer"));
     let Some(token) = token else {
         return refused(
             StatusCode::UNAUTHORIZED,

@@ -155,7 +155,10 @@ pub async fn seed_signer(store: &Store, now: i64) -> anyhow::Result<()> {
                 ]
                 .map(String::from)
                 .to_vec(),
-                grant_types: vec![crate::device::GRANT_TYPE.into(), "refresh_token".into()],
+                grant_types: vec![
+                    crate::oidc::request::DEVICE_CODE.into(),
+                    "refresh_token".into(),
+                ],
                 jwks: None,
                 post_logout_redirect_uris: vec![],
                 id_token_signed_response_alg: "ES256".into(),

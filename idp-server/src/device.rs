@@ -27,8 +27,6 @@ use crate::oidc::{OAuthError, authorize, random_token};
 use crate::store::{DeviceApproval, LoginSession, Person};
 use crate::web;
 
-/// The grant type a device polls with.
-pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The scope that lets a token enrol for a signing certificate.
 pub const PKI_ENROLL: &str = "pki:enroll";
 /// Seconds a device authorization request lives.
@@ -103,7 +101,11 @@ async fn authorize_device(
 ) -> Result<serde_json::Value, OAuthError> {
     let form = authorize::parameters(pairs)?;
     let client = authenticate_client(state, headers, &form, Public::Allowed).await?;
-    if !client.grant_types.iter().any(|g| g == GRANT_TYPE) {
+    if !client
+        .grant_types
+        .iter()
+        .any(|g| g == crate::oidc::request::DEVICE_CODE)
+    {
         return Err(OAuthError::new(
             "unauthorized_client",
             "this client may not use the device authorization grant",

@@ -13,6 +13,7 @@ use base64ct::{Base64UrlUnpadded, Encoding as _};
 use crate::AppState;
 use crate::authn::{Authenticated, LOGIN_LIFETIME, LoggedIn, LoginPage, Outcome, PendingLogin};
 use crate::oidc::authorize::{self, Refusal, ValidRequest};
+use crate::oidc::request::{self, ClientAuth, Grant, TokenRequest, required, strip_scheme};
 use crate::oidc::token::{self, Login};
 use crate::oidc::{OAuthError, random_token};
 use crate::store::{Client, CodeGrant, CodeTaken, LoginSession, RefreshGrant, RefreshTaken};
@@ -74,7 +75,7 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "device_authorization_endpoint": format!("{iss}/device_authorization"),
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::device::GRANT_TYPE],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", request::DEVICE_CODE],
         "introspection_endpoint": format!("{iss}/introspect"),
         "revocation_endpoint": format!("{iss}/revoke"),
         "end_session_endpoint": format!("{iss}/logout"),
@@ -842,86 +843,17 @@ pub(crate) async fn login(
     response
 }
 
-/// The client's credentials from HTTP Basic (RFC 6749 §2.3.1: each part
-/// form-urlencoded) or from the body, never both.
-fn client_credentials(
-    headers: &HeaderMap,
-    form: &std::collections::HashMap<String, String>,
-) -> Result<(String, String), OAuthError> {
-    let invalid = |why: &str| OAuthError::new("invalid_client", why);
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| strip_scheme(h, "Basic"))
-        .map(|b64| {
-            let decoded = base64ct::Base64::decode_vec(b64.trim())
-                .map_err(|_| invalid("malformed Basic credentials"))?;
-            let text =
-                String::from_utf8(decoded).map_err(|_| invalid("malformed Basic credentials"))?;
-            let (id, secret) = text
-                .split_once(':')
-                .ok_or_else(|| invalid("malformed Basic credentials"))?;
-            let unescape = |s: &str| {
-                url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-            };
-            Ok::<_, OAuthError>((
-                unescape(id).unwrap_or_default(),
-                unescape(secret).unwrap_or_default(),
-            ))
-        })
-        .transpose()?;
-    let posted = form.get("client_secret").map(|s| {
-        (
-            form.get("client_id").cloned().unwrap_or_default(),
-            s.clone(),
-        )
-    });
-    match (basic, posted) {
-        (Some(_), Some(_)) => Err(OAuthError::new(
-            "invalid_request",
-            "use one client authentication method, not two",
-        )),
-        (Some(b), None) => Ok(b),
-        (None, Some(p)) => Ok(p),
-        (None, None) => Err(invalid("client authentication is required")),
-    }
-}
-
 /// private_key_jwt (RFC 7523 §2.2, OpenID Connect Core §9): a JWT the client
 /// signed with a key of its registered JWK Set, for this server, used once.
 async fn assertion_client(
     state: &AppState,
-    headers: &HeaderMap,
-    form: &std::collections::HashMap<String, String>,
+    named: &str,
+    assertion: &str,
 ) -> Result<Client, OAuthError> {
     let invalid = |why: String| OAuthError::new("invalid_client", why);
-    if headers.contains_key(header::AUTHORIZATION) || form.contains_key("client_secret") {
-        return Err(OAuthError::new(
-            "invalid_request",
-            "use one client authentication method, not two",
-        ));
-    }
-    if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
-        return Err(OAuthError::new(
-            "invalid_request",
-            format!("client_assertion_type must be {JWT_BEARER}"),
-        ));
-    }
-    let assertion = required(form, "client_assertion")?;
-    // The assertion names its client in `sub`; it is read before the signature is
-    // checked only to find that client's keys.
-    let named = unverified_subject(assertion)
-        .ok_or_else(|| invalid("the client assertion is not a JWT with a sub".into()))?;
-    if form.get("client_id").is_some_and(|id| *id != named) {
-        return Err(invalid(
-            "client_id and the client assertion's sub differ".into(),
-        ));
-    }
     let client = state
         .store
-        .client(&named)
+        .client(named)
         .await
         .map_err(internal)?
         .filter(|c| c.jwks.is_some())
@@ -972,21 +904,6 @@ async fn assertion_client(
     Ok(client)
 }
 
-/// A JWT's `sub`, read without checking anything.
-fn unverified_subject(jwt: &str) -> Option<String> {
-    let payload = jwt.split('.').nth(1)?;
-    let bytes = base64ct::Base64UrlUnpadded::decode_vec(payload).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("sub")?.as_str().map(str::to_owned)
-}
-
-/// The credentials of an `Authorization` header of `scheme`, which is matched
-/// without regard to case (RFC 9110 §11.1).
-pub(crate) fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
-    let (given, rest) = header.split_once(' ')?;
-    given.eq_ignore_ascii_case(scheme).then_some(rest)
-}
-
 /// `POST /token`.
 pub(crate) async fn token(
     State(state): State<AppState>,
@@ -1006,18 +923,6 @@ pub(crate) async fn token(
     }
 }
 
-/// A request parameter the endpoint cannot do without.
-fn required<'a>(
-    form: &'a std::collections::HashMap<String, String>,
-    name: &str,
-) -> Result<&'a str, OAuthError> {
-    form.get(name)
-        .map(String::as_str)
-        .ok_or_else(|| OAuthError::new("invalid_request", format!("{name} is missing")))
-}
-
-/// The client assertion type of RFC 7523 §2.2.
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Longest a client assertion may live, which bounds the store of seen `jti`s.
 const ASSERTION_MAX_LIFETIME: i64 = 300;
 /// Clock skew tolerated on client assertions.
@@ -1043,34 +948,53 @@ pub(crate) async fn authenticate_client(
     form: &std::collections::HashMap<String, String>,
     public: Public,
 ) -> Result<Client, OAuthError> {
-    if form.contains_key("client_assertion") || form.contains_key("client_assertion_type") {
-        return assertion_client(state, headers, form).await;
-    }
-    let no_secret =
-        !headers.contains_key(header::AUTHORIZATION) && !form.contains_key("client_secret");
-    if no_secret && let Some(client_id) = form.get("client_id") {
-        let client = state.store.client(client_id).await.map_err(internal)?;
-        return match client {
-            Some(c) if public == Public::Allowed && c.is_public() => Ok(c),
-            _ => Err(OAuthError::new(
-                "invalid_client",
-                "client authentication is required",
-            )),
-        };
-    }
-    let (client_id, secret) = client_credentials(headers, form)?;
-    match state.store.client(&client_id).await.map_err(internal)? {
-        Some(c)
-            if c.secret_hash
-                .as_deref()
-                .is_some_and(|h| state.secret.client_secret_matches(&secret, h)) =>
-        {
-            Ok(c)
+    let auth = request::client_auth(authorization(headers), form)?;
+    authenticate(state, &auth, public).await
+}
+
+/// The `Authorization` header as sent, if any.
+fn authorization(headers: &HeaderMap) -> Option<&[u8]> {
+    headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes)
+}
+
+/// The registered client a request's authentication names, if its credentials
+/// hold.
+async fn authenticate(
+    state: &AppState,
+    auth: &ClientAuth,
+    public: Public,
+) -> Result<Client, OAuthError> {
+    match auth {
+        ClientAuth::Assertion {
+            client_id,
+            assertion,
+        } => assertion_client(state, client_id, assertion).await,
+        ClientAuth::Public { client_id } => {
+            match state.store.client(client_id).await.map_err(internal)? {
+                Some(c) if public == Public::Allowed && c.is_public() => Ok(c),
+                _ => Err(OAuthError::new(
+                    "invalid_client",
+                    "client authentication is required",
+                )),
+            }
         }
-        _ => Err(OAuthError::new(
-            "invalid_client",
-            "unknown client or wrong secret",
-        )),
+        ClientAuth::Secret { client_id, secret } => {
+            match state.store.client(client_id).await.map_err(internal)? {
+                Some(c)
+                    if c.secret_hash
+                        .as_deref()
+                        .is_some_and(|h| state.secret.client_secret_matches(secret, h)) =>
+                {
+                    Ok(c)
+                }
+                _ => Err(OAuthError::new(
+                    "invalid_client",
+                    "unknown client or wrong secret",
+                )),
+            }
+        }
     }
 }
 
@@ -1079,24 +1003,9 @@ async fn token_inner(
     headers: &HeaderMap,
     pairs: Vec<(String, String)>,
 ) -> Result<serde_json::Value, OAuthError> {
-    if pairs.iter().filter(|(k, _)| k == "resource").count() > 1 {
-        return Err(OAuthError::new(
-            "invalid_target",
-            "one resource per token: ask a token for each resource server",
-        ));
-    }
-    let form = authorize::parameters(pairs)?;
-    let client = authenticate_client(state, headers, &form, Public::Allowed).await?;
-    let grant_type = required(&form, "grant_type")?;
-    if !matches!(
-        grant_type,
-        "authorization_code" | "refresh_token" | "client_credentials" | crate::device::GRANT_TYPE
-    ) {
-        return Err(OAuthError::new(
-            "unsupported_grant_type",
-            format!("grant_type {grant_type} is not supported"),
-        ));
-    }
+    let TokenRequest { client, grant } = request::token_request(authorization(headers), pairs)?;
+    let client = authenticate(state, &client, Public::Allowed).await?;
+    let grant_type = grant.grant_type();
     if client.is_public() && grant_type == "client_credentials" {
         return Err(OAuthError::new(
             "unauthorized_client",
@@ -1109,29 +1018,37 @@ async fn token_inner(
             format!("this client may not use {grant_type}"),
         ));
     }
-    if grant_type != "client_credentials" && form.contains_key("resource") {
-        return Err(OAuthError::new(
-            "invalid_target",
-            "resource indicators are for client_credentials; a person's tokens are for the \
-             userinfo endpoint",
-        ));
-    }
     let now = state.clock.now();
-    match grant_type {
-        "authorization_code" => code_grant(state, &client, &form, now).await,
-        "refresh_token" => refresh_grant(state, &client, &form, now).await,
-        crate::device::GRANT_TYPE => device_code_grant(state, &client, &form, now).await,
-        _ => client_credentials_grant(state, &client, &form, now),
+    match grant {
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            let presented = (redirect_uri.as_deref(), code_verifier.as_deref());
+            code_grant(state, &client, &code, presented, now).await
+        }
+        Grant::RefreshToken {
+            refresh_token,
+            scope,
+        } => refresh_grant(state, &client, &refresh_token, scope, now).await,
+        Grant::DeviceCode { device_code } => {
+            device_code_grant(state, &client, &device_code, now).await
+        }
+        Grant::ClientCredentials { scope, resource } => {
+            client_credentials_grant(state, &client, scope.as_deref(), resource.as_deref(), now)
+        }
     }
 }
 
+/// `presented`: the token request's redirect_uri and code_verifier.
 async fn code_grant(
     state: &AppState,
     client: &Client,
-    form: &std::collections::HashMap<String, String>,
+    code: &str,
+    (redirect_uri, verifier): (Option<&str>, Option<&str>),
     now: i64,
 ) -> Result<serde_json::Value, OAuthError> {
-    let code = required(form, "code")?;
     let code_hash = state.secret.hash_code(code);
     // Everything is checked before the code is spent, so that a bad request (a
     // wrong verifier, another client) loses nothing; then one statement spends it.
@@ -1145,13 +1062,7 @@ async fn code_grant(
         Some((_, true)) => return Err(code_replayed(state, client, &code_hash, now).await),
         Some((grant, false)) => grant,
     };
-    token::check_code(
-        &grant,
-        &client.id,
-        form.get("redirect_uri").map(String::as_str),
-        form.get("code_verifier").map(String::as_str),
-        now,
-    )?;
+    token::check_code(&grant, &client.id, redirect_uri, verifier, now)?;
     // The token family this exchange starts, recorded as the code is spent.
     let family = random_token()?;
     let grant = match state
@@ -1183,11 +1094,10 @@ async fn code_grant(
 async fn device_code_grant(
     state: &AppState,
     client: &Client,
-    form: &std::collections::HashMap<String, String>,
+    device_code: &str,
     now: i64,
 ) -> Result<serde_json::Value, OAuthError> {
     use crate::store::DevicePoll;
-    let device_code = required(form, "device_code")?;
     let hash = crate::device::device_code_hash(state, device_code);
     match state
         .store
@@ -1252,10 +1162,10 @@ async fn code_replayed(
 async fn refresh_grant(
     state: &AppState,
     client: &Client,
-    form: &std::collections::HashMap<String, String>,
+    presented: &str,
+    asked_scope: Option<String>,
     now: i64,
 ) -> Result<serde_json::Value, OAuthError> {
-    let presented = required(form, "refresh_token")?;
     let token_hash = state.secret.hash_code(presented);
     // Everything is checked before the token is spent, so that a bad request
     // loses nothing; then one statement spends it.
@@ -1294,7 +1204,7 @@ async fn refresh_grant(
         ));
     }
     // A narrower scope may be asked for, never a wider one.
-    let scope = match form.get("scope") {
+    let scope = match asked_scope {
         Some(asked) => {
             let granted: Vec<&str> = grant.scope.split(' ').collect();
             if let Some(extra) = asked
@@ -1306,7 +1216,7 @@ async fn refresh_grant(
                     format!("scope {extra} was not granted"),
                 ));
             }
-            asked.clone()
+            asked
         }
         None => grant.scope.clone(),
     };
@@ -1348,11 +1258,15 @@ async fn refresh_grant(
 fn client_credentials_grant(
     state: &AppState,
     client: &Client,
-    form: &std::collections::HashMap<String, String>,
+    scope: Option<&str>,
+    resource: Option<&str>,
     now: i64,
 ) -> Result<serde_json::Value, OAuthError> {
-    let asked = form.get("scope").cloned().unwrap_or_default();
-    let scopes: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+    let scopes: Vec<&str> = scope
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .collect();
     if let Some(extra) = scopes
         .iter()
         .find(|s| **s == "openid" || !client.scopes.iter().any(|c| c == *s))
@@ -1367,13 +1281,7 @@ fn client_credentials_grant(
     // is for, one of those registered for it (else it could mint tokens for any
     // resource server); without one, the audience is the issuer, and resource
     // servers check client_id and scope.
-    if form.contains_key("audience") {
-        return Err(OAuthError::new(
-            "invalid_target",
-            "audience is not understood: name the resource server with resource (RFC 8707)",
-        ));
-    }
-    let audience = match form.get("resource") {
+    let audience = match resource {
         // A client with resources registered names one: a token for the issuer
         // would be accepted by any resource server that trusts issuer tokens.
         None if !client.resources.is_empty() => {
@@ -1386,7 +1294,7 @@ fn client_credentials_grant(
             ));
         }
         None => cfg.issuer.clone(),
-        Some(resource) if client.resources.iter().any(|r| r == resource) => resource.clone(),
+        Some(resource) if client.resources.iter().any(|r| r == resource) => resource.to_owned(),
         Some(resource) => {
             return Err(OAuthError::new(
                 "invalid_target",

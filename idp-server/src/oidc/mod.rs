@@ -2,6 +2,7 @@
 //! pairwise subjects, token contents. Handlers do the I/O around these.
 
 pub mod authorize;
+pub mod request;
 pub mod token;
 
 use std::collections::HashMap;

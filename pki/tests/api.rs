@@ -11,5 +11,6 @@
 mod api {
     mod hierarchy;
     mod ocsp;
+    mod round_trip;
     mod support;
 }

@@ -105,7 +105,7 @@ proptest! {
         // A signature over the content, as the signer makes it.
         let ca_cert = Certificate::from_der(ca_der).unwrap();
         let options = SignOptions { signing_time: NOW + 60, attached };
-        let signature = cms::sign(&content, &leaf_key, &leaf, &[ca_cert.clone()], &options).unwrap();
+        let signature = cms::sign(&content, &leaf_key, &leaf, std::slice::from_ref(&ca_cert), &options).unwrap();
         canonical::<::cms::content_info::ContentInfo>(&signature)?;
         prop_assert_eq!(cms::is_detached(&signature).unwrap(), !attached);
         let carried = cms::certificates(&signature).unwrap();

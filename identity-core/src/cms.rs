@@ -69,7 +69,8 @@ pub enum DigestAlgorithm {
 }
 
 impl DigestAlgorithm {
-    fn oid(self) -> ObjectIdentifier {
+    /// The algorithm's object identifier.
+    pub fn oid(self) -> ObjectIdentifier {
         match self {
             Self::Sha256 => SHA256,
             Self::Sha384 => SHA384,
@@ -77,7 +78,8 @@ impl DigestAlgorithm {
         }
     }
 
-    fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
+    /// The algorithm an object identifier names, if it is one of these.
+    pub fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
         match *oid {
             SHA256 => Some(Self::Sha256),
             SHA384 => Some(Self::Sha384),
@@ -291,14 +293,59 @@ pub fn sign(
     chain: &[Certificate],
     options: &SignOptions,
 ) -> Result<Vec<u8>, CmsError> {
-    let (info, digest) = signer_info(content, ID_DATA, signer, certificate, options.signing_time)?;
+    let econtent = options.attached.then_some(content);
+    encapsulate_as(
+        content,
+        econtent,
+        ID_DATA,
+        signer,
+        certificate,
+        Some(chain),
+        options.signing_time,
+    )
+}
+
+/// A SignedData carrying `content` of `content_type` inside (a time-stamp
+/// token's TSTInfo). `chain`: the certificates to carry besides the signer's, or
+/// none at all, the signer's included.
+pub(crate) fn encapsulate(
+    content: &[u8],
+    content_type: ObjectIdentifier,
+    signer: &dyn Signer,
+    certificate: &Certificate,
+    chain: Option<&[Certificate]>,
+    signing_time: i64,
+) -> Result<Vec<u8>, CmsError> {
+    encapsulate_as(
+        content,
+        Some(content),
+        content_type,
+        signer,
+        certificate,
+        chain,
+        signing_time,
+    )
+}
+
+fn encapsulate_as(
+    content: &[u8],
+    econtent: Option<&[u8]>,
+    content_type: ObjectIdentifier,
+    signer: &dyn Signer,
+    certificate: &Certificate,
+    chain: Option<&[Certificate]>,
+    signing_time: i64,
+) -> Result<Vec<u8>, CmsError> {
+    let (info, digest) = signer_info(content, content_type, signer, certificate, signing_time)?;
     let mut certificates = SetOfVec::new();
-    for cert in
-        std::iter::once(certificate).chain(chain.iter().filter(|c| c.issuer() != c.subject()))
-    {
-        let choice = CertificateChoices::Certificate(x509_cert_of(cert)?);
-        if !certificates.iter().any(|c| c == &choice) {
-            certificates.insert(choice).map_err(encoding)?;
+    if let Some(chain) = chain {
+        for cert in
+            std::iter::once(certificate).chain(chain.iter().filter(|c| c.issuer() != c.subject()))
+        {
+            let choice = CertificateChoices::Certificate(x509_cert_of(cert)?);
+            if !certificates.iter().any(|c| c == &choice) {
+                certificates.insert(choice).map_err(encoding)?;
+            }
         }
     }
     let mut digest_algorithms = SetOfVec::new();
@@ -308,36 +355,39 @@ pub fn sign(
             parameters: None,
         })
         .map_err(encoding)?;
-    let econtent = if options.attached {
-        Some(
+    let econtent = econtent
+        .map(|inside| {
             Any::from_der(
-                &OctetString::new(content)
+                &OctetString::new(inside)
                     .map_err(encoding)?
                     .to_der()
                     .map_err(encoding)?,
             )
-            .map_err(encoding)?,
-        )
-    } else {
-        None
-    };
+            .map_err(encoding)
+        })
+        .transpose()?;
     let mut infos = SetOfVec::new();
     infos.insert(info).map_err(encoding)?;
     let signed = SignedData {
-        version: CmsVersion::V1,
+        version: if content_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            // RFC 5652 §5.1: another content type makes it version 3.
+            CmsVersion::V3
+        },
         digest_algorithms,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
+            econtent_type: content_type,
             econtent,
         },
-        certificates: Some(CertificateSet(certificates)),
+        certificates: chain.map(|_| CertificateSet(certificates)),
         crls: None,
         signer_infos: SignerInfos(infos),
     };
     wrap(&signed)
 }
 
-fn wrap(signed: &SignedData) -> Result<Vec<u8>, CmsError> {
+pub(crate) fn wrap(signed: &SignedData) -> Result<Vec<u8>, CmsError> {
     let content = Any::from_der(&signed.to_der().map_err(encoding)?).map_err(encoding)?;
     ContentInfo {
         content_type: ID_SIGNED_DATA,
@@ -347,7 +397,8 @@ fn wrap(signed: &SignedData) -> Result<Vec<u8>, CmsError> {
     .map_err(encoding)
 }
 
-fn unwrap(cms: &[u8]) -> Result<SignedData, CmsError> {
+/// The SignedData of a ContentInfo.
+pub(crate) fn signed_data_of(cms: &[u8]) -> Result<SignedData, CmsError> {
     let info = ContentInfo::from_der(cms).map_err(|e| CmsError::Malformed {
         detail: e.to_string(),
     })?;
@@ -375,7 +426,7 @@ pub fn cosign(
     chain: &[Certificate],
     signing_time: i64,
 ) -> Result<Vec<u8>, CmsError> {
-    let mut signed = unwrap(existing)?;
+    let mut signed = signed_data_of(existing)?;
     if wrap(&signed)? != existing {
         return Err(CmsError::Malformed {
             detail: "the existing signature is not canonical DER: adding a signature would re-encode it and could break the others".into(),
@@ -441,7 +492,7 @@ fn content_of(signed: &SignedData, detached: Option<&[u8]>) -> Result<Vec<u8>, C
 
 /// Whether a signature is detached (the document travels beside it).
 pub fn is_detached(cms: &[u8]) -> Result<bool, CmsError> {
-    Ok(unwrap(cms)?.encap_content_info.econtent.is_none())
+    Ok(signed_data_of(cms)?.encap_content_info.econtent.is_none())
 }
 
 /// How to verify.
@@ -488,6 +539,9 @@ pub struct SignerReport {
     pub signing_time: Option<String>,
     /// The content digest algorithm.
     pub digest_algorithm: Option<String>,
+    /// The signature time-stamp (CAdES-B-T) that proves when the signature
+    /// existed, when there is one that verifies.
+    pub time_stamp: Option<crate::tsp::TimeStamp>,
     /// The verdict, with the path used.
     pub report: ValidationReport,
 }
@@ -585,6 +639,10 @@ fn raw_parts(cms: &[u8]) -> Result<(Vec<Certificate>, Vec<RawSigner>), CmsError>
 /// after the time the signer claims gives INDETERMINATE (OUT_OF_BOUNDS_NO_POE,
 /// REVOKED_NO_POE), as ETSI EN 319 102-1 has it, not TOTAL-PASSED. An error means the
 /// input is not a usable CMS signature at all; each signer's failure is in its report.
+///
+/// A signer's signature time-stamp (CAdES-B-T), when it verifies, proves the
+/// signature existed at its time: a certificate that expired or was revoked only
+/// after it does not fail the signature; one revoked before it does.
 pub fn verify(
     cms: &[u8],
     detached_content: Option<&[u8]>,
@@ -592,13 +650,41 @@ pub fn verify(
     intermediates: &[Certificate],
     options: &VerifyOptions<'_>,
 ) -> Result<Vec<SignerReport>, CmsError> {
-    let signed = unwrap(cms)?;
+    verify_as(
+        cms,
+        detached_content,
+        anchors,
+        intermediates,
+        options,
+        Role::Document,
+    )
+}
+
+/// What a SignedData is: decides what its signer's certificate must allow, and
+/// whether time-stamps are looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// A document's signature.
+    Document,
+    /// A time-stamp token (RFC 3161).
+    TimeStamp,
+}
+
+pub(crate) fn verify_as(
+    cms: &[u8],
+    detached_content: Option<&[u8]>,
+    anchors: &[Certificate],
+    intermediates: &[Certificate],
+    options: &VerifyOptions<'_>,
+    role: Role,
+) -> Result<Vec<SignerReport>, CmsError> {
+    let signed = signed_data_of(cms)?;
     let content = content_of(&signed, detached_content)?;
     let (embedded, signers) = raw_parts(cms)?;
     let pool: Vec<Certificate> = embedded.iter().chain(intermediates).cloned().collect();
     let reports: Vec<SignerReport> = signers
         .iter()
-        .map(|raw| verify_signer(raw, &signed, &content, &pool, anchors, options))
+        .map(|raw| verify_signer(raw, &signed, &content, &pool, anchors, options, role))
         .collect();
     if reports.is_empty() {
         return Err(CmsError::Malformed {
@@ -743,6 +829,7 @@ fn verify_signer(
     pool: &[Certificate],
     anchors: &[Certificate],
     options: &VerifyOptions<'_>,
+    role: Role,
 ) -> SignerReport {
     let info = &raw.info;
     let signing_time = signing_time_of(info).ok().flatten();
@@ -754,6 +841,7 @@ fn verify_signer(
         organization: None,
         signing_time: signing_time.map(x509::format_rfc3339),
         digest_algorithm: digest.map(|d| d.name().to_owned()),
+        time_stamp: None,
         report: failed(
             Indication::Indeterminate,
             SubIndication::NoSigningCertificateFound,
@@ -874,6 +962,16 @@ fn verify_signer(
                 );
                 return out;
             }
+            if role == Role::TimeStamp {
+                out.report = failed(
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    "a time-stamp token must name its authority's certificate in a signing-certificate attribute".into(),
+                    time,
+                    vec![element(cert)],
+                );
+                return out;
+            }
             Some("plain CMS, not CAdES: no signing-certificate-v2 attribute binds the certificate")
         }
         Err((sub, why)) => {
@@ -886,15 +984,56 @@ fn verify_signer(
             return out;
         }
     };
+    // A signature time-stamp proves when the signature existed; one that does
+    // not verify proves nothing (and is said so).
+    let mut stamp_note = None;
+    if role == Role::Document {
+        for token in crate::tsp::signature_time_stamps(info) {
+            match crate::tsp::verify_token(
+                &token,
+                info.signature.as_bytes(),
+                anchors,
+                pool,
+                options,
+            ) {
+                Ok(stamp) => {
+                    out.time_stamp = Some(stamp);
+                    break;
+                }
+                Err(why) => stamp_note = Some(format!("its time-stamp proves nothing: {why}")),
+            }
+        }
+    }
+    if let (Some(stamp), Some(claimed)) = (&out.time_stamp, signing_time)
+        && claimed > stamp.time + SIGNING_TIME_SKEW
+    {
+        out.report = failed(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            format!(
+                "the signer claims to have signed at {}, after the signature's time-stamp ({})",
+                x509::format_rfc3339(claimed),
+                x509::format_rfc3339(stamp.time)
+            ),
+            time,
+            vec![element(cert)],
+        );
+        return out;
+    }
     // The certificate's path, judged now (or when the caller says).
     let mut params = ValidationParams::new(time);
     params.purpose = Purpose::Any;
     params.crls = options.crls;
     params.ocsp = options.ocsp;
     params.require_revocation = options.require_revocation;
+    params.proof_of_existence = out.time_stamp.as_ref().map(|s| s.time);
     let mut report = x509::validate(cert, pool, anchors, &params);
+    let usable = match role {
+        Role::Document => usable_for_signing(cert),
+        Role::TimeStamp => cert.check_time_stamping_authority(),
+    };
     if report.passed()
-        && let Err(why) = usable_for_signing(cert)
+        && let Err(why) = usable
     {
         report = ValidationReport {
             indication: Indication::Indeterminate,
@@ -928,15 +1067,21 @@ fn verify_signer(
         }
     }
     if report.passed() {
+        let when = match (&out.time_stamp, signing_time) {
+            (Some(stamp), _) => format!(
+                ", time-stamped at {} by {}",
+                x509::format_rfc3339(stamp.time),
+                stamp.authority
+            ),
+            (None, Some(t)) => format!(
+                " at {} (time claimed by the signer)",
+                x509::format_rfc3339(t)
+            ),
+            (None, None) => String::new(),
+        };
         report.message = format!(
-            "signed by {}{}; certificate valid{}",
+            "signed by {}{when}; certificate valid{}",
             cert.summary(),
-            signing_time
-                .map(|t| format!(
-                    " at {} (time claimed by the signer)",
-                    x509::format_rfc3339(t)
-                ))
-                .unwrap_or_default(),
             if params.checks_revocation() {
                 " and not revoked"
             } else {
@@ -946,6 +1091,11 @@ fn verify_signer(
         if let Some(note) = note {
             report.message = format!("{}; {note}", report.message);
         }
+    }
+    if let Some(note) = stamp_note
+        && out.time_stamp.is_none()
+    {
+        report.message = format!("{}; {note}", report.message);
     }
     out.report = report;
     out

@@ -27,6 +27,46 @@ pub enum Error {
     /// A CMS signature could not be made or read.
     #[error(transparent)]
     Cms(#[from] CmsError),
+    /// A time-stamp could not be asked for, made or read.
+    #[error(transparent)]
+    TimeStamp(#[from] TimeStampError),
+}
+
+/// Why a time-stamp (RFC 3161) could not be asked for, made or read. (Why a token
+/// is not valid is in the report of the signature it stamps.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeStampError {
+    /// The request, response or token is not what RFC 3161 describes.
+    #[error("malformed time-stamp {what}: {detail}")]
+    Malformed {
+        /// `request`, `response`, `token`.
+        what: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The time-stamping authority refused the request.
+    #[error("the time-stamping authority refused: {status}{}{}", .text.as_deref().map(|t| format!(": {t}")).unwrap_or_default(), .failure.as_deref().map(|f| format!(" ({f})")).unwrap_or_default())]
+    Refused {
+        /// The PKIStatus name (`rejection`, `waiting`, …).
+        status: String,
+        /// The authority's own words, if any.
+        text: Option<String>,
+        /// The failure named in PKIFailureInfo (`badAlg`, …), if any.
+        failure: Option<String>,
+    },
+    /// The token answers another request: its imprint, nonce or policy differs.
+    #[error("the time-stamp does not answer the request: its {what} differs")]
+    Mismatch {
+        /// `message imprint`, `nonce`, `policy`.
+        what: &'static str,
+    },
+    /// The token could not be encoded or signed.
+    #[error("time-stamping failed: {detail}")]
+    Signing {
+        /// Why.
+        detail: String,
+    },
 }
 
 /// Why a CMS signature could not be made, or read at all. (Why one is not valid is

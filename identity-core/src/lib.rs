@@ -27,12 +27,13 @@ mod identity;
 pub mod jose;
 pub mod keys;
 pub mod report;
+pub mod tsp;
 pub mod x509;
 
 // The public interface
 pub use error::{
     CertificateError, ClaimsError, CmsError, Error, IdentifierError, IdentifierKind, JoseError,
-    KeyError,
+    KeyError, TimeStampError,
 };
 pub use identity::{
     AssuranceLevel, Business, CalendarDate, Citizen, EnterpriseCode, Official, PersonalNumber,

@@ -30,6 +30,7 @@ mod ocsp;
 mod profile;
 mod store;
 mod subject;
+mod tsa;
 
 // The public interface
 pub use ca::{
@@ -42,6 +43,7 @@ pub use ocsp::{CertState, OcspQuery, Responder, describe_request, malformed_requ
 pub use profile::{KeyUsage, Profile, ProfileSpec, SubjectKind};
 pub use store::{CaStore, IssuedRecord, MemoryStore, RevocationRecord};
 pub use subject::Subject;
+pub use tsa::{DEFAULT_ACCURACY_SECONDS, TimeStampAuthority};
 
 /// Lower-case hexadecimal.
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -13,4 +13,5 @@ mod api {
     mod ocsp;
     mod round_trip;
     mod support;
+    mod tsa;
 }

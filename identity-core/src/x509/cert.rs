@@ -94,6 +94,8 @@ pub(crate) struct Extensions {
     pub(crate) key_usage: Option<u16>,
     /// Extended key usage OIDs, when present.
     pub(crate) ext_key_usage: Option<BTreeSet<String>>,
+    /// Whether the extended key usage extension is critical.
+    pub(crate) ext_key_usage_critical: bool,
     pub(crate) subject_alt_names: Vec<GeneralName>,
     pub(crate) name_constraints: Option<NameConstraints>,
     /// Certificate policy OIDs, when the extension is present.
@@ -180,6 +182,9 @@ impl Certificate {
                 extensions.defect = Some(format!("extension {oid} appears twice"));
             }
             read_extension(&mut extensions, &oid, ext.parsed_extension());
+            if oid == "2.5.29.37" {
+                extensions.ext_key_usage_critical = ext.critical;
+            }
             if oid == "2.5.29.31" {
                 match distribution_points(ext.value) {
                     Ok(points) => extensions.crl_distribution_points = points,
@@ -323,6 +328,36 @@ impl Certificate {
             (Some(eku), Some(oid)) => eku.contains(oid) || eku.contains("2.5.29.37.0"),
             _ => true,
         }
+    }
+
+    /// Whether this is a time-stamping authority's certificate (RFC 3161 §2.3): an
+    /// extended key usage of timeStamping alone, marked critical, and a key
+    /// usage, if any, that allows signing. The error says what is missing.
+    pub fn check_time_stamping_authority(&self) -> Result<(), String> {
+        use key_usage::{DIGITAL_SIGNATURE, NON_REPUDIATION};
+        let time_stamping = super::Purpose::TimeStamping.eku_oid().unwrap_or_default();
+        let alone = self
+            .extensions
+            .ext_key_usage
+            .as_ref()
+            .is_some_and(|eku| eku.len() == 1 && eku.contains(time_stamping));
+        if !alone || !self.extensions.ext_key_usage_critical {
+            return Err(format!(
+                "{} is not a time-stamping authority's: its extended key usage must be timeStamping alone, marked critical",
+                self.summary()
+            ));
+        }
+        if self
+            .extensions
+            .key_usage
+            .is_some_and(|ku| ku & (DIGITAL_SIGNATURE | NON_REPUDIATION) == 0)
+        {
+            return Err(format!(
+                "{} may not sign: its key usage lacks digitalSignature and nonRepudiation",
+                self.summary()
+            ));
+        }
+        Ok(())
     }
 
     /// Whether issuer and subject are the same name (RFC 5280's self-issued).

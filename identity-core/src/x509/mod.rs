@@ -175,6 +175,11 @@ pub struct ValidationParams<'a> {
     pub require_revocation: bool,
     /// The policy inputs.
     pub policy: PolicyParams,
+    /// A proven time the signature being validated existed at (a time-stamp's,
+    /// ETSI EN 319 102-1 §5.6.2.4): a certificate of the path that expired, or
+    /// was revoked, only after it does not fail the path; one not yet valid at
+    /// it does.
+    pub proof_of_existence: Option<i64>,
 }
 
 impl ValidationParams<'_> {
@@ -189,6 +194,7 @@ impl ValidationParams<'_> {
             ocsp: &[],
             require_revocation: false,
             policy: PolicyParams::default(),
+            proof_of_existence: None,
         }
     }
 

@@ -352,10 +352,26 @@ impl<'a> Context<'a> {
                     ),
                 ));
             }
-            if params.time > cert.not_after {
+            // Expired since, but the signature is proven older: it was made in time.
+            let proven_in_time = params
+                .proof_of_existence
+                .is_some_and(|poe| poe <= cert.not_after);
+            if params.time > cert.not_after && !proven_in_time {
                 return Err(Failure::indeterminate(
                     SubIndication::OutOfBoundsNoPoe,
                     format!("{} expired at {}", who(), format_rfc3339(cert.not_after)),
+                ));
+            }
+            if let Some(poe) = params.proof_of_existence
+                && poe < cert.not_before
+            {
+                return Err(Failure::indeterminate(
+                    SubIndication::NotYetValid,
+                    format!(
+                        "{} was not yet valid at {}, when the signature is proven to exist",
+                        who(),
+                        format_rfc3339(poe)
+                    ),
                 ));
             }
             // (b), (c): name constraints, except for self-issued intermediates.
@@ -612,8 +628,17 @@ impl<'a> Context<'a> {
             statuses[index] = status;
         }
         // A revocation outranks missing information about another certificate.
+        // One revoked only after the signature's proof of existence does not
+        // fail it (its status still says revoked, and when).
+        let after_proof = |time: &str| {
+            self.params
+                .proof_of_existence
+                .is_some_and(|poe| super::parse_rfc3339(time).is_ok_and(|when| poe < when))
+        };
         let revoked = statuses.iter().enumerate().find_map(|(i, s)| match s {
-            RevocationStatus::Revoked { time, reason, .. } => Some((i, time, reason)),
+            RevocationStatus::Revoked { time, reason, .. } if !after_proof(time) => {
+                Some((i, time, reason))
+            }
             _ => None,
         });
         if let Some((index, time, reason)) = revoked {

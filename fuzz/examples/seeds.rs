@@ -14,6 +14,7 @@ use std::path::Path;
 use identity_core::cms::{self, SignOptions};
 use identity_core::jose::{JwkSet, JwsAlgorithm};
 use identity_core::keys::{Passphrase, SignatureAlgorithm, SigningKey, SystemRandom};
+use identity_core::tsp;
 use identity_core::x509::CertificationRequest;
 use pki::{
     Authority, CaConfig, CertState, IssueRequest, MemoryStore, OcspQuery, Profile, Reason,
@@ -208,6 +209,70 @@ fn main() {
     )
     .unwrap();
     seed("cms", "detached.der", &detached);
+
+    // Time-stamps: a request, a granted answer, its token, a rejection, and a
+    // signature with a signature time-stamp (CAdES-B-T).
+    let infrastructure = pki::IssuingCa::make(
+        &root,
+        &mut MemoryStore::new(),
+        Profile::InfrastructureCa,
+        "Infrastructure CA",
+        "Cơ quan Chứng thực",
+        CaConfig::default(),
+        &rng,
+        NOW - 3_600,
+    )
+    .unwrap();
+    let tsa_key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256, &rng).unwrap();
+    let tsa_cert = Authority::new(
+        &infrastructure.certificate,
+        Profile::InfrastructureCa,
+        &infrastructure.key,
+        CaConfig::default(),
+    )
+    .unwrap()
+    .issue(
+        IssueRequest {
+            profile: Profile::TimeStamping,
+            subject: &Subject::Service {
+                name: "TSA".into(),
+                organization: "Cơ quan Chứng thực".into(),
+                dns_names: vec![],
+            },
+            request: &CertificationRequest::from_der(
+                &pki::certification_request(&tsa_key, "tsa").unwrap(),
+            )
+            .unwrap(),
+        },
+        &mut MemoryStore::new(),
+        &rng,
+        NOW - 3_600,
+    )
+    .unwrap();
+    let tsa = pki::TimeStampAuthority::new(
+        &tsa_cert.der,
+        std::slice::from_ref(&infrastructure.certificate),
+        &tsa_key,
+        "1.3.6.1.4.1.32473.704.2",
+    )
+    .unwrap();
+    let value = tsp::unstamped_signature_values(&detached)
+        .unwrap()
+        .remove(0);
+    let ts_request = tsp::request(cms::DigestAlgorithm::Sha256, &value, &[9; 8], None).unwrap();
+    seed("tsp", "request.der", &ts_request);
+    let answer = tsa.respond(&ts_request, &rng, NOW).unwrap();
+    seed("tsp", "granted.der", &answer);
+    let token = tsp::token_from_response(&answer, &ts_request).unwrap();
+    seed("tsp", "token.der", &token);
+    seed(
+        "tsp",
+        "rejected.der",
+        tsa.respond(b"not a request", &rng, NOW).unwrap(),
+    );
+    let stamped = tsp::add_signature_time_stamps(&detached, &[token]).unwrap();
+    seed("tsp", "stamped-signature.der", &stamped);
+    seed("cms", "stamped.der", &stamped);
 
     // The provider: an authorization request, and requests to its endpoints.
     seed(

@@ -18,7 +18,7 @@ use idp_server::oidc::ServerSecret;
 use idp_server::{AppState, app, demo};
 use tower::ServiceExt as _;
 
-const ENDPOINTS: [(&str, &str); 26] = [
+const ENDPOINTS: [(&str, &str); 28] = [
     ("GET", "/authorize"),
     ("POST", "/authorize/login"),
     ("POST", "/token"),
@@ -45,6 +45,8 @@ const ENDPOINTS: [(&str, &str); 26] = [
     ("GET", "/pki/ocsp/MEMwQTA%2FMD0wOzAJBgUrDgMCGgUABBQ"),
     ("GET", "/pki/crl/official-ca.crl"),
     ("GET", "/pki/ca/official-ca.crt"),
+    ("POST", "/pki/tsa"),
+    ("GET", "/pki/crl/tsa-ca.crl"),
 ];
 
 fn state(runtime: &tokio::runtime::Runtime, passkeys: bool) -> AppState {
@@ -119,10 +121,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     } else {
         path.to_owned()
     };
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let mut request = Request::builder().method(method).uri(uri).header(
+        header::CONTENT_TYPE,
+        match path {
+            "/pki/tsa" => "application/timestamp-query",
+            "/pki/ocsp" => "application/ocsp-request",
+            _ => "application/x-www-form-urlencoded",
+        },
+    );
     if let Some(value) = authorization {
         request = request.header(header::AUTHORIZATION, value);
     }

@@ -541,9 +541,10 @@ pub fn rejected(failure: Failure, text: &str) -> Result<Vec<u8>, TimeStampError>
     .map_err(encoding)
 }
 
-/// The data a signature time-stamp covers for each signer of a SignedData, in
-/// order: the signature value (ETSI EN 319 122-1 §5.3).
-pub fn signature_values(signature: &[u8]) -> Result<Vec<Vec<u8>>, TimeStampError> {
+/// The signature values of a SignedData's signers that carry no signature
+/// time-stamp yet, in order: what each one's time-stamp must cover (ETSI EN
+/// 319 122-1 §5.3).
+pub fn unstamped_signature_values(signature: &[u8]) -> Result<Vec<Vec<u8>>, TimeStampError> {
     let signed = crate::cms::signed_data_of(signature).map_err(|e| TimeStampError::Malformed {
         what: "signature",
         detail: e.to_string(),
@@ -552,6 +553,7 @@ pub fn signature_values(signature: &[u8]) -> Result<Vec<Vec<u8>>, TimeStampError
         .signer_infos
         .0
         .iter()
+        .filter(|info| signature_time_stamps(info).is_empty())
         .map(|info| info.signature.as_bytes().to_vec())
         .collect())
 }
@@ -606,6 +608,25 @@ pub fn add_signature_time_stamps(
     }
     signed.signer_infos = SignerInfos(set);
     crate::cms::wrap(&signed).map_err(|e| failed(e.to_string()))
+}
+
+/// The certificates the signature time-stamps of a SignedData carry (their
+/// authorities' and those above): what a verifier fetches revocation
+/// information for, besides the signers'.
+pub fn time_stamp_certificates(signature: &[u8]) -> Result<Vec<Certificate>, TimeStampError> {
+    let signed = crate::cms::signed_data_of(signature).map_err(|e| TimeStampError::Malformed {
+        what: "signature",
+        detail: e.to_string(),
+    })?;
+    let mut found: Vec<Certificate> = Vec::new();
+    for token in signed.signer_infos.0.iter().flat_map(signature_time_stamps) {
+        for cert in crate::cms::certificates(&token).unwrap_or_default() {
+            if !found.iter().any(|c| c.der() == cert.der()) {
+                found.push(cert);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The signature time-stamp tokens of a SignerInfo, as DER.

@@ -75,6 +75,74 @@ pub struct OnlineCa {
     enrolments_per_day: u32,
     ocsp: Mutex<HashMap<Vec<u8>, CachedOcsp>>,
     crl: Mutex<Option<CachedCrl>>,
+    tsa: Option<TimeStamping>,
+    tsa_ca_crl: Option<Bytes>,
+}
+
+/// The time-stamping authority's certificate, the CA certificates above it,
+/// its key and policy.
+struct TimeStamping {
+    certificate: Vec<u8>,
+    chain: Vec<Vec<u8>>,
+    key: SigningKey,
+    policy: String,
+}
+
+impl TimeStamping {
+    /// Reads `folder`'s `cert.pem` (the authority's certificate first, then
+    /// its CAs') and `key.pem`, checked as an authority and against the root.
+    fn load(
+        folder: &Path,
+        policy: Option<&str>,
+        root: &Certificate,
+        passphrase: Option<&Passphrase>,
+        now: i64,
+    ) -> anyhow::Result<Self> {
+        let policy = policy.with_context(|| {
+            format!(
+                "[pki] tsa_folder = {} needs tsa_policy, the OID of the authority's policy",
+                folder.display()
+            )
+        })?;
+        let path = folder.join("cert.pem");
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let mut certificates = Certificate::parse_all(&bytes)
+            .with_context(|| format!("reading {}", path.display()))?
+            .into_iter();
+        let tsa = certificates
+            .next()
+            .with_context(|| format!("{} holds no certificate", path.display()))?;
+        let chain: Vec<Certificate> = certificates.collect();
+        let key = read_key(&folder.join("key.pem"), passphrase)?;
+        let chain_der: Vec<Vec<u8>> = chain.iter().map(|c| c.der().to_vec()).collect();
+        pki::TimeStampAuthority::new(tsa.der(), &chain_der, &key, policy)
+            .with_context(|| format!("the time-stamping authority in {}", folder.display()))?;
+        let mut params = identity_core::x509::ValidationParams::new(now);
+        params.purpose = identity_core::x509::Purpose::TimeStamping;
+        let report =
+            identity_core::x509::validate(&tsa, &chain, std::slice::from_ref(root), &params);
+        if !report.passed() {
+            anyhow::bail!(
+                "the time-stamping authority in {} does not validate to the root: {report}",
+                folder.display()
+            );
+        }
+        let days_left = (tsa.not_after() - now) / 86_400;
+        if days_left < 30 {
+            tracing::warn!(
+                days_left,
+                "the time-stamping certificate ends soon: issue a new one \
+                 (pki issue --profile time-stamping) into {}",
+                folder.display()
+            );
+        }
+        Ok(Self {
+            certificate: tsa.der().to_vec(),
+            chain: chain_der,
+            key,
+            policy: policy.to_owned(),
+        })
+    }
 }
 
 impl std::fmt::Debug for OnlineCa {
@@ -108,6 +176,24 @@ fn read_key(path: &Path, passphrase: Option<&Passphrase>) -> anyhow::Result<Sign
     })
 }
 
+/// A CRL published offline (DER or PEM), as served; `whose` names it in
+/// messages. One past its nextUpdate is served with a warning.
+fn read_crl(path: &Path, whose: &str, now: i64) -> anyhow::Result<Bytes> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let crl = identity_core::x509::Crl::parse_all(&bytes)
+        .with_context(|| format!("reading {whose} CRL {}", path.display()))?
+        .into_iter()
+        .next()
+        .with_context(|| format!("{} holds no CRL", path.display()))?;
+    if crl.next_update().is_some_and(|next| next < now) {
+        tracing::warn!(
+            path = %path.display(),
+            "{whose} CRL is past its nextUpdate: publish a new one from its CA"
+        );
+    }
+    Ok(Bytes::from(crl.der().to_vec()))
+}
+
 fn pem(label: &str, der: &[u8]) -> String {
     der::pem::encode_string(label, der::pem::LineEnding::LF, der).unwrap_or_default()
 }
@@ -128,26 +214,16 @@ impl OnlineCa {
         let responder_der = read_pem_certificate(&folder.join("ocsp-cert.pem"))?;
         let responder_key = read_key(&folder.join("ocsp-key.pem"), passphrase)?;
         let root_der = read_pem_certificate(&config.root_certificate)?;
-        let root_crl = match &config.root_crl {
-            Some(path) => {
-                let bytes =
-                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-                let crl = identity_core::x509::Crl::parse_all(&bytes)
-                    .with_context(|| format!("reading the root's CRL {}", path.display()))?;
-                let crl = crl
-                    .into_iter()
-                    .next()
-                    .with_context(|| format!("{} holds no CRL", path.display()))?;
-                if crl.next_update().is_some_and(|next| next < now) {
-                    tracing::warn!(
-                        path = %path.display(),
-                        "the root's CRL is past its nextUpdate: publish a new one from the offline root"
-                    );
-                }
-                Some(Bytes::from(crl.der().to_vec()))
-            }
-            None => None,
-        };
+        let root_crl = config
+            .root_crl
+            .as_deref()
+            .map(|path| read_crl(path, "the root's", now))
+            .transpose()?;
+        let tsa_ca_crl = config
+            .tsa_ca_crl
+            .as_deref()
+            .map(|path| read_crl(path, "the time-stamping CA's", now))
+            .transpose()?;
         let ca_config = CaConfig {
             crl_url: Some(format!("{issuer}/pki/crl/{CA_NAME}.crl")),
             ocsp_url: Some(format!("{issuer}/pki/ocsp")),
@@ -188,7 +264,16 @@ impl OnlineCa {
                 config.root_certificate.display()
             );
         }
+        let tsa = config
+            .tsa_folder
+            .as_deref()
+            .map(|folder| {
+                TimeStamping::load(folder, config.tsa_policy.as_deref(), &root, passphrase, now)
+            })
+            .transpose()?;
         Ok(Self {
+            tsa,
+            tsa_ca_crl,
             ca_der,
             ca_certificate,
             ca_key,
@@ -210,6 +295,10 @@ impl OnlineCa {
     }
 }
 
+/// The development time-stamping authority's policy (under the example
+/// enterprise number of RFC 5612: not a real policy).
+pub const DEVELOPMENT_TSA_POLICY: &str = "1.3.6.1.4.1.32473.704.99.1";
+
 /// Makes a development CA in `dir` (once; kept for later starts): a P-384
 /// root and an officials' CA with its OCSP responder, keys unencrypted with
 /// mode 0600, and the root's CRL (five years: the root's key is not kept).
@@ -217,15 +306,32 @@ impl OnlineCa {
 /// certificate. For `idp-server demo` only.
 pub fn development(dir: &Path, issuer: &str, now: i64) -> anyhow::Result<PkiConfig> {
     let root_crl = dir.join("root").join("root.crl");
-    let config = PkiConfig {
+    let tsa_folder = dir.join("tsa");
+    let tsa_ca_crl_path = tsa_folder.join("ca.crl");
+    let mut config = PkiConfig {
         ca_folder: dir.join(CA_NAME),
         root_certificate: dir.join("root").join("cert.pem"),
         root_crl: Some(root_crl.clone()),
         certificate_days: 365,
         enrolments_per_day: 20,
+        tsa_folder: Some(tsa_folder.clone()),
+        tsa_policy: Some(DEVELOPMENT_TSA_POLICY.into()),
+        tsa_ca_crl: Some(tsa_ca_crl_path.clone()),
     };
     if config.root_certificate.exists() {
         renew_development_responder(&config, now)?;
+        if !tsa_folder.join("cert.pem").exists() {
+            // Made before the CA had a time-stamping authority; the root's key
+            // is gone, so none can be added.
+            tracing::warn!(
+                "the development CA in {} has no time-stamping authority: delete the folder \
+                 to make a new CA with one",
+                dir.display()
+            );
+            config.tsa_folder = None;
+            config.tsa_policy = None;
+            config.tsa_ca_crl = None;
+        }
         return Ok(config);
     }
     let rng = SystemRandom::new();
@@ -294,6 +400,62 @@ pub fn development(dir: &Path, issuer: &str, now: i64) -> anyhow::Result<PkiConf
         made.responder_key.secret_pkcs8_pem().as_bytes(),
         private,
     )?;
+    // The time-stamping authority, under an infrastructure CA.
+    let infrastructure = pki::IssuingCa::make(
+        &root,
+        &mut root_store,
+        Profile::InfrastructureCa,
+        "Development Infrastructure CA",
+        organization,
+        CaConfig {
+            crl_url: Some(format!("{issuer}/pki/crl/tsa-ca.crl")),
+            ..CaConfig::default()
+        },
+        &rng,
+        now - 3_600,
+    )?;
+    let tsa_key = SigningKey::generate(
+        identity_core::keys::SignatureAlgorithm::EcdsaP256Sha256,
+        &rng,
+    )?;
+    let infrastructure_ca = Authority::new(
+        &infrastructure.certificate,
+        Profile::InfrastructureCa,
+        &infrastructure.key,
+        CaConfig {
+            crl_url: Some(format!("{issuer}/pki/crl/tsa-ca.crl")),
+            ..CaConfig::default()
+        },
+    )?;
+    let mut infrastructure_store = pki::MemoryStore::new();
+    let tsa = infrastructure_ca.issue(
+        pki::IssueRequest {
+            profile: Profile::TimeStamping,
+            subject: &Subject::Service {
+                name: "Development Time-Stamping Authority".into(),
+                organization: organization.into(),
+                dns_names: Vec::new(),
+            },
+            request: &CertificationRequest::from_der(&pki::certification_request(
+                &tsa_key, "tsa",
+            )?)?,
+        },
+        &mut infrastructure_store,
+        &rng,
+        now - 3_600,
+    )?;
+    // Its CA's CRL for five years: like the root's, its key is not kept.
+    let tsa_ca_crl =
+        infrastructure_ca.crl(&mut infrastructure_store, now - 3_600, 5 * 365 * 86_400)?;
+    write(&tsa_ca_crl_path, &tsa_ca_crl, public)?;
+    write(
+        &tsa_folder.join("key.pem"),
+        tsa_key.secret_pkcs8_pem().as_bytes(),
+        private,
+    )?;
+    let mut tsa_chain = certificate(&tsa.der);
+    tsa_chain.extend(certificate(&infrastructure.certificate));
+    write(&tsa_folder.join("cert.pem"), &tsa_chain, public)?;
     let crl = root.crl(&mut root_store, now - 3_600, 5 * 365 * 86_400)?;
     write(&root_crl, &crl, public)?;
     // The root last: its presence says the whole CA was made.
@@ -659,9 +821,15 @@ pub(crate) async fn crl(State(state): State<AppState>, UrlPath(name): UrlPath<St
     let Some(ca) = state.ca.clone() else {
         return unavailable();
     };
-    if name == "root.crl" {
-        // The offline root's, as its ceremony published it.
-        return match &ca.root_crl {
+    // The offline root's, as its ceremony published it; the time-stamping
+    // authority's CA's, as its operator did.
+    let published = match name.as_str() {
+        "root.crl" => Some(&ca.root_crl),
+        "tsa-ca.crl" => Some(&ca.tsa_ca_crl),
+        _ => None,
+    };
+    if let Some(published) = published {
+        return match published {
             Some(der) => (
                 [
                     (header::CONTENT_TYPE, "application/pkix-crl"),
@@ -751,6 +919,58 @@ fn ocsp_response(body: Bytes, max_age: Option<i64>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The largest time-stamp request read (one is about a hundred bytes).
+const TSA_MAX_REQUEST: usize = 8 * 1024;
+
+/// `POST /pki/tsa` (RFC 3161 §3.4): an `application/timestamp-query`, answered
+/// with an `application/timestamp-reply`, granted or rejected with the reason.
+pub(crate) async fn time_stamp(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(tsa) = state.ca.as_ref().and_then(|ca| ca.tsa.as_ref()) else {
+        return refused(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "this server runs no time-stamping authority: set [pki] tsa_folder",
+        );
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type.eq_ignore_ascii_case("application/timestamp-query") {
+        return refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request",
+            "send a DER TimeStampReq as application/timestamp-query",
+        );
+    }
+    let answer = if body.len() > TSA_MAX_REQUEST {
+        identity_core::tsp::rejected(
+            identity_core::tsp::Failure::BadDataFormat,
+            "the request is too large for a TimeStampReq",
+        )
+        .map_err(|e| e.to_string())
+    } else {
+        pki::TimeStampAuthority::new(&tsa.certificate, &tsa.chain, &tsa.key, &tsa.policy)
+            .and_then(|authority| authority.respond(&body, &SystemRandom::new(), state.clock.now()))
+            .map_err(|e| e.to_string())
+    };
+    match answer {
+        Ok(der) => (
+            [
+                (header::CONTENT_TYPE, "application/timestamp-reply"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            der,
+        )
+            .into_response(),
+        Err(e) => internal("time-stamping failed", e),
+    }
 }
 
 /// `POST /pki/ocsp` (RFC 6960 §A.1, `application/ocsp-request`).

@@ -114,6 +114,19 @@ pub struct PkiConfig {
     /// Certificates one person may enrol for in a day.
     #[serde(default = "default_enrolments_per_day")]
     pub enrolments_per_day: u32,
+    /// The time-stamping authority served at `/pki/tsa` (RFC 3161), if any:
+    /// a folder with `cert.pem` (its certificate, of profile time-stamping,
+    /// then the CA certificates up to the root) and `key.pem`.
+    #[serde(default)]
+    pub tsa_folder: Option<std::path::PathBuf>,
+    /// The policy (an OID) the authority's time-stamps are made under; needed
+    /// with `tsa_folder`.
+    #[serde(default)]
+    pub tsa_policy: Option<String>,
+    /// The CRL of the CA that issued the time-stamping certificate (DER or
+    /// PEM, as `pki crl` makes it), served at `/pki/crl/tsa-ca.crl`.
+    #[serde(default)]
+    pub tsa_ca_crl: Option<std::path::PathBuf>,
 }
 
 fn default_certificate_days() -> u32 {

@@ -70,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         // The officials' CA (when this server runs one).
         .route("/pki/enroll", post(crate::ca::enroll))
         .route("/pki/ocsp", post(crate::ca::ocsp_post))
+        .route("/pki/tsa", post(crate::ca::time_stamp))
         .route("/pki/ocsp/{*request}", get(crate::ca::ocsp_get))
         .route("/pki/crl/{name}", get(crate::ca::crl))
         .route("/pki/ca/{name}", get(crate::ca::certificate))

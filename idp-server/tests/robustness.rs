@@ -137,7 +137,7 @@ fn authorization() -> impl Strategy<Value = Option<String>> {
 }
 
 /// Every endpoint, by method and path.
-const ENDPOINTS: [(&str, &str); 24] = [
+const ENDPOINTS: [(&str, &str); 26] = [
     ("GET", "/authorize"),
     ("POST", "/authorize/login"),
     ("POST", "/token"),
@@ -162,6 +162,8 @@ const ENDPOINTS: [(&str, &str); 24] = [
     ("GET", "/pki/ocsp/MEMwQTA%2FMD0wOzAJBgUrDgMCGgUABBQ"),
     ("GET", "/pki/crl/official-ca.crl"),
     ("GET", "/pki/ca/official-ca.crt"),
+    ("POST", "/pki/tsa"),
+    ("GET", "/pki/crl/tsa-ca.crl"),
 ];
 
 proptest! {

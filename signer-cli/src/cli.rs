@@ -244,6 +244,15 @@ pub(crate) struct SigningArgs {
     /// (as `signer enroll` saves them).
     #[arg(long, value_name = "FILE")]
     pub(crate) chain: Option<PathBuf>,
+    /// A time-stamping authority (RFC 3161 over HTTP) that stamps each new
+    /// signature (CAdES-B-T): proof of when it existed, so it stays valid after
+    /// the certificate expires. Slow authorities are waited for (minutes) and
+    /// tried again.
+    #[arg(long, value_name = "URL")]
+    pub(crate) tsa: Option<String>,
+    /// The policy (an OID) the authority's time-stamps must be made under.
+    #[arg(long, value_name = "OID", requires = "tsa")]
+    pub(crate) tsa_policy: Option<String>,
     #[command(flatten)]
     pub(crate) passphrase: PassphraseArgs,
 }

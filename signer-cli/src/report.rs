@@ -100,9 +100,25 @@ pub(crate) fn signatures(
             .map(|o| format!(", {o}"))
             .unwrap_or_default();
         println!("  signed by:   {who}{id}{org}");
-        match &r.signing_time {
-            Some(t) => println!("  signed at:   {t} (claimed by the signer; no time-stamp)"),
-            None => println!("  signed at:   (no signing time)"),
+        match (&r.time_stamp, &r.signing_time) {
+            (Some(stamp), claimed) => {
+                let accuracy = stamp
+                    .accuracy_ms
+                    .map(|ms| format!(", within {ms} ms"))
+                    .unwrap_or_default();
+                println!(
+                    "  signed at:   {} or before (time-stamp by {}{accuracy})",
+                    identity_core::x509::format_rfc3339(stamp.time),
+                    stamp.authority
+                );
+                if let Some(t) = claimed {
+                    println!("  claimed:     {t} (by the signer)");
+                }
+            }
+            (None, Some(t)) => {
+                println!("  signed at:   {t} (claimed by the signer; no time-stamp)")
+            }
+            (None, None) => println!("  signed at:   (no signing time)"),
         }
         if let Some(cert) = r.report.path.first() {
             println!(

@@ -351,6 +351,85 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
         "{out}"
     );
 
+    // The same decision signed again, time-stamped by the provider's authority
+    // (CAdES-B-T): proof of when it was signed.
+    let stamped = work.path().join("decision-stamped.txt");
+    std::fs::write(&stamped, "Quyết định số 1/2026\n").unwrap();
+    let stamped_arg = stamped.display().to_string();
+    let tsa_url = format!("{issuer}/pki/tsa");
+    let (code, out, err) = run(
+        signer,
+        &[
+            "sign",
+            "--key",
+            &key,
+            "--cert",
+            &cert,
+            "--tsa",
+            &tsa_url,
+            &stamped_arg,
+        ],
+        &pass,
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("time-stamped"), "{out}");
+    let verify_stamped = || {
+        run(
+            signer,
+            &["verify", &stamped_arg, "--trust", &root_arg, "--online"],
+            &[],
+        )
+    };
+    let (code, out, err) = verify_stamped();
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("TOTAL-PASSED")
+            && out.contains("time-stamp by Development Time-Stamping Authority"),
+        "{out}"
+    );
+
+    // OpenSSL's time-stamp client asks our authority, and verifies the answer.
+    let query = work.path().join("decision.tsq");
+    let made = Command::new("openssl")
+        .args(["ts", "-query", "-data", &doc, "-sha256", "-cert", "-out"])
+        .arg(&query)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let reply = Browser::client()
+        .post(&tsa_url)
+        .header("content-type", "application/timestamp-query")
+        .body(std::fs::read(&query).unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        reply.headers()["content-type"],
+        "application/timestamp-reply"
+    );
+    let reply_path = work.path().join("decision.tsr");
+    std::fs::write(&reply_path, reply.bytes().unwrap()).unwrap();
+    let root_pem = work.path().join("root-ts.pem");
+    std::fs::write(
+        &root_pem,
+        der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &root).unwrap(),
+    )
+    .unwrap();
+    let checked = Command::new("openssl")
+        .args(["ts", "-verify", "-in"])
+        .arg(&reply_path)
+        .arg("-queryfile")
+        .arg(&query)
+        .arg("-CAfile")
+        .arg(&root_pem)
+        .output()
+        .unwrap();
+    let checked_text = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && checked_text.contains("Verification: OK"),
+        "{checked:?}"
+    );
+
     // OpenSSL's OCSP client asks our responder, and verifies the answer.
     let chain = Certificate::parse_all(&std::fs::read(&cert).unwrap()).unwrap();
     let as_pem =
@@ -382,7 +461,9 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
     assert!(answer.contains("Response verify OK"), "{answer}");
     assert!(answer.contains("leaf.pem: good"), "{answer}");
 
-    // Revoked by the CA's operator: verification now fails, saying when and why.
+    // Revoked by the CA's operator (in a later second than the time-stamp, which
+    // counts whole seconds): verification now fails, saying when and why.
+    std::thread::sleep(Duration::from_millis(1_100));
     let (code, list, err) = run(&idp, &["cert", "list", "--data", &data_arg], &[]);
     assert_eq!(code, Some(0), "{err}");
     let serial = list.split_whitespace().next().unwrap().to_owned();
@@ -413,4 +494,8 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
     let answer = ocsp();
     assert!(answer.contains("Response verify OK"), "{answer}");
     assert!(answer.contains("leaf.pem: revoked"), "{answer}");
+    // The time-stamped signature is proven older than the revocation: still valid.
+    let (code, out, err) = verify_stamped();
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("TOTAL-PASSED"), "{out}");
 }

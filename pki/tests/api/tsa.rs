@@ -185,3 +185,262 @@ fn only_a_time_stamping_certificate_and_its_own_key_make_an_authority() {
         "{err}"
     );
 }
+
+/// A hierarchy with a time-stamping authority, an official's short-lived
+/// certificate (one day), and what revoking it and listing CRLs needs.
+struct Stamped {
+    h: Hierarchy,
+    tsa_key: identity_core::SigningKey,
+    tsa_der: Vec<u8>,
+    infrastructure_der: Vec<u8>,
+    official_key: identity_core::SigningKey,
+    official: Certificate,
+    official_ca: Certificate,
+    official_store: pki::MemoryStore,
+}
+
+impl Stamped {
+    fn new() -> Self {
+        let mut h = Hierarchy::new();
+        let tsa_key = key(SignatureAlgorithm::EcdsaP256Sha256);
+        let (issued, infrastructure_der) = h.leaf(Profile::TimeStamping, &tsa_key);
+        let official_key = key(SignatureAlgorithm::EcdsaP256Sha256);
+        let (_, ca_key, ca_der, _) = h
+            .cas
+            .iter()
+            .find(|(p, ..)| *p == Profile::OfficialCa)
+            .unwrap();
+        let short = pki::CaConfig {
+            validity_days: Some(1),
+            ..config()
+        };
+        let ca = pki::Authority::new(ca_der, Profile::OfficialCa, ca_key, short).unwrap();
+        let mut official_store = pki::MemoryStore::new();
+        let official = ca
+            .issue(
+                pki::IssueRequest {
+                    profile: Profile::OfficialSigning,
+                    subject: &subject_for(Profile::OfficialSigning),
+                    request: &request(&official_key),
+                },
+                &mut official_store,
+                &SystemRandom::new(),
+                NOW,
+            )
+            .unwrap();
+        let official = Certificate::from_der(&official.der).unwrap();
+        let official_ca = Certificate::from_der(ca_der).unwrap();
+        Self {
+            h,
+            tsa_key,
+            tsa_der: issued.der,
+            infrastructure_der,
+            official_key,
+            official,
+            official_ca,
+            official_store,
+        }
+    }
+
+    /// A detached signature over `content`, claiming `signed_at`, stamped at
+    /// `stamped_at`.
+    fn sign(&self, content: &[u8], signed_at: i64, stamped_at: i64) -> Vec<u8> {
+        let signature = identity_core::cms::sign(
+            content,
+            &self.official_key,
+            &self.official,
+            std::slice::from_ref(&self.official_ca),
+            &identity_core::cms::SignOptions::detached(signed_at),
+        )
+        .unwrap();
+        let tokens: Vec<Vec<u8>> = tsp::unstamped_signature_values(&signature)
+            .unwrap()
+            .iter()
+            .map(|value| self.token(value, stamped_at))
+            .collect();
+        tsp::add_signature_time_stamps(&signature, &tokens).unwrap()
+    }
+
+    /// A time-stamp token over `data` at `at`.
+    fn token(&self, data: &[u8], at: i64) -> Vec<u8> {
+        let tsa = TimeStampAuthority::new(
+            &self.tsa_der,
+            std::slice::from_ref(&self.infrastructure_der),
+            &self.tsa_key,
+            POLICY,
+        )
+        .unwrap();
+        let request = tsp::request(DigestAlgorithm::Sha256, data, &[3; 8], None).unwrap();
+        let response = tsa.respond(&request, &SystemRandom::new(), at).unwrap();
+        tsp::token_from_response(&response, &request).unwrap()
+    }
+
+    /// Every CA's CRL at `at` (the officials' CA's lists what was revoked).
+    fn crls(&mut self, at: i64) -> Vec<identity_core::x509::Crl> {
+        let mut crls = Vec::new();
+        let root = pki::Authority::new(&self.h.root_der, Profile::Root, &self.h.root_key, config())
+            .unwrap();
+        crls.push(root.crl(&mut self.h.root_store, at, 86_400).unwrap());
+        for (profile, ca_key, ca_der, store) in &mut self.h.cas {
+            let ca = pki::Authority::new(ca_der, *profile, &*ca_key, config()).unwrap();
+            let store: &mut dyn pki::CaStore = if *profile == Profile::OfficialCa {
+                &mut self.official_store
+            } else {
+                store
+            };
+            crls.push(ca.crl(store, at, 86_400).unwrap());
+        }
+        crls.iter()
+            .map(|der| identity_core::x509::Crl::from_der(der).unwrap())
+            .collect()
+    }
+
+    fn revoke(&mut self, at: i64) {
+        let (_, ca_key, ca_der, _) = self
+            .h
+            .cas
+            .iter()
+            .find(|(p, ..)| *p == Profile::OfficialCa)
+            .unwrap();
+        pki::Authority::new(ca_der, Profile::OfficialCa, ca_key, config())
+            .unwrap()
+            .revoke(
+                &mut self.official_store,
+                &self.official.serial_hex(),
+                "keyCompromise".parse().unwrap(),
+                at,
+            )
+            .unwrap();
+    }
+
+    fn verify(
+        &self,
+        signature: &[u8],
+        content: &[u8],
+        now: i64,
+        crls: &[identity_core::x509::Crl],
+    ) -> identity_core::cms::SignerReport {
+        let root = Certificate::from_der(&self.h.root_der).unwrap();
+        let options = VerifyOptions {
+            crls,
+            ..VerifyOptions::at(now)
+        };
+        identity_core::cms::verify(signature, Some(content), &[root], &[], &options)
+            .unwrap()
+            .remove(0)
+    }
+}
+
+#[test]
+fn a_time_stamp_proves_a_signature_older_than_its_certificate_s_end() {
+    use identity_core::report::{Indication, SubIndication};
+    let s = Stamped::new();
+    let content = b"Cong van so 7";
+    let stamped = s.sign(content, NOW + 60, NOW + 120);
+    let three_days_later = NOW + 3 * 86_400;
+    let report = s.verify(&stamped, content, three_days_later, &[]);
+    assert_eq!(
+        report.report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.report
+    );
+    assert_eq!(report.time_stamp.as_ref().map(|t| t.time), Some(NOW + 120));
+    assert!(
+        report.report.message.contains("time-stamped at"),
+        "{}",
+        report.report
+    );
+
+    // Without the time-stamp nothing proves it: INDETERMINATE.
+    let plain = identity_core::cms::sign(
+        content,
+        &s.official_key,
+        &s.official,
+        std::slice::from_ref(&s.official_ca),
+        &identity_core::cms::SignOptions::detached(NOW + 60),
+    )
+    .unwrap();
+    let report = s.verify(&plain, content, three_days_later, &[]);
+    assert_eq!(
+        report.report.sub_indication,
+        Some(SubIndication::OutOfBoundsNoPoe)
+    );
+
+    // A time-stamp made after the certificate's end proves nothing useful.
+    let late = s.sign(content, NOW + 60, NOW + 2 * 86_400);
+    let report = s.verify(&late, content, three_days_later, &[]);
+    assert_eq!(
+        report.report.sub_indication,
+        Some(SubIndication::OutOfBoundsNoPoe)
+    );
+
+    // A signer claiming a time after the time-stamp is caught.
+    let backdated = s.sign(content, NOW + 3_600, NOW + 120);
+    let report = s.verify(&backdated, content, NOW + 7_200, &[]);
+    assert_eq!(
+        report.report.indication,
+        Indication::TotalFailed,
+        "{}",
+        report.report
+    );
+
+    // A token over another signature is not put in this one.
+    let token = s.token(b"another signature value", NOW + 120);
+    assert_eq!(
+        tsp::add_signature_time_stamps(&plain, std::slice::from_ref(&token)).unwrap_err(),
+        TimeStampError::Mismatch {
+            what: "message imprint"
+        }
+    );
+    assert!(
+        tsp::unstamped_signature_values(&stamped)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_revocation_before_the_time_stamp_fails_one_after_does_not() {
+    use identity_core::report::{Indication, SubIndication};
+    let content = b"Quyet dinh so 12";
+
+    // Revoked after the time-stamp: the signature was made while it was good.
+    let mut s = Stamped::new();
+    let stamped = s.sign(content, NOW + 60, NOW + 120);
+    s.revoke(NOW + 500);
+    let crls = s.crls(NOW + 600);
+    let report = s.verify(&stamped, content, NOW + 700, &crls);
+    assert_eq!(
+        report.report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.report
+    );
+    // Without the time-stamp, the same revocation leaves it open.
+    let plain = identity_core::cms::sign(
+        content,
+        &s.official_key,
+        &s.official,
+        std::slice::from_ref(&s.official_ca),
+        &identity_core::cms::SignOptions::detached(NOW + 60),
+    )
+    .unwrap();
+    let report = s.verify(&plain, content, NOW + 700, &crls);
+    assert_eq!(
+        report.report.sub_indication,
+        Some(SubIndication::RevokedNoPoe)
+    );
+
+    // Revoked before the time-stamp: not valid.
+    let mut s = Stamped::new();
+    let stamped = s.sign(content, NOW + 60, NOW + 120);
+    s.revoke(NOW + 90);
+    let crls = s.crls(NOW + 600);
+    let report = s.verify(&stamped, content, NOW + 700, &crls);
+    assert!(!report.report.passed(), "{}", report.report);
+    assert_eq!(
+        report.report.sub_indication,
+        Some(SubIndication::RevokedNoPoe)
+    );
+}

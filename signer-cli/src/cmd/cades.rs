@@ -14,6 +14,7 @@ use identity_core::{SigningKey, VerifyingKey};
 use serde_json::json;
 
 use super::Outcome;
+use super::timestamp::TimeStamper;
 use crate::cli::{CosignArgs, CsrArgs, SignArgs, SigningArgs, VerifyArgs};
 use crate::io::{self, Access};
 use crate::report;
@@ -59,11 +60,23 @@ pub(crate) fn csr(args: &CsrArgs, json_output: bool) -> Result<Outcome> {
     Ok(Outcome::Valid)
 }
 
-/// The key, its certificate (checked to be the key's) and the chain.
+/// The key, its certificate (checked to be the key's), the chain, and the
+/// time-stamping authority, if one is to stamp the signatures.
 struct Credentials {
     key: SigningKey,
     cert: Certificate,
     chain: Vec<Certificate>,
+    stamper: Option<TimeStamper>,
+}
+
+impl Credentials {
+    /// `signature` with its new signatures time-stamped, when an authority was named.
+    fn stamp(&self, signature: Vec<u8>) -> Result<Vec<u8>> {
+        match &self.stamper {
+            Some(stamper) => stamper.stamp(&signature),
+            None => Ok(signature),
+        }
+    }
 }
 
 fn credentials(args: &SigningArgs) -> Result<Credentials> {
@@ -90,7 +103,17 @@ fn credentials(args: &SigningArgs) -> Result<Credentials> {
             args.key.display()
         );
     }
-    Ok(Credentials { key, cert, chain })
+    let stamper = args
+        .tsa
+        .as_deref()
+        .map(|url| TimeStamper::new(url, args.tsa_policy.as_deref()))
+        .transpose()?;
+    Ok(Credentials {
+        key,
+        cert,
+        chain,
+        stamper,
+    })
 }
 
 pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
@@ -167,6 +190,7 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         }
         let content = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot be read: {e}"))?;
         let signature = cms::sign(&content, &creds.key, &creds.cert, &creds.chain, &options)?;
+        let signature = creds.stamp(signature)?;
         io::write_atomic(&out, &signature, Access::Public, args.force)?;
         Ok(out)
     };
@@ -200,10 +224,11 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
             "signed {signed} of {} files as {} ({})",
             files.len(),
             creds.cert.subject().common_name().unwrap_or("?"),
-            if args.attached {
-                "attached"
-            } else {
-                "detached, FILE.p7s beside each"
+            match (args.attached, creds.stamper.is_some()) {
+                (true, false) => "attached",
+                (true, true) => "attached, time-stamped",
+                (false, false) => "detached, FILE.p7s beside each",
+                (false, true) => "detached, FILE.p7s beside each, time-stamped",
             }
         ),
         json!({
@@ -237,6 +262,7 @@ pub(crate) fn cosign(args: &CosignArgs, json_output: bool) -> Result<Outcome> {
         now()?,
     )
     .with_context(|| format!("adding a signature to {}", args.signature.display()))?;
+    let updated = creds.stamp(updated)?;
     io::write_atomic(&args.signature, &updated, Access::Public, true)?;
     report::done(
         json_output,
@@ -287,8 +313,12 @@ pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
     if args.online {
         // The certificates the signature carries, and revocation information
         // for each from where it says (OCSP, else the CRL).
-        let carried = identity_core::cms::certificates(&signature)
+        let mut carried = identity_core::cms::certificates(&signature)
             .context("reading the signature's certificates")?;
+        carried.extend(
+            identity_core::tsp::time_stamp_certificates(&signature)
+                .context("reading the time-stamps' certificates")?,
+        );
         let pool: Vec<Certificate> = carried
             .iter()
             .chain(&intermediates)

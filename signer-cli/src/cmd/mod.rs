@@ -6,6 +6,7 @@ mod jws;
 mod keygen;
 mod online;
 mod pubkey;
+mod timestamp;
 
 use std::process::ExitCode;
 

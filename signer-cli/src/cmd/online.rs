@@ -364,7 +364,10 @@ fn chains_to_anchor(cert: &Certificate, pool: &[Certificate], anchors: &[Certifi
 }
 
 /// Reads an answer of at most `limit` bytes.
-fn body(response: openidconnect::reqwest::blocking::Response, limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn body(
+    response: openidconnect::reqwest::blocking::Response,
+    limit: u64,
+) -> Result<Vec<u8>> {
     use std::io::Read as _;
     let response = response.error_for_status()?;
     if response.content_length().is_some_and(|n| n > limit) {

@@ -223,7 +223,7 @@ fn signer_info(
     content_type: ObjectIdentifier,
     signer: &dyn Signer,
     cert: &Certificate,
-    signing_time: i64,
+    signing_time: Option<i64>,
 ) -> Result<(SignerInfo, DigestAlgorithm), CmsError> {
     if cert.public_key_der() != signer.public_key().to_spki_der() {
         return Err(CmsError::KeyMismatch {
@@ -252,9 +252,14 @@ fn signer_info(
             MESSAGE_DIGEST,
             OctetString::new(digest.digest(content)).map_err(encoding)?,
         )?,
-        attribute(SIGNING_TIME, cms_time(signing_time)?)?,
         attribute(SIGNING_CERTIFICATE_V2, ess)?,
-    ] {
+    ]
+    .into_iter()
+    .chain(
+        signing_time
+            .map(|t| attribute(SIGNING_TIME, cms_time(t)?))
+            .transpose()?,
+    ) {
         signed_attrs.insert(attr).map_err(encoding)?;
     }
     // The signature covers the attributes' DER as a SET OF (RFC 5652 §5.4).
@@ -301,7 +306,26 @@ pub fn sign(
         signer,
         certificate,
         Some(chain),
-        options.signing_time,
+        Some(options.signing_time),
+    )
+}
+
+/// A detached signature without the signing-time attribute: PAdES (ETSI EN 319
+/// 142-1 §5.3) claims the time in the PDF's signature dictionary instead.
+pub(crate) fn sign_detached_untimed(
+    content: &[u8],
+    signer: &dyn Signer,
+    certificate: &Certificate,
+    chain: &[Certificate],
+) -> Result<Vec<u8>, CmsError> {
+    encapsulate_as(
+        content,
+        None,
+        ID_DATA,
+        signer,
+        certificate,
+        Some(chain),
+        None,
     )
 }
 
@@ -323,7 +347,7 @@ pub(crate) fn encapsulate(
         signer,
         certificate,
         chain,
-        signing_time,
+        Some(signing_time),
     )
 }
 
@@ -334,7 +358,7 @@ fn encapsulate_as(
     signer: &dyn Signer,
     certificate: &Certificate,
     chain: Option<&[Certificate]>,
-    signing_time: i64,
+    signing_time: Option<i64>,
 ) -> Result<Vec<u8>, CmsError> {
     let (info, digest) = signer_info(content, content_type, signer, certificate, signing_time)?;
     let mut certificates = SetOfVec::new();
@@ -445,7 +469,13 @@ pub fn cosign(
         return Err(CmsError::ContentMismatch);
     }
     let content_type = signed.encap_content_info.econtent_type;
-    let (info, digest) = signer_info(&content, content_type, signer, certificate, signing_time)?;
+    let (info, digest) = signer_info(
+        &content,
+        content_type,
+        signer,
+        certificate,
+        Some(signing_time),
+    )?;
     let mut certificates = signed.certificates.take().map(|c| c.0).unwrap_or_default();
     for cert in
         std::iter::once(certificate).chain(chain.iter().filter(|c| c.issuer() != c.subject()))

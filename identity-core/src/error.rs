@@ -30,6 +30,43 @@ pub enum Error {
     /// A time-stamp could not be asked for, made or read.
     #[error(transparent)]
     TimeStamp(#[from] TimeStampError),
+    /// A PDF could not be signed or read.
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
+}
+
+/// Why a PDF could not be signed, or its signatures not read at all. (Why a
+/// signature is not valid is in its report.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PdfError {
+    /// The file is not a PDF that can be read (or updated) safely.
+    #[error("not a usable PDF: {detail}")]
+    Malformed {
+        /// What was wrong, and what to do.
+        detail: String,
+    },
+    /// The PDF is encrypted.
+    #[error(
+        "the PDF is encrypted: save a decrypted copy (for example `qpdf --decrypt in.pdf out.pdf`) and sign or check that"
+    )]
+    Encrypted,
+    /// The PDF has no signature to verify.
+    #[error("the PDF has no signature")]
+    Unsigned,
+    /// The signature is larger than the room kept for it.
+    #[error(
+        "the signature ({size} bytes) is larger than the room kept for it ({room} bytes): keep more room"
+    )]
+    SignatureTooLarge {
+        /// The signature's size.
+        size: usize,
+        /// The room.
+        room: usize,
+    },
+    /// The CMS signature could not be made.
+    #[error(transparent)]
+    Cms(#[from] CmsError),
 }
 
 /// Why a time-stamp (RFC 3161) could not be asked for, made or read. (Why a token

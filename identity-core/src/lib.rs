@@ -26,6 +26,7 @@ mod error;
 mod identity;
 pub mod jose;
 pub mod keys;
+pub mod pades;
 pub mod report;
 pub mod tsp;
 pub mod x509;
@@ -33,7 +34,7 @@ pub mod x509;
 // The public interface
 pub use error::{
     CertificateError, ClaimsError, CmsError, Error, IdentifierError, IdentifierKind, JoseError,
-    KeyError, TimeStampError,
+    KeyError, PdfError, TimeStampError,
 };
 pub use identity::{
     AssuranceLevel, Business, CalendarDate, Citizen, EnterpriseCode, Official, PersonalNumber,

@@ -13,6 +13,7 @@ mod api {
     mod jwcrypto;
     mod openssl;
     mod openssl_chains;
+    mod pades;
     mod pkits;
     mod support;
     mod vectors;

@@ -173,6 +173,11 @@ fn malformed(detail: impl std::fmt::Display) -> PdfError {
     }
 }
 
+/// Whether the PDF is (or was, when read) encrypted.
+fn is_encrypted(doc: &Document) -> bool {
+    doc.was_encrypted() || doc.trailer.has(b"Encrypt")
+}
+
 /// Reads a PDF to sign it: strictly (a broken cross-reference table is not
 /// guessed at: the update would point at the guess), and not encrypted.
 fn load_for_signing(pdf: &[u8]) -> Result<Document, PdfError> {
@@ -191,7 +196,7 @@ fn load_for_signing(pdf: &[u8]) -> Result<Document, PdfError> {
             ),
         },
     })?;
-    if doc.was_encrypted() || doc.trailer.has(b"Encrypt") {
+    if is_encrypted(&doc) {
         return Err(PdfError::Encrypted);
     }
     if doc.xref_recovery.is_some() {
@@ -575,7 +580,7 @@ pub fn verify(
         lopdf::Error::Decryption(_) => PdfError::Encrypted,
         other => malformed(other),
     })?;
-    if doc.was_encrypted() {
+    if is_encrypted(&doc) {
         return Err(PdfError::Encrypted);
     }
     let mut found: Vec<(String, Dictionary)> = form_fields(&doc)
@@ -601,6 +606,21 @@ pub fn verify(
     Ok(found
         .iter()
         .map(|(name, dict)| verify_one(pdf, &doc, name, dict, anchors, intermediates, options))
+        .collect())
+}
+
+/// The CMS signature (DER) of each signature field of a PDF, as it sits in
+/// `/Contents`: what a verifier fetches revocation information for.
+pub fn signatures(pdf: &[u8]) -> Result<Vec<Vec<u8>>, PdfError> {
+    let doc = Document::load_mem(pdf).map_err(|e| match e {
+        lopdf::Error::Decryption(_) => PdfError::Encrypted,
+        other => malformed(other),
+    })?;
+    Ok(form_fields(&doc)
+        .iter()
+        .filter_map(|(_, f)| f.get(b"V").ok().and_then(|v| resolve(&doc, v)))
+        .filter_map(|v| v.as_dict().ok()?.get(b"Contents").ok()?.as_str().ok())
+        .filter_map(|contents| der_prefix(contents).map(<[u8]>::to_vec))
         .collect())
 }
 

@@ -257,14 +257,32 @@ pub(crate) struct SigningArgs {
     pub(crate) passphrase: PassphraseArgs,
 }
 
+/// What kind of signature `sign` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SignFormat {
+    /// PAdES for a `.pdf` file, CAdES for anything else.
+    Auto,
+    /// A CAdES signature in FILE.p7s.
+    Cades,
+    /// A PAdES signature inside the PDF (an incremental update).
+    Pades,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct SignArgs {
     #[command(flatten)]
     pub(crate) signing: SigningArgs,
-    /// Put the document inside the signature (enveloping) instead of beside it.
+    /// The signature's format: a PDF gets its signature inside it (PAdES: a
+    /// `.pdf` becomes `.signed.pdf`; a `.signed.pdf` gets the next signature in
+    /// place), any other file a CAdES signature beside it (FILE.p7s).
+    #[arg(long, value_enum, default_value_t = SignFormat::Auto)]
+    pub(crate) format: SignFormat,
+    /// Put the document inside the signature (enveloping) instead of beside it
+    /// (CAdES only).
     #[arg(long)]
     pub(crate) attached: bool,
-    /// Where to write the signature, when signing one file; default FILE.p7s.
+    /// Where to write the signature (or the signed PDF), when signing one file;
+    /// default FILE.p7s (or FILE.signed.pdf).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
     /// Replace existing signature files.

@@ -88,48 +88,112 @@ pub(crate) fn signatures(
             None => r.report.indication.to_string(),
         };
         println!("signature {} of {}: {verdict}", i + 1, reports.len());
-        let who = r.name.as_deref().unwrap_or("(unknown signer)");
-        let id = r
-            .identifier
-            .as_deref()
-            .map(|i| format!(" ({i})"))
-            .unwrap_or_default();
-        let org = r
-            .organization
-            .as_deref()
-            .map(|o| format!(", {o}"))
-            .unwrap_or_default();
-        println!("  signed by:   {who}{id}{org}");
-        match (&r.time_stamp, &r.signing_time) {
-            (Some(stamp), claimed) => {
-                let accuracy = stamp
-                    .accuracy_ms
-                    .map(|ms| format!(", within {ms} ms"))
-                    .unwrap_or_default();
-                println!(
-                    "  signed at:   {} or before (time-stamp by {}{accuracy})",
-                    identity_core::x509::format_rfc3339(stamp.time),
-                    stamp.authority
-                );
-                if let Some(t) = claimed {
-                    println!("  claimed:     {t} (by the signer)");
-                }
-            }
-            (None, Some(t)) => {
-                println!("  signed at:   {t} (claimed by the signer; no time-stamp)")
-            }
-            (None, None) => println!("  signed at:   (no signing time)"),
-        }
-        if let Some(cert) = r.report.path.first() {
-            println!(
-                "  certificate: serial {}, issued by {}",
-                cert.serial, cert.issuer
-            );
-            println!(
-                "               valid {} to {}",
-                cert.not_before, cert.not_after
-            );
-        }
-        println!("  why:         {}", r.report.message);
+        signer_lines(r);
     }
+}
+
+/// Prints the verdict on each signature inside a signed PDF, and what was
+/// changed after each.
+pub(crate) fn pdf_signatures(
+    json_output: bool,
+    path: &std::path::Path,
+    signatures: &[identity_core::pades::PdfSignature],
+    outcome: Outcome,
+) {
+    if json_output {
+        let value = serde_json::json!({
+            "document": path.display().to_string(),
+            "valid": outcome == Outcome::Valid,
+            "signatures": signatures,
+        });
+        println!("{value}");
+        return;
+    }
+    let word = match outcome {
+        Outcome::Valid => "VALID",
+        Outcome::Invalid => "INVALID",
+        Outcome::Indeterminate => "INDETERMINATE",
+    };
+    println!(
+        "{word}: {} ({} signature{})",
+        path.display(),
+        signatures.len(),
+        if signatures.len() == 1 { "" } else { "s" }
+    );
+    for (i, s) in signatures.iter().enumerate() {
+        let r = &s.signer;
+        let verdict = match r.report.sub_indication {
+            Some(sub) => format!("{}/{sub}", r.report.indication),
+            None => r.report.indication.to_string(),
+        };
+        println!(
+            "signature {} of {} ({}, {}): {verdict}",
+            i + 1,
+            signatures.len(),
+            s.field,
+            s.sub_filter
+        );
+        signer_lines(r);
+        if s.changes_after.is_empty() {
+            println!("  covers:      the whole document");
+        } else {
+            println!(
+                "  covers:      the first {} bytes; changed after it:",
+                s.signed_length
+            );
+            for change in &s.changes_after {
+                println!(
+                    "               - {} (object {}){}",
+                    change.what,
+                    change.object,
+                    if change.allowed { "" } else { ": NOT ALLOWED" }
+                );
+            }
+        }
+    }
+}
+
+/// Who signed, when, with which certificate, and why the verdict.
+fn signer_lines(r: &identity_core::cms::SignerReport) {
+    let who = r.name.as_deref().unwrap_or("(unknown signer)");
+    let id = r
+        .identifier
+        .as_deref()
+        .map(|i| format!(" ({i})"))
+        .unwrap_or_default();
+    let org = r
+        .organization
+        .as_deref()
+        .map(|o| format!(", {o}"))
+        .unwrap_or_default();
+    println!("  signed by:   {who}{id}{org}");
+    match (&r.time_stamp, &r.signing_time) {
+        (Some(stamp), claimed) => {
+            let accuracy = stamp
+                .accuracy_ms
+                .map(|ms| format!(", within {ms} ms"))
+                .unwrap_or_default();
+            println!(
+                "  signed at:   {} or before (time-stamp by {}{accuracy})",
+                identity_core::x509::format_rfc3339(stamp.time),
+                stamp.authority
+            );
+            if let Some(t) = claimed {
+                println!("  claimed:     {t} (by the signer)");
+            }
+        }
+        (None, Some(t)) => println!("  signed at:   {t} (claimed by the signer; no time-stamp)"),
+        (None, None) => println!("  signed at:   (no signing time)"),
+    }
+    if let Some(cert) = r.report.path.first() {
+        println!(
+            "  certificate: serial {}, issued by {}",
+            cert.serial, cert.issuer
+        );
+        println!(
+            "               valid {} to {}",
+            cert.not_before, cert.not_after
+        );
+    }
+    println!("  why:         {}", r.report.message);
 }

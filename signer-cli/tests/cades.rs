@@ -361,3 +361,128 @@ fn keys_requests_batch_signing_cosigning_and_verification() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("is not for the key"), "{}", text(&o));
 }
+
+#[test]
+fn pdfs_are_signed_in_turn_and_a_change_after_signing_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl_ca(d, "Test");
+    for (who, dn, serial) in [
+        (
+            "an",
+            "CN=Nguyễn Văn An,UID=CCCD:001090012345,O=Bộ Tư pháp,C=VN",
+            "20",
+        ),
+        (
+            "binh",
+            "CN=Trần Thị Bình,UID=CCCD:079185004321,O=Bộ Tư pháp,C=VN",
+            "21",
+        ),
+    ] {
+        ok(signer(d, &["keygen", "--out", &format!("{who}.key")]));
+        let csr = format!("{who}.csr");
+        ok(signer(
+            d,
+            &[
+                "csr",
+                "--key",
+                &format!("{who}.key"),
+                "--out",
+                &csr,
+                "--dn",
+                dn,
+            ],
+        ));
+        certify(d, &csr, &format!("{who}.pem"), serial);
+    }
+    let original = identity_core::pades::sample(&["Quyet dinh so 7/QD-UBND"]);
+    std::fs::write(d.join("decision.pdf"), &original).unwrap();
+
+    // An signs: decision.signed.pdf, the original left as it was.
+    let o = ok(signer(
+        d,
+        &[
+            "sign",
+            "--key",
+            "an.key",
+            "--cert",
+            "an.pem",
+            "decision.pdf",
+        ],
+    ));
+    assert!(text(&o).contains("signed 1 of 1"), "{}", text(&o));
+    assert_eq!(std::fs::read(d.join("decision.pdf")).unwrap(), original);
+    let once = std::fs::read(d.join("decision.signed.pdf")).unwrap();
+    assert!(once.starts_with(&original));
+    // Bình signs the signed PDF: her signature is added in place, after An's.
+    ok(signer(
+        d,
+        &[
+            "sign",
+            "--key",
+            "binh.key",
+            "--cert",
+            "binh.pem",
+            "decision.signed.pdf",
+        ],
+    ));
+    let twice = std::fs::read(d.join("decision.signed.pdf")).unwrap();
+    assert!(
+        twice.starts_with(&once),
+        "An's revision stays as she signed it"
+    );
+    let o = signer(d, &["verify", "decision.signed.pdf", "--trust", "root.pem"]);
+    let said = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("VALID: decision.signed.pdf (2 signatures)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Nguyễn Văn An") && said.contains("Trần Thị Bình"),
+        "{said}"
+    );
+    assert!(said.contains("a signature added"), "{said}");
+    assert!(said.contains("the whole document"), "{said}");
+    assert!(!said.contains("NOT ALLOWED"), "{said}");
+    let o = ok(signer(
+        d,
+        &[
+            "--json",
+            "verify",
+            "decision.signed.pdf",
+            "--trust",
+            "root.pem",
+        ],
+    ));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["signatures"].as_array().unwrap().len(), 2);
+
+    // A byte of the signed page changed: both signatures fail (exit 1).
+    let mut changed = twice.clone();
+    let at = changed.windows(7).position(|w| w == b"Quyet d").unwrap();
+    changed[at] = b'X';
+    std::fs::write(d.join("changed.pdf"), &changed).unwrap();
+    let o = signer(d, &["verify", "changed.pdf", "--trust", "root.pem"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("TOTAL-FAILED/HASH_FAILURE"),
+        "{}",
+        text(&o)
+    );
+
+    // Not a PDF that can be signed safely: said, and nothing written.
+    std::fs::write(d.join("broken.pdf"), b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n").unwrap();
+    let o = signer(
+        d,
+        &["sign", "--key", "an.key", "--cert", "an.pem", "broken.pdf"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("broken.pdf: not a usable PDF"),
+        "{}",
+        text(&o)
+    );
+    assert!(!d.join("broken.signed.pdf").exists());
+}

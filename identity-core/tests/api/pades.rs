@@ -169,3 +169,157 @@ fn pyhanko_and_pdfsig_accept_ours_and_we_accept_pyhanko_s() {
         reports[0].signer.report
     );
 }
+
+#[test]
+fn signatures_in_turn_and_what_changed_after_each() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let original = pades::sample(&["Quyet dinh so 43/QD-UBND", "Trang 2"]);
+    let sign = |pdf: &[u8], at: i64| {
+        pades::sign(
+            pdf,
+            &f.key,
+            &f.cert,
+            std::slice::from_ref(&f.ca),
+            &PdfSignOptions::at(at),
+        )
+        .unwrap()
+    };
+    let once = sign(&original, NOW);
+    let twice = sign(&once, NOW + 60);
+    assert!(twice.starts_with(&once));
+    let path = d.join("twice.pdf");
+    std::fs::write(&path, &twice).unwrap();
+    let (ok, out) = pyhanko_validate(&path, d);
+    assert!(ok, "pyHanko: {out}");
+    assert_eq!(
+        out.matches("The signature is judged VALID").count(),
+        2,
+        "{out}"
+    );
+    let out = pdfsig(&path, d);
+    assert_eq!(
+        out.matches("Signature is Valid").count(),
+        2,
+        "pdfsig: {out}"
+    );
+
+    let reports = pades::verify(
+        &twice,
+        std::slice::from_ref(&f.root),
+        &[],
+        &VerifyOptions::at(NOW + 120),
+    )
+    .unwrap();
+    assert_eq!(reports.len(), 2);
+    assert!(reports.iter().all(|r| r.signer.report.passed()));
+    assert_eq!(reports[0].signed_length, once.len());
+    assert!(reports[0].changes_after.iter().all(|c| c.allowed));
+    assert!(
+        reports[0]
+            .changes_after
+            .iter()
+            .any(|c| c.what == "a signature added"),
+        "{:?}",
+        reports[0].changes_after
+    );
+    assert!(reports[1].changes_after.is_empty());
+
+    // An update that rewrites the page's text after both signed: both fail,
+    // naming the change.
+    let mut update: lopdf::IncrementalDocument = twice.as_slice().try_into().unwrap();
+    let page = *update
+        .get_prev_documents()
+        .get_pages()
+        .values()
+        .next()
+        .unwrap();
+    let content_id = update
+        .get_prev_documents()
+        .get_dictionary(page)
+        .unwrap()
+        .get(b"Contents")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    update.new_document.set_object(
+        content_id,
+        lopdf::Stream::new(
+            lopdf::Dictionary::new(),
+            b"BT /F1 14 Tf 72 760 Td (Quyet dinh so 44) Tj ET".to_vec(),
+        ),
+    );
+    let mut changed = Vec::new();
+    update.save_to(&mut changed).unwrap();
+    let reports = pades::verify(
+        &changed,
+        std::slice::from_ref(&f.root),
+        &[],
+        &VerifyOptions::at(NOW + 120),
+    )
+    .unwrap();
+    for r in &reports {
+        assert_eq!(r.signer.report.indication, Indication::TotalFailed);
+        assert!(
+            r.signer.report.message.contains("a content stream changed"),
+            "{}",
+            r.signer.report
+        );
+    }
+}
+
+#[test]
+fn encrypted_broken_and_unsigned_pdfs_are_named_not_guessed_at() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let original = pades::sample(&["Mat"]);
+    let plain = d.join("plain.pdf");
+    std::fs::write(&plain, &original).unwrap();
+    let encrypted = d.join("encrypted.pdf");
+    run(pyhanko()
+        .args(["encrypt", "--password", "mat-khau"])
+        .arg(&plain)
+        .arg(&encrypted));
+    let encrypted = std::fs::read(&encrypted).unwrap();
+    assert_eq!(
+        pades::prepare(&encrypted, &PdfSignOptions::at(NOW)).unwrap_err(),
+        identity_core::PdfError::Encrypted
+    );
+    assert_eq!(
+        pades::verify(&encrypted, &[], &[], &VerifyOptions::at(NOW)).unwrap_err(),
+        identity_core::PdfError::Encrypted
+    );
+
+    // A cross-reference table that points at the wrong place.
+    let mut broken = original.clone();
+    let at = broken.windows(9).rposition(|w| w == b"startxref").unwrap();
+    let digit = at + 10;
+    broken[digit] = if broken[digit] == b'1' { b'2' } else { b'1' };
+    let err = pades::prepare(&broken, &PdfSignOptions::at(NOW)).unwrap_err();
+    assert!(err.to_string().contains("repair"), "{err}");
+
+    assert_eq!(
+        pades::verify(&original, &[], &[], &VerifyOptions::at(NOW)).unwrap_err(),
+        identity_core::PdfError::Unsigned
+    );
+    assert!(pades::prepare(b"not a pdf", &PdfSignOptions::at(NOW)).is_err());
+
+    // Too little room for the signature: refused, nothing half-made.
+    let prepared = pades::prepare(
+        &original,
+        &PdfSignOptions {
+            reserve: 64,
+            ..PdfSignOptions::at(NOW)
+        },
+    )
+    .unwrap();
+    let signature = prepared
+        .signature(&f.key, &f.cert, std::slice::from_ref(&f.ca))
+        .unwrap();
+    assert!(matches!(
+        prepared.finish(&signature),
+        Err(identity_core::PdfError::SignatureTooLarge { .. })
+    ));
+}

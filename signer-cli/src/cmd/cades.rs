@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::Outcome;
 use super::timestamp::TimeStamper;
-use crate::cli::{CosignArgs, CsrArgs, SignArgs, SigningArgs, VerifyArgs};
+use crate::cli::{CosignArgs, CsrArgs, SignArgs, SignFormat, SigningArgs, VerifyArgs};
 use crate::io::{self, Access};
 use crate::report;
 
@@ -151,12 +151,9 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
     let mut seen = std::collections::HashMap::new();
     let mut duplicates = Vec::new();
     for file in files {
-        let out = args
-            .out
-            .clone()
-            .unwrap_or_else(|| crate::io::append_extension(file, "p7s"));
+        let out = output_for(args, file);
         let key = std::fs::canonicalize(file)
-            .map(|c| crate::io::append_extension(&c, "p7s"))
+            .map(|c| output_for(args, &c))
             .unwrap_or(out);
         if let Some(first) = seen.insert(key, file.clone()) {
             duplicates.push((
@@ -175,23 +172,39 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         );
     }
     let sign_one = |file: &Path| -> Result<PathBuf> {
-        let out = args
-            .out
-            .clone()
-            .unwrap_or_else(|| crate::io::append_extension(file, "p7s"));
+        let out = output_for(args, file);
         if file.is_dir() {
             bail!("is a directory");
         }
-        if !args.force && out.exists() {
+        // A signed PDF taking its next signature is updated in place.
+        let in_place = out == file;
+        if !args.force && !in_place && out.exists() {
             bail!(
                 "{} already exists (pass --force to replace it)",
                 out.display()
             );
         }
         let content = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot be read: {e}"))?;
-        let signature = cms::sign(&content, &creds.key, &creds.cert, &creds.chain, &options)?;
-        let signature = creds.stamp(signature)?;
-        io::write_atomic(&out, &signature, Access::Public, args.force)?;
+        let pades = is_pades(args, file);
+        if pades && args.attached {
+            bail!(
+                "--attached is for CAdES: a PDF carries its PAdES signature inside anyway \
+                 (--format cades makes a FILE.p7s)"
+            );
+        }
+        let signed = if pades {
+            let pdf_options = identity_core::pades::PdfSignOptions {
+                name: creds.cert.subject().common_name(),
+                ..identity_core::pades::PdfSignOptions::at(options.signing_time)
+            };
+            let prepared = identity_core::pades::prepare(&content, &pdf_options)?;
+            let signature = prepared.signature(&creds.key, &creds.cert, &creds.chain)?;
+            prepared.finish(&creds.stamp(signature)?)?
+        } else {
+            let signature = cms::sign(&content, &creds.key, &creds.cert, &creds.chain, &options)?;
+            creds.stamp(signature)?
+        };
+        io::write_atomic(&out, &signed, Access::Public, args.force || in_place)?;
         Ok(out)
     };
     std::thread::scope(|scope| {
@@ -224,11 +237,16 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
             "signed {signed} of {} files as {} ({})",
             files.len(),
             creds.cert.subject().common_name().unwrap_or("?"),
-            match (args.attached, creds.stamper.is_some()) {
-                (true, false) => "attached",
-                (true, true) => "attached, time-stamped",
-                (false, false) => "detached, FILE.p7s beside each",
-                (false, true) => "detached, FILE.p7s beside each, time-stamped",
+            match (args.format, args.attached, creds.stamper.is_some()) {
+                (SignFormat::Pades, _, false) => "PAdES, inside each PDF",
+                (SignFormat::Pades, _, true) => "PAdES, inside each PDF, time-stamped",
+                (SignFormat::Auto, _, false) => "PAdES inside PDFs, CAdES FILE.p7s beside others",
+                (SignFormat::Auto, _, true) =>
+                    "PAdES inside PDFs, CAdES FILE.p7s beside others, time-stamped",
+                (_, true, false) => "attached",
+                (_, true, true) => "attached, time-stamped",
+                (_, false, false) => "detached, FILE.p7s beside each",
+                (_, false, true) => "detached, FILE.p7s beside each, time-stamped",
             }
         ),
         json!({
@@ -240,6 +258,37 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         Ok(Outcome::Valid)
     } else {
         Ok(Outcome::Indeterminate)
+    }
+}
+
+/// Whether `file` gets a PAdES signature (inside it) rather than a CAdES one.
+fn is_pades(args: &SignArgs, file: &Path) -> bool {
+    match args.format {
+        SignFormat::Pades => true,
+        SignFormat::Cades => false,
+        SignFormat::Auto => file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("pdf")),
+    }
+}
+
+/// Where `file`'s signature goes: `--out`; for PAdES, FILE.signed.pdf (a file
+/// already so named is signed in place); else FILE.p7s.
+fn output_for(args: &SignArgs, file: &Path) -> PathBuf {
+    if let Some(out) = &args.out {
+        return out.clone();
+    }
+    if !is_pades(args, file) {
+        return crate::io::append_extension(file, "p7s");
+    }
+    let name = file.to_string_lossy();
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".signed.pdf") {
+        file.to_path_buf()
+    } else if lower.ends_with(".pdf") {
+        PathBuf::from(format!("{}.signed.pdf", &name[..name.len() - 4]))
+    } else {
+        crate::io::append_extension(file, "signed.pdf")
     }
 }
 
@@ -276,7 +325,100 @@ pub(crate) fn cosign(args: &CosignArgs, json_output: bool) -> Result<Outcome> {
     Ok(Outcome::Valid)
 }
 
+/// What a verification judges by: the trusted roots, more intermediates, and
+/// revocation information (given, or fetched with `--online` for the
+/// certificates `signatures` carry).
+struct Evidence {
+    anchors: Vec<Certificate>,
+    intermediates: Vec<Certificate>,
+    crls: Vec<Crl>,
+    ocsp: Vec<OcspResponseInfo>,
+}
+
+impl Evidence {
+    fn gather(args: &VerifyArgs, signatures: &[Vec<u8>]) -> Result<Self> {
+        let mut anchors = Vec::new();
+        for path in &args.trust {
+            anchors.extend(certificates(path)?);
+        }
+        let mut intermediates = Vec::new();
+        for path in &args.intermediates {
+            intermediates.extend(certificates(path)?);
+        }
+        let mut crls = Vec::new();
+        let mut ocsp = Vec::new();
+        if args.online {
+            // The certificates the signature carries, and revocation information
+            // for each from where it says (OCSP, else the CRL).
+            let mut carried = Vec::new();
+            for signature in signatures {
+                carried.extend(
+                    identity_core::cms::certificates(signature)
+                        .context("reading the signature's certificates")?,
+                );
+                carried.extend(
+                    identity_core::tsp::time_stamp_certificates(signature)
+                        .context("reading the time-stamps' certificates")?,
+                );
+            }
+            let pool: Vec<Certificate> = carried
+                .iter()
+                .chain(&intermediates)
+                .chain(&anchors)
+                .cloned()
+                .collect();
+            let (answers, lists) = super::online::fetch_revocation(&carried, &pool, &anchors)?;
+            ocsp.extend(answers);
+            crls.extend(lists);
+        }
+        for path in &args.crl {
+            crls.extend(
+                Crl::parse_all(&io::read(path)?)
+                    .with_context(|| format!("reading the CRL {}", path.display()))?,
+            );
+        }
+        for path in &args.ocsp {
+            ocsp.extend(
+                OcspResponseInfo::parse_all(&io::read(path)?)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            );
+        }
+        Ok(Self {
+            anchors,
+            intermediates,
+            crls,
+            ocsp,
+        })
+    }
+
+    /// How to verify: at `--at` (or now), revocation required online.
+    fn options(&self, args: &VerifyArgs) -> Result<VerifyOptions<'_>> {
+        let at = args
+            .at
+            .as_deref()
+            .map(parse_rfc3339)
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        Ok(VerifyOptions {
+            at,
+            now: now()?,
+            crls: &self.crls,
+            ocsp: &self.ocsp,
+            // Online, revocation information is what was asked for: a certificate
+            // whose status could not be fetched is not taken as good.
+            require_revocation: args.require_revocation || args.online,
+        })
+    }
+}
+
 pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
+    // A PDF carries its signatures (PAdES), unless a CAdES one is named or beside it.
+    if args.sig.is_none() && !crate::io::append_extension(&args.file, "p7s").is_file() {
+        let bytes = io::read(&args.file)?;
+        if bytes.starts_with(b"%PDF-") {
+            return verify_pdf(args, &bytes, json_output);
+        }
+    }
     // Which file is the signature, and which the document.
     // FILE --sig SIG; FILE with FILE.p7s beside it; or FILE.p7s itself, with the
     // document beside it when there is one.
@@ -300,67 +442,14 @@ pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
     };
     let signature = io::read(&signature_path)?;
     let content = content_path.as_deref().map(io::read).transpose()?;
-    let mut anchors = Vec::new();
-    for path in &args.trust {
-        anchors.extend(certificates(path)?);
-    }
-    let mut intermediates = Vec::new();
-    for path in &args.intermediates {
-        intermediates.extend(certificates(path)?);
-    }
-    let mut crls = Vec::new();
-    let mut ocsp = Vec::new();
-    if args.online {
-        // The certificates the signature carries, and revocation information
-        // for each from where it says (OCSP, else the CRL).
-        let mut carried = identity_core::cms::certificates(&signature)
-            .context("reading the signature's certificates")?;
-        carried.extend(
-            identity_core::tsp::time_stamp_certificates(&signature)
-                .context("reading the time-stamps' certificates")?,
-        );
-        let pool: Vec<Certificate> = carried
-            .iter()
-            .chain(&intermediates)
-            .chain(&anchors)
-            .cloned()
-            .collect();
-        let (answers, lists) = super::online::fetch_revocation(&carried, &pool, &anchors)?;
-        ocsp.extend(answers);
-        crls.extend(lists);
-    }
-    for path in &args.crl {
-        crls.extend(
-            Crl::parse_all(&io::read(path)?)
-                .with_context(|| format!("reading the CRL {}", path.display()))?,
-        );
-    }
-    for path in &args.ocsp {
-        ocsp.extend(
-            OcspResponseInfo::parse_all(&io::read(path)?)
-                .with_context(|| format!("reading {}", path.display()))?,
-        );
-    }
-    let at = args
-        .at
-        .as_deref()
-        .map(parse_rfc3339)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let options = VerifyOptions {
-        at,
-        now: now()?,
-        crls: &crls,
-        ocsp: &ocsp,
-        // Online, revocation information is what was asked for: a certificate
-        // whose status could not be fetched is not taken as good.
-        require_revocation: args.require_revocation || args.online,
-    };
+    let evidence = Evidence::gather(args, std::slice::from_ref(&signature))?;
+    let (anchors, intermediates) = (&evidence.anchors, &evidence.intermediates);
+    let options = evidence.options(args)?;
     let reports = match cms::verify(
         &signature,
         content.as_deref(),
-        &anchors,
-        &intermediates,
+        anchors,
+        intermediates,
         &options,
     ) {
         Ok(r) => r,
@@ -387,6 +476,22 @@ pub(crate) fn verify(args: &VerifyArgs, json_output: bool) -> Result<Outcome> {
     };
     let outcome = overall(&reports);
     report::signatures(json_output, &signature_path, &reports, outcome);
+    Ok(outcome)
+}
+
+/// Every signature of a signed PDF, each over the revision it signed, with
+/// what was changed after it.
+fn verify_pdf(args: &VerifyArgs, pdf: &[u8], json_output: bool) -> Result<Outcome> {
+    let contents = identity_core::pades::signatures(pdf)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let evidence = Evidence::gather(args, &contents)?;
+    let options = evidence.options(args)?;
+    let signatures =
+        identity_core::pades::verify(pdf, &evidence.anchors, &evidence.intermediates, &options)
+            .with_context(|| format!("reading {}", args.file.display()))?;
+    let reports: Vec<SignerReport> = signatures.iter().map(|s| s.signer.clone()).collect();
+    let outcome = overall(&reports);
+    report::pdf_signatures(json_output, &args.file, &signatures, outcome);
     Ok(outcome)
 }
 

@@ -430,6 +430,64 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
         "{checked:?}"
     );
 
+    // A PDF, signed inside (PAdES) and time-stamped (B-T); pyHanko agrees.
+    let pdf = work.path().join("decision.pdf");
+    std::fs::write(
+        &pdf,
+        identity_core::pades::sample(&["Quyet dinh so 2/2026"]),
+    )
+    .unwrap();
+    let pdf_arg = pdf.display().to_string();
+    let (code, out, err) = run(
+        signer,
+        &[
+            "sign", "--key", &key, "--cert", &cert, "--tsa", &tsa_url, &pdf_arg,
+        ],
+        &pass,
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let signed_pdf = work.path().join("decision.signed.pdf");
+    let signed_pdf_arg = signed_pdf.display().to_string();
+    let verify_pdf = || {
+        run(
+            signer,
+            &["verify", &signed_pdf_arg, "--trust", &root_arg, "--online"],
+            &[],
+        )
+    };
+    let (code, out, err) = verify_pdf();
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("ETSI.CAdES.detached): TOTAL-PASSED")
+            && out.contains("time-stamp by Development Time-Stamping Authority")
+            && out.contains("the whole document"),
+        "{out}"
+    );
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    let checked = Command::new(&python)
+        .args([
+            "-m",
+            "pyhanko",
+            "sign",
+            "validate",
+            "--pretty-print",
+            "--no-revocation-check",
+        ])
+        .arg("--trust-replace")
+        .arg("--trust")
+        .arg(&root_pem)
+        .arg(&signed_pdf)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success()
+            && said.contains("The signature is judged VALID")
+            && said.contains("timestamp"),
+        "pyHanko: {said}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
     // OpenSSL's OCSP client asks our responder, and verifies the answer.
     let chain = Certificate::parse_all(&std::fs::read(&cert).unwrap()).unwrap();
     let as_pem =
@@ -494,8 +552,11 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
     let answer = ocsp();
     assert!(answer.contains("Response verify OK"), "{answer}");
     assert!(answer.contains("leaf.pem: revoked"), "{answer}");
-    // The time-stamped signature is proven older than the revocation: still valid.
+    // The time-stamped signatures are proven older than the revocation: still valid.
     let (code, out, err) = verify_stamped();
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("TOTAL-PASSED"), "{out}");
+    let (code, out, err) = verify_pdf();
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("TOTAL-PASSED"), "{out}");
 }

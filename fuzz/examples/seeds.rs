@@ -274,6 +274,22 @@ fn main() {
     seed("tsp", "stamped-signature.der", &stamped);
     seed("cms", "stamped.der", &stamped);
 
+    // PDFs: one unsigned, one signed (PAdES).
+    let pdf = identity_core::pades::sample(&["Quyet dinh so 1", "Trang 2"]);
+    seed("pdf", "unsigned.pdf", &pdf);
+    let signed_pdf = identity_core::pades::sign(
+        &pdf,
+        &es256,
+        &leaf_cert,
+        std::slice::from_ref(&ca_cert),
+        &identity_core::pades::PdfSignOptions {
+            reserve: 4_096,
+            ..identity_core::pades::PdfSignOptions::at(NOW)
+        },
+    )
+    .unwrap();
+    seed("pdf", "signed.pdf", &signed_pdf);
+
     // The provider: an authorization request, and requests to its endpoints.
     seed(
         "authorize_request",

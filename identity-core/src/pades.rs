@@ -535,6 +535,154 @@ pub fn sign(
     prepared.finish(&signature)
 }
 
+/// Validation data kept in a PDF's document security store (DSS, ETSI EN 319
+/// 142-1 §5.4.2): certificates, CRLs and OCSP responses, each DER, so the
+/// signatures can be validated offline (PAdES B-LT).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationData {
+    /// Certificates (the signers' chains, the time-stamping authorities').
+    pub certificates: Vec<Vec<u8>>,
+    /// CRLs.
+    pub crls: Vec<Vec<u8>>,
+    /// OCSP responses (`OCSPResponse`).
+    pub ocsp: Vec<Vec<u8>>,
+}
+
+/// The DSS's three lists, by their keys.
+const DSS_LISTS: [&[u8]; 3] = [b"Certs", b"CRLs", b"OCSPs"];
+
+impl ValidationData {
+    fn list(&self, key: &[u8]) -> &[Vec<u8>] {
+        match key {
+            b"Certs" => &self.certificates,
+            b"CRLs" => &self.crls,
+            _ => &self.ocsp,
+        }
+    }
+
+    fn list_mut(&mut self, key: &[u8]) -> &mut Vec<Vec<u8>> {
+        match key {
+            b"Certs" => &mut self.certificates,
+            b"CRLs" => &mut self.crls,
+            _ => &mut self.ocsp,
+        }
+    }
+}
+
+/// The DSS dictionary of a document, and its object id when it is one.
+fn dss_of(doc: &Document) -> (Option<ObjectId>, Option<Dictionary>) {
+    let Some(entry) = doc.catalog().ok().and_then(|c| c.get(b"DSS").ok()) else {
+        return (None, None);
+    };
+    let id = entry.as_reference().ok();
+    let dict = resolve(doc, entry).and_then(|d| d.as_dict().ok()).cloned();
+    (id, dict)
+}
+
+/// What a document's DSS holds (nothing if it has none).
+pub fn validation_data(pdf: &[u8]) -> Result<ValidationData, PdfError> {
+    let doc = Document::load_mem(pdf).map_err(|e| match e {
+        lopdf::Error::Decryption(_) => PdfError::Encrypted,
+        other => malformed(other),
+    })?;
+    Ok(stored_validation_data(&doc))
+}
+
+fn stored_validation_data(doc: &Document) -> ValidationData {
+    let mut data = ValidationData::default();
+    let (_, Some(dss)) = dss_of(doc) else {
+        return data;
+    };
+    for key in DSS_LISTS {
+        let Some(list) = dss
+            .get(key)
+            .ok()
+            .and_then(|l| resolve(doc, l))
+            .and_then(|l| l.as_array().ok())
+        else {
+            continue;
+        };
+        for item in list.iter().take(10_000) {
+            if let Some(stream) = resolve(doc, item).and_then(|s| s.as_stream().ok()) {
+                let bytes = stream
+                    .decompressed_content()
+                    .unwrap_or_else(|_| stream.content.clone());
+                data.list_mut(key).push(bytes);
+            }
+        }
+    }
+    data
+}
+
+/// Adds `data` to the PDF's document security store, in an incremental update
+/// that leaves the signatures' bytes as they are (PAdES B-LT): what is already
+/// there is kept and not repeated.
+pub fn add_validation_data(pdf: &[u8], data: &ValidationData) -> Result<Vec<u8>, PdfError> {
+    let doc = load_for_signing(pdf)?;
+    let root_id = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| malformed("its trailer names no document catalog"))?;
+    let mut catalog = doc
+        .get_dictionary(root_id)
+        .map_err(|_| malformed("its document catalog is not a dictionary"))?
+        .clone();
+    let stored = stored_validation_data(&doc);
+    let (dss_id, dss) = dss_of(&doc);
+    let mut dss = dss.unwrap_or_default();
+    // Lists held in objects of their own become direct in the new DSS.
+    let mut lists: Vec<(&[u8], Vec<Object>)> = DSS_LISTS
+        .iter()
+        .map(|key| {
+            let items = dss
+                .get(key)
+                .ok()
+                .and_then(|l| resolve(&doc, l))
+                .and_then(|l| l.as_array().ok())
+                .cloned()
+                .unwrap_or_default();
+            (*key, items)
+        })
+        .collect();
+    let mut update = IncrementalDocument::create_from(pdf.to_vec(), doc);
+    let mut added = 0;
+    for (key, items) in &mut lists {
+        let mut kept: Vec<&[u8]> = stored.list(key).iter().map(Vec::as_slice).collect();
+        for der in data.list(key) {
+            if kept.contains(&der.as_slice()) {
+                continue;
+            }
+            kept.push(der);
+            let id = update
+                .new_document
+                .add_object(lopdf::Stream::new(Dictionary::new(), der.clone()));
+            items.push(Object::Reference(id));
+            added += 1;
+        }
+    }
+    if added == 0 {
+        return Ok(pdf.to_vec());
+    }
+    for (key, items) in lists {
+        dss.set(key, Object::Array(items));
+    }
+    dss.set("Type", Object::Name(b"DSS".to_vec()));
+    match dss_id {
+        Some(id) => update.new_document.set_object(id, dss),
+        None => {
+            let id = update.new_document.add_object(dss);
+            catalog.set("DSS", Object::Reference(id));
+            update.new_document.set_object(root_id, catalog);
+        }
+    }
+    let mut out = Vec::with_capacity(pdf.len() + 16 * 1024);
+    update
+        .save_to(&mut out)
+        .map_err(|e| malformed(format!("the update could not be written: {e}")))?;
+    Ok(out)
+}
+
 /// One signature of a PDF, judged.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PdfSignature {
@@ -603,9 +751,49 @@ pub fn verify(
     // Oldest first: the one whose revision ends earliest.
     let end_of = |d: &Dictionary| byte_range(d).map(|r| r[2] + r[3]).unwrap_or(usize::MAX);
     found.sort_by_key(|(_, d)| end_of(d));
+    // What the document keeps for offline validation (B-LT) joins what the
+    // caller gives.
+    let stored = stored_validation_data(&doc);
+    let pool: Vec<Certificate> = intermediates
+        .iter()
+        .cloned()
+        .chain(
+            stored
+                .certificates
+                .iter()
+                .filter_map(|der| Certificate::from_der(der).ok()),
+        )
+        .collect();
+    let crls: Vec<x509::Crl> = options
+        .crls
+        .iter()
+        .cloned()
+        .chain(
+            stored
+                .crls
+                .iter()
+                .filter_map(|der| x509::Crl::from_der(der).ok()),
+        )
+        .collect();
+    let ocsp: Vec<x509::OcspResponseInfo> = options
+        .ocsp
+        .iter()
+        .cloned()
+        .chain(
+            stored
+                .ocsp
+                .iter()
+                .filter_map(|der| x509::OcspResponseInfo::from_der(der).ok()),
+        )
+        .collect();
+    let options = VerifyOptions {
+        crls: &crls,
+        ocsp: &ocsp,
+        ..options.clone()
+    };
     Ok(found
         .iter()
-        .map(|(name, dict)| verify_one(pdf, &doc, name, dict, anchors, intermediates, options))
+        .map(|(name, dict)| verify_one(pdf, &doc, name, dict, anchors, &pool, &options))
         .collect())
 }
 

@@ -268,6 +268,21 @@ pub(crate) enum SignFormat {
     Pades,
 }
 
+/// The baseline level (ETSI EN 319 142-1, EN 319 122-1) a signature is made to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Level {
+    /// The signature alone.
+    #[value(name = "b-b")]
+    BB,
+    /// With a signature time-stamp (needs --tsa).
+    #[value(name = "b-t")]
+    BT,
+    /// B-T, and for a PDF the certificates, CRLs and OCSP responses needed to
+    /// validate it offline, fetched now and kept in the PDF (needs --tsa).
+    #[value(name = "b-lt")]
+    BLt,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct SignArgs {
     #[command(flatten)]
@@ -277,6 +292,9 @@ pub(crate) struct SignArgs {
     /// place), any other file a CAdES signature beside it (FILE.p7s).
     #[arg(long, value_enum, default_value_t = SignFormat::Auto)]
     pub(crate) format: SignFormat,
+    /// The level: b-b, b-t (with --tsa, the default then) or b-lt (PDFs).
+    #[arg(long, value_enum)]
+    pub(crate) level: Option<Level>,
     /// Put the document inside the signature (enveloping) instead of beside it
     /// (CAdES only).
     #[arg(long)]

@@ -488,6 +488,65 @@ fn an_official_logs_in_enrols_signs_and_anyone_checks_it_even_after_revocation()
         String::from_utf8_lossy(&checked.stderr)
     );
 
+    // B-LT: the validation data goes into the PDF; it then verifies offline,
+    // revocation required and nothing fetched.
+    let lt_pdf = work.path().join("decision-lt.pdf");
+    std::fs::write(
+        &lt_pdf,
+        identity_core::pades::sample(&["Quyet dinh so 3/2026"]),
+    )
+    .unwrap();
+    let lt_arg = lt_pdf.display().to_string();
+    let (code, out, err) = run(
+        signer,
+        &[
+            "sign", "--key", &key, "--cert", &cert, "--tsa", &tsa_url, "--level", "b-lt", &lt_arg,
+        ],
+        &pass,
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let lt_signed = work.path().join("decision-lt.signed.pdf");
+    let data = identity_core::pades::validation_data(&std::fs::read(&lt_signed).unwrap()).unwrap();
+    assert!(
+        data.certificates.len() >= 3 && !data.ocsp.is_empty() && !data.crls.is_empty(),
+        "{} certificates, {} OCSP responses, {} CRLs",
+        data.certificates.len(),
+        data.ocsp.len(),
+        data.crls.len()
+    );
+    let lt_signed_arg = lt_signed.display().to_string();
+    let verify_offline = || {
+        run(
+            signer,
+            &[
+                "verify",
+                &lt_signed_arg,
+                "--trust",
+                &root_arg,
+                "--require-revocation",
+            ],
+            &[],
+        )
+    };
+    let (code, out, err) = verify_offline();
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("certificate valid and not revoked"), "{out}");
+    assert!(out.contains("validation data (DSS)"), "{out}");
+    let checked = Command::new(&python)
+        .args(["-m", "pyhanko", "sign", "validate", "--pretty-print"])
+        .arg("--trust-replace")
+        .arg("--trust")
+        .arg(&root_pem)
+        .arg(&lt_signed)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && said.contains("The signature is judged VALID"),
+        "pyHanko: {said}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
     // OpenSSL's OCSP client asks our responder, and verifies the answer.
     let chain = Certificate::parse_all(&std::fs::read(&cert).unwrap()).unwrap();
     let as_pem =

@@ -602,6 +602,15 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
+    /// Whether revocation information of `this_update` was issued at or after
+    /// the signature's proof of existence: then, however old it is now, it tells
+    /// the status when the signature was made (ETSI EN 319 102-1 §5.6.2.4).
+    fn issued_after_proof(&self, this_update: i64) -> bool {
+        self.params
+            .proof_of_existence
+            .is_some_and(|poe| this_update >= poe)
+    }
+
     /// Revocation of every certificate of the path from the CRLs given.
     fn check_revocation(
         &self,
@@ -816,7 +825,9 @@ impl<'a> Context<'a> {
                         ));
                         continue;
                     }
-                    Some(next) if next < time => {
+                    // Stale now, but issued after the signature is proven to
+                    // exist: it says the certificate was not revoked then.
+                    Some(next) if next < time && !self.issued_after_proof(crl.this_update) => {
                         problems.push(format!(
                             "{} is stale: its next update was due at {}",
                             crl.describe(),
@@ -909,7 +920,7 @@ impl<'a> Context<'a> {
             let stale = match single.next_update.as_ref().map(unix) {
                 Some(next) => next < time,
                 None => time - this_update > OCSP_MAX_AGE_WITHOUT_NEXT_UPDATE,
-            };
+            } && !self.issued_after_proof(this_update);
             if stale {
                 problems.push(format!(
                     "the OCSP response from {responder} is stale (this update {})",

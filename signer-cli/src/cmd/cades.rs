@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::Outcome;
 use super::timestamp::TimeStamper;
-use crate::cli::{CosignArgs, CsrArgs, SignArgs, SignFormat, SigningArgs, VerifyArgs};
+use crate::cli::{CosignArgs, CsrArgs, Level, SignArgs, SignFormat, SigningArgs, VerifyArgs};
 use crate::io::{self, Access};
 use crate::report;
 
@@ -124,6 +124,17 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         );
     }
     let creds = credentials(&args.signing)?;
+    let level = match (args.level, creds.stamper.is_some()) {
+        (None, false) => Level::BB,
+        (None, true) => Level::BT,
+        (Some(Level::BB), true) => {
+            bail!("--level b-b makes no time-stamp: leave out --tsa, or ask for b-t")
+        }
+        (Some(Level::BT | Level::BLt), false) => {
+            bail!("--level b-t and b-lt need a time-stamping authority: give --tsa URL")
+        }
+        (Some(level), _) => level,
+    };
     let options = SignOptions {
         signing_time: now()?,
         attached: args.attached,
@@ -198,9 +209,20 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
                 ..identity_core::pades::PdfSignOptions::at(options.signing_time)
             };
             let prepared = identity_core::pades::prepare(&content, &pdf_options)?;
-            let signature = prepared.signature(&creds.key, &creds.cert, &creds.chain)?;
-            prepared.finish(&creds.stamp(signature)?)?
+            let signature =
+                creds.stamp(prepared.signature(&creds.key, &creds.cert, &creds.chain)?)?;
+            let signed = prepared.finish(&signature)?;
+            if level == Level::BLt {
+                long_term(&signed, &signature, &creds)?
+            } else {
+                signed
+            }
         } else {
+            if level == Level::BLt {
+                bail!(
+                    "--level b-lt is for PDFs (their DSS); a CAdES signature is made to b-t at most here"
+                );
+            }
             let signature = cms::sign(&content, &creds.key, &creds.cert, &creds.chain, &options)?;
             creds.stamp(signature)?
         };
@@ -259,6 +281,30 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
     } else {
         Ok(Outcome::Indeterminate)
     }
+}
+
+/// PAdES B-LT: the certificates of the new signature and of its time-stamp,
+/// and revocation information for each, fetched now (OCSP, else CRLs) and kept
+/// in the PDF's document security store, in an update of its own.
+fn long_term(pdf: &[u8], signature: &[u8], creds: &Credentials) -> Result<Vec<u8>> {
+    let mut carried: Vec<Certificate> = Vec::new();
+    for cert in cms::certificates(signature)?
+        .into_iter()
+        .chain(identity_core::tsp::time_stamp_certificates(signature)?)
+        .chain(creds.chain.iter().cloned())
+    {
+        if !carried.iter().any(|c| c.der() == cert.der()) {
+            carried.push(cert);
+        }
+    }
+    let (ocsp, crls) = super::online::fetch_revocation(&carried, &carried, None)?;
+    let mut data = identity_core::pades::ValidationData {
+        certificates: carried.iter().map(|c| c.der().to_vec()).collect(),
+        ..Default::default()
+    };
+    data.ocsp = ocsp.iter().map(|o| o.der().to_vec()).collect();
+    data.crls = crls.iter().map(|c| c.der().to_vec()).collect();
+    Ok(identity_core::pades::add_validation_data(pdf, &data)?)
 }
 
 /// Whether `file` gets a PAdES signature (inside it) rather than a CAdES one.
@@ -367,7 +413,8 @@ impl Evidence {
                 .chain(&anchors)
                 .cloned()
                 .collect();
-            let (answers, lists) = super::online::fetch_revocation(&carried, &pool, &anchors)?;
+            let (answers, lists) =
+                super::online::fetch_revocation(&carried, &pool, Some(&anchors))?;
             ocsp.extend(answers);
             crls.extend(lists);
         }

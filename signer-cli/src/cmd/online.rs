@@ -381,39 +381,43 @@ pub(crate) fn body(
     Ok(bytes)
 }
 
-/// Revocation information for the certificates `carried` (a signature's)
-/// that chain to `anchors`, their issuers found among `pool`: an OCSP answer
-/// from each certificate's responder (with a fresh nonce), else its CRL.
-/// Certificates without either are left for verification to judge. What
-/// could not be fetched is said on stderr.
+/// Revocation information for the certificates `carried` (a signature's),
+/// their issuers found among `pool`: an OCSP answer from each certificate's
+/// responder (with a fresh nonce), else its CRL. With `anchors` (a verifier's
+/// trusted roots) only certificates that chain to them are fetched for: a
+/// signature's certificates name the URLs, so an untrusted one could name any;
+/// without (a signer's own chain), all are. Certificates without either are
+/// left for verification to judge. What could not be fetched is said on stderr.
 pub(crate) fn fetch_revocation(
     carried: &[Certificate],
     pool: &[Certificate],
-    anchors: &[Certificate],
+    anchors: Option<&[Certificate]>,
 ) -> Result<(Vec<OcspResponseInfo>, Vec<Crl>)> {
     let http = http()?;
     let rng = SystemRandom::new();
     let mut ocsp = Vec::new();
     let mut crls = Vec::new();
     for cert in carried.iter().take(MAX_FETCHED) {
-        if !chains_to_anchor(cert, pool, anchors) {
+        if let Some(anchors) = anchors
+            && !chains_to_anchor(cert, pool, anchors)
+        {
             report::error_line(&format!(
                 "{} does not chain to a trusted root: its revocation is not fetched",
                 cert.subject()
             ));
             continue;
         }
-        let Some(issuer) = pool
+        // OCSP needs the issuer (its name and key identify the certificate);
+        // a CRL does not. A root is judged by being trusted, not revoked.
+        let issuer = pool
             .iter()
-            .find(|i| i.subject() == cert.issuer() && cert.is_signed_by(i))
-        else {
-            continue;
-        };
-        if issuer.der() == cert.der() {
+            .find(|i| i.subject() == cert.issuer() && cert.is_signed_by(i));
+        if issuer.is_some_and(|i| i.der() == cert.der()) {
             continue;
         }
         let mut answered = false;
-        for url in cert.ocsp_urls() {
+        for url in issuer.map(|_| cert.ocsp_urls()).unwrap_or_default() {
+            let Some(issuer) = issuer else { break };
             let mut nonce = [0u8; 16];
             rng.fill(&mut nonce)
                 .map_err(|_| anyhow::anyhow!("no randomness"))?;

@@ -32,6 +32,7 @@ pub(crate) struct TimeStamper {
     rng: SystemRandom,
     busy: Mutex<usize>,
     freed: Condvar,
+    first_pause: Duration,
 }
 
 /// Whether a failed attempt is worth another.
@@ -59,6 +60,7 @@ impl TimeStamper {
             rng: SystemRandom::new(),
             busy: Mutex::new(0),
             freed: Condvar::new(),
+            first_pause: FIRST_PAUSE,
         })
     }
 
@@ -74,7 +76,7 @@ impl TimeStamper {
 
     /// A token over `data`, tried again while the failure is one of time.
     fn token(&self, data: &[u8]) -> Result<Vec<u8>> {
-        let mut pause = FIRST_PAUSE;
+        let mut pause = self.first_pause;
         for attempt in 1..=TRIES {
             match self.once(data) {
                 Ok(token) => return Ok(token),
@@ -155,5 +157,99 @@ impl Drop for Slot<'_> {
         let mut busy = self.0.busy.lock().unwrap_or_else(|e| e.into_inner());
         *busy = busy.saturating_sub(1);
         self.0.freed.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpListener;
+
+    /// An authority that answers each request in turn with the next of
+    /// `answers` (status line, body), and counts the requests.
+    fn authority(
+        answers: Vec<(&'static str, Vec<u8>)>,
+    ) -> (String, std::thread::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/tsa", listener.local_addr().unwrap());
+        let served = std::thread::spawn(move || {
+            let mut count = 0;
+            for (status, body) in answers {
+                let (stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut request = vec![0; length];
+                reader.read_exact(&mut request).unwrap();
+                count += 1;
+                let mut stream = reader.into_inner();
+                write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/timestamp-reply\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                )
+                .unwrap();
+                stream.write_all(&body).unwrap();
+            }
+            count
+        });
+        (url, served)
+    }
+
+    fn waiting() -> Vec<u8> {
+        der::Encode::to_der(&tsp::TimeStampResp {
+            status: tsp::PkiStatusInfo {
+                status: 3,
+                status_string: Some(vec!["busy, come back".into()]),
+                fail_info: None,
+            },
+            time_stamp_token: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_busy_authority_is_asked_again_and_a_refusal_is_final() {
+        let refused = tsp::rejected(tsp::Failure::BadAlg, "use SHA-256").unwrap();
+        let (url, served) = authority(vec![
+            ("503 Service Unavailable", vec![]),
+            ("429 Too Many Requests", vec![]),
+            ("200 OK", waiting()),
+            ("200 OK", refused),
+        ]);
+        let mut stamper = TimeStamper::new(&url, None).unwrap();
+        stamper.first_pause = Duration::from_millis(10);
+        let err = stamper.token(b"signature value").unwrap_err();
+        let said = format!("{err:#}");
+        assert!(
+            said.contains("badAlg") && said.contains("use SHA-256"),
+            "{said}"
+        );
+        assert_eq!(
+            served.join().unwrap(),
+            4,
+            "three tries again, then the refusal"
+        );
+    }
+
+    #[test]
+    fn an_authority_that_never_answers_in_time_is_given_up_on_after_four_tries() {
+        let (url, served) = authority(vec![("503 Service Unavailable", vec![]); 4]);
+        let mut stamper = TimeStamper::new(&url, None).unwrap();
+        stamper.first_pause = Duration::from_millis(10);
+        let said = format!("{:#}", stamper.token(b"signature value").unwrap_err());
+        assert!(said.contains("did not answer in 4 tries"), "{said}");
+        assert_eq!(served.join().unwrap(), 4);
+        assert!(TimeStamper::new("ftp://tsa.example", None).is_err());
     }
 }

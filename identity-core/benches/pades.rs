@@ -7,31 +7,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark set-up")]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use identity_core::SigningKey;
 use identity_core::cms::VerifyOptions;
 use identity_core::pades::{self, PdfSignOptions};
-use identity_core::x509::Certificate;
 use std::hint::black_box;
 
-/// Within the validity of the fixtures in tests/data/cms.
-const NOW: i64 = 1_800_000_000;
+mod support;
 
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/data/cms/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
+use support::NOW;
 
 fn benches(c: &mut Criterion) {
-    let key = SigningKey::from_pkcs8_pem(&String::from_utf8(read("signer.key.pem")).unwrap(), None)
-        .unwrap();
-    let cert = Certificate::parse_all(&read("signer.pem"))
-        .unwrap()
-        .remove(0);
-    let anchors = Certificate::parse_all(&read("root.pem")).unwrap();
-    let chain = Certificate::parse_all(&read("ca.pem")).unwrap();
+    let support::Fixtures {
+        key,
+        cert,
+        anchors,
+        chain,
+    } = support::fixtures();
     // A page of a decision: a long line of text (about 2 KiB of content).
     let line = "Dieu 1. Phe duyet ke hoach thuc hien nhiem vu nam 2026 cua So Tu phap. ".repeat(30);
     for (label, pages) in [("1page", 1usize), ("200pages", 200)] {

@@ -1155,17 +1155,7 @@ fn signature_algorithm_of(
 /// A signing certificate must allow signing: keyUsage digitalSignature or
 /// nonRepudiation, and an extended key usage (if any) that fits documents.
 fn usable_for_signing(cert: &Certificate) -> Result<(), String> {
-    use x509::cert::key_usage::{DIGITAL_SIGNATURE, NON_REPUDIATION};
-    if cert
-        .extensions
-        .key_usage
-        .is_some_and(|ku| ku & (DIGITAL_SIGNATURE | NON_REPUDIATION) == 0)
-    {
-        return Err(format!(
-            "{} may not sign: its key usage lacks digitalSignature and nonRepudiation",
-            cert.summary()
-        ));
-    }
+    cert.check_signing_key_usage()?;
     if !(cert.allows_purpose(Purpose::DocumentSigning)
         || cert.allows_purpose(Purpose::EmailProtection))
     {

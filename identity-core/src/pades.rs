@@ -207,6 +207,36 @@ fn load_for_signing(pdf: &[u8]) -> Result<Document, PdfError> {
     Ok(doc)
 }
 
+/// The document catalog's id, and a copy of it to change.
+fn catalog_of(doc: &Document) -> Result<(ObjectId, Dictionary), PdfError> {
+    let id = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| malformed("its trailer names no document catalog"))?;
+    let catalog = doc
+        .get_dictionary(id)
+        .map_err(|_| malformed("its document catalog is not a dictionary"))?
+        .clone();
+    Ok((id, catalog))
+}
+
+/// Reads a PDF to judge it: leniently (a broken table is rebuilt, as readers
+/// do; the byte ranges decide what was signed), but not an encrypted one.
+fn load(pdf: &[u8]) -> Result<Document, PdfError> {
+    if !pdf.starts_with(b"%PDF-") {
+        return Err(malformed("it does not start with %PDF-: not a PDF"));
+    }
+    let doc = Document::load_mem(pdf).map_err(|e| match e {
+        lopdf::Error::Decryption(_) => PdfError::Encrypted,
+        other => malformed(other),
+    })?;
+    if is_encrypted(&doc) {
+        return Err(PdfError::Encrypted);
+    }
+    Ok(doc)
+}
+
 /// The object a value is, following a reference.
 fn resolve<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Object> {
     match object {
@@ -289,21 +319,13 @@ fn new_field_name(doc: &Document) -> String {
 /// encrypted one.
 pub fn prepare(pdf: &[u8], options: &PdfSignOptions<'_>) -> Result<Prepared, PdfError> {
     let doc = load_for_signing(pdf)?;
-    let root_id = doc
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|_| malformed("its trailer names no document catalog"))?;
+    let (root_id, catalog) = catalog_of(&doc)?;
     let page_id = *doc
         .get_pages()
         .values()
         .next()
         .ok_or_else(|| malformed("it has no page"))?;
     let field_name = new_field_name(&doc);
-    let catalog = doc
-        .get_dictionary(root_id)
-        .map_err(|_| malformed("its document catalog is not a dictionary"))?
-        .clone();
     let form_ref = catalog.get(b"AcroForm").ok().cloned();
     let page = doc
         .get_dictionary(page_id)
@@ -581,11 +603,7 @@ fn dss_of(doc: &Document) -> (Option<ObjectId>, Option<Dictionary>) {
 
 /// What a document's DSS holds (nothing if it has none).
 pub fn validation_data(pdf: &[u8]) -> Result<ValidationData, PdfError> {
-    let doc = Document::load_mem(pdf).map_err(|e| match e {
-        lopdf::Error::Decryption(_) => PdfError::Encrypted,
-        other => malformed(other),
-    })?;
-    Ok(stored_validation_data(&doc))
+    Ok(stored_validation_data(&load(pdf)?))
 }
 
 fn stored_validation_data(doc: &Document) -> ValidationData {
@@ -619,15 +637,7 @@ fn stored_validation_data(doc: &Document) -> ValidationData {
 /// there is kept and not repeated.
 pub fn add_validation_data(pdf: &[u8], data: &ValidationData) -> Result<Vec<u8>, PdfError> {
     let doc = load_for_signing(pdf)?;
-    let root_id = doc
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|_| malformed("its trailer names no document catalog"))?;
-    let mut catalog = doc
-        .get_dictionary(root_id)
-        .map_err(|_| malformed("its document catalog is not a dictionary"))?
-        .clone();
+    let (root_id, mut catalog) = catalog_of(&doc)?;
     let stored = stored_validation_data(&doc);
     let (dss_id, dss) = dss_of(&doc);
     let mut dss = dss.unwrap_or_default();
@@ -721,16 +731,7 @@ pub fn verify(
     intermediates: &[Certificate],
     options: &VerifyOptions<'_>,
 ) -> Result<Vec<PdfSignature>, PdfError> {
-    if !pdf.starts_with(b"%PDF-") {
-        return Err(malformed("it does not start with %PDF-: not a PDF"));
-    }
-    let doc = Document::load_mem(pdf).map_err(|e| match e {
-        lopdf::Error::Decryption(_) => PdfError::Encrypted,
-        other => malformed(other),
-    })?;
-    if is_encrypted(&doc) {
-        return Err(PdfError::Encrypted);
-    }
+    let doc = load(pdf)?;
     let mut found: Vec<(String, Dictionary)> = form_fields(&doc)
         .into_iter()
         .filter(|(_, f)| f.get(b"FT").ok().and_then(|t| t.as_name().ok()) == Some(b"Sig"))
@@ -800,10 +801,7 @@ pub fn verify(
 /// The CMS signature (DER) of each signature field of a PDF, as it sits in
 /// `/Contents`: what a verifier fetches revocation information for.
 pub fn signatures(pdf: &[u8]) -> Result<Vec<Vec<u8>>, PdfError> {
-    let doc = Document::load_mem(pdf).map_err(|e| match e {
-        lopdf::Error::Decryption(_) => PdfError::Encrypted,
-        other => malformed(other),
-    })?;
+    let doc = load(pdf)?;
     Ok(form_fields(&doc)
         .iter()
         .filter_map(|(_, f)| f.get(b"V").ok().and_then(|v| resolve(&doc, v)))

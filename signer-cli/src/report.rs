@@ -15,11 +15,7 @@ pub(crate) fn done(json_output: bool, message: &str, data: Value) {
 
 /// Prints the outcome of a verification: `VALID`, `INVALID` or `INDETERMINATE`.
 pub(crate) fn verification(json_output: bool, outcome: Outcome, detail: &str, data: Value) {
-    let word = match outcome {
-        Outcome::Valid => "VALID",
-        Outcome::Invalid => "INVALID",
-        Outcome::Indeterminate => "INDETERMINATE",
-    };
+    let word = word(outcome);
     if json_output {
         let mut data = data;
         if let Value::Object(m) = &mut data {
@@ -71,23 +67,9 @@ pub(crate) fn signatures(
         println!("{value}");
         return;
     }
-    let word = match outcome {
-        Outcome::Valid => "VALID",
-        Outcome::Invalid => "INVALID",
-        Outcome::Indeterminate => "INDETERMINATE",
-    };
-    println!(
-        "{word}: {} ({} signature{})",
-        path.display(),
-        reports.len(),
-        if reports.len() == 1 { "" } else { "s" }
-    );
+    heading(path, reports.len(), outcome);
     for (i, r) in reports.iter().enumerate() {
-        let verdict = match r.report.sub_indication {
-            Some(sub) => format!("{}/{sub}", r.report.indication),
-            None => r.report.indication.to_string(),
-        };
-        println!("signature {} of {}: {verdict}", i + 1, reports.len());
+        println!("signature {} of {}: {}", i + 1, reports.len(), verdict(r));
         signer_lines(r);
     }
 }
@@ -109,29 +91,16 @@ pub(crate) fn pdf_signatures(
         println!("{value}");
         return;
     }
-    let word = match outcome {
-        Outcome::Valid => "VALID",
-        Outcome::Invalid => "INVALID",
-        Outcome::Indeterminate => "INDETERMINATE",
-    };
-    println!(
-        "{word}: {} ({} signature{})",
-        path.display(),
-        signatures.len(),
-        if signatures.len() == 1 { "" } else { "s" }
-    );
+    heading(path, signatures.len(), outcome);
     for (i, s) in signatures.iter().enumerate() {
         let r = &s.signer;
-        let verdict = match r.report.sub_indication {
-            Some(sub) => format!("{}/{sub}", r.report.indication),
-            None => r.report.indication.to_string(),
-        };
         println!(
-            "signature {} of {} ({}, {}): {verdict}",
+            "signature {} of {} ({}, {}): {}",
             i + 1,
             signatures.len(),
             s.field,
-            s.sub_filter
+            s.sub_filter,
+            verdict(r)
         );
         signer_lines(r);
         if s.changes_after.is_empty() {
@@ -150,6 +119,33 @@ pub(crate) fn pdf_signatures(
                 );
             }
         }
+    }
+}
+
+/// `VALID`, `INVALID` or `INDETERMINATE`.
+fn word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Valid => "VALID",
+        Outcome::Invalid => "INVALID",
+        Outcome::Indeterminate => "INDETERMINATE",
+    }
+}
+
+/// `VALID: FILE (N signatures)`.
+fn heading(path: &std::path::Path, count: usize, outcome: Outcome) {
+    println!(
+        "{}: {} ({count} signature{})",
+        word(outcome),
+        path.display(),
+        if count == 1 { "" } else { "s" }
+    );
+}
+
+/// `INDICATION/SUB_INDICATION`.
+fn verdict(r: &identity_core::cms::SignerReport) -> String {
+    match r.report.sub_indication {
+        Some(sub) => format!("{}/{sub}", r.report.indication),
+        None => r.report.indication.to_string(),
     }
 }
 

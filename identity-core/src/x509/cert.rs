@@ -334,7 +334,6 @@ impl Certificate {
     /// extended key usage of timeStamping alone, marked critical, and a key
     /// usage, if any, that allows signing. The error says what is missing.
     pub fn check_time_stamping_authority(&self) -> Result<(), String> {
-        use key_usage::{DIGITAL_SIGNATURE, NON_REPUDIATION};
         let time_stamping = super::Purpose::TimeStamping.eku_oid().unwrap_or_default();
         let alone = self
             .extensions
@@ -347,6 +346,13 @@ impl Certificate {
                 self.summary()
             ));
         }
+        self.check_signing_key_usage()
+    }
+
+    /// A key usage, if there is one, that allows signing (digitalSignature or
+    /// nonRepudiation).
+    pub(crate) fn check_signing_key_usage(&self) -> Result<(), String> {
+        use key_usage::{DIGITAL_SIGNATURE, NON_REPUDIATION};
         if self
             .extensions
             .key_usage

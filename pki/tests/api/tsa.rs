@@ -242,17 +242,21 @@ impl Stamped {
         }
     }
 
-    /// A detached signature over `content`, claiming `signed_at`, stamped at
-    /// `stamped_at`.
-    fn sign(&self, content: &[u8], signed_at: i64, stamped_at: i64) -> Vec<u8> {
-        let signature = identity_core::cms::sign(
+    /// A detached signature over `content`, claiming `signed_at`, no time-stamp.
+    fn plain(&self, content: &[u8], signed_at: i64) -> Vec<u8> {
+        identity_core::cms::sign(
             content,
             &self.official_key,
             &self.official,
             std::slice::from_ref(&self.official_ca),
             &identity_core::cms::SignOptions::detached(signed_at),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// The same, stamped at `stamped_at`.
+    fn sign(&self, content: &[u8], signed_at: i64, stamped_at: i64) -> Vec<u8> {
+        let signature = self.plain(content, signed_at);
         let tokens: Vec<Vec<u8>> = tsp::unstamped_signature_values(&signature)
             .unwrap()
             .iter()
@@ -353,14 +357,7 @@ fn a_time_stamp_proves_a_signature_older_than_its_certificate_s_end() {
     );
 
     // Without the time-stamp nothing proves it: INDETERMINATE.
-    let plain = identity_core::cms::sign(
-        content,
-        &s.official_key,
-        &s.official,
-        std::slice::from_ref(&s.official_ca),
-        &identity_core::cms::SignOptions::detached(NOW + 60),
-    )
-    .unwrap();
+    let plain = s.plain(content, NOW + 60);
     let report = s.verify(&plain, content, three_days_later, &[]);
     assert_eq!(
         report.report.sub_indication,
@@ -418,14 +415,7 @@ fn a_revocation_before_the_time_stamp_fails_one_after_does_not() {
         report.report
     );
     // Without the time-stamp, the same revocation leaves it open.
-    let plain = identity_core::cms::sign(
-        content,
-        &s.official_key,
-        &s.official,
-        std::slice::from_ref(&s.official_ca),
-        &identity_core::cms::SignOptions::detached(NOW + 60),
-    )
-    .unwrap();
+    let plain = s.plain(content, NOW + 60);
     let report = s.verify(&plain, content, NOW + 700, &crls);
     assert_eq!(
         report.report.sub_indication,

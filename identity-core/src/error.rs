@@ -64,6 +64,12 @@ pub enum PdfError {
         /// The room.
         room: usize,
     },
+    /// A visible signature's appearance cannot be made as asked.
+    #[error("the visible signature cannot be drawn: {detail}")]
+    Appearance {
+        /// What was wrong, and what to do.
+        detail: String,
+    },
     /// The CMS signature could not be made.
     #[error(transparent)]
     Cms(#[from] CmsError),

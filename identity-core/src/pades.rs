@@ -35,6 +35,10 @@ use lopdf::{
     dictionary,
 };
 
+mod appearance;
+
+pub use appearance::Appearance;
+
 use crate::cms::{self, SignerReport, VerifyOptions};
 use crate::error::PdfError;
 use crate::keys::Signer;
@@ -50,7 +54,7 @@ pub const DEFAULT_RESERVE: usize = 24 * 1024;
 const BYTE_RANGE_PLACEHOLDER: &[u8] = b"0 9999999999 9999999999 9999999999";
 
 /// How to sign a PDF.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PdfSignOptions<'a> {
     /// The signing time put in the signature dictionary (`/M`), Unix seconds.
     pub signing_time: i64,
@@ -62,6 +66,8 @@ pub struct PdfSignOptions<'a> {
     pub location: Option<&'a str>,
     /// Bytes kept for the signature.
     pub reserve: usize,
+    /// What the signature shows on a page, if it is visible.
+    pub appearance: Option<Appearance<'a>>,
 }
 
 impl PdfSignOptions<'_> {
@@ -73,6 +79,7 @@ impl PdfSignOptions<'_> {
             reason: None,
             location: None,
             reserve: DEFAULT_RESERVE,
+            appearance: None,
         }
     }
 }
@@ -313,18 +320,24 @@ fn new_field_name(doc: &Document) -> String {
         .unwrap_or_else(|| "Signature".into())
 }
 
-/// Makes the signature update of `pdf`: a signature field on the first page
-/// (invisible), its signature dictionary with room for the signature, the
+/// Makes the signature update of `pdf`: a signature field (on the first page
+/// and invisible, or where its appearance says), its signature dictionary with room for the signature, the
 /// form's field list and signature flags. Refused: not a PDF, a broken one, an
 /// encrypted one.
 pub fn prepare(pdf: &[u8], options: &PdfSignOptions<'_>) -> Result<Prepared, PdfError> {
     let doc = load_for_signing(pdf)?;
     let (root_id, catalog) = catalog_of(&doc)?;
-    let page_id = *doc
-        .get_pages()
-        .values()
-        .next()
-        .ok_or_else(|| malformed("it has no page"))?;
+    let pages = doc.get_pages();
+    let wanted = options.appearance.as_ref().map_or(1, |a| a.page);
+    let page_id = *pages.get(&wanted).ok_or_else(|| match options.appearance {
+        Some(_) => PdfError::Appearance {
+            detail: format!(
+                "there is no page {wanted}: the document has {}",
+                pages.len()
+            ),
+        },
+        None => malformed("it has no page"),
+    })?;
     let field_name = new_field_name(&doc);
     let form_ref = catalog.get(b"AcroForm").ok().cloned();
     let page = doc
@@ -370,7 +383,32 @@ pub fn prepare(pdf: &[u8], options: &PdfSignOptions<'_>) -> Result<Prepared, Pdf
     }
     let signature_id = new.add_object(signature);
 
-    // The field, merged with its widget on the first page (invisible).
+    // Its appearance, when it is visible.
+    let (rect, shown) = match &options.appearance {
+        Some(appearance) => {
+            let [x, y, width, height] = appearance.rect;
+            let content = appearance::content(appearance)?;
+            let mut form = Dictionary::new();
+            form.set("Type", Object::Name(b"XObject".to_vec()));
+            form.set("Subtype", Object::Name(b"Form".to_vec()));
+            form.set(
+                "BBox",
+                Object::Array(vec![
+                    Object::Real(0.0),
+                    Object::Real(0.0),
+                    Object::Real(width as f32),
+                    Object::Real(height as f32),
+                ]),
+            );
+            form.set("Resources", Object::Dictionary(Dictionary::new()));
+            let form_id = new.add_object(lopdf::Stream::new(form, content));
+            let rect = [x, y, x + width, y + height].map(|v| Object::Real(v as f32));
+            (rect.to_vec(), Some(form_id))
+        }
+        None => (vec![Object::Integer(0); 4], None),
+    };
+
+    // The field, merged with its widget on its page.
     let mut field = Dictionary::new();
     field.set("Type", Object::Name(b"Annot".to_vec()));
     field.set("Subtype", Object::Name(b"Widget".to_vec()));
@@ -378,7 +416,12 @@ pub fn prepare(pdf: &[u8], options: &PdfSignOptions<'_>) -> Result<Prepared, Pdf
     field.set("T", text_string(&field_name));
     field.set("V", Object::Reference(signature_id));
     field.set("F", Object::Integer(132));
-    field.set("Rect", Object::Array(vec![Object::Integer(0); 4]));
+    field.set("Rect", Object::Array(rect));
+    if let Some(form_id) = shown {
+        let mut normal = Dictionary::new();
+        normal.set("N", Object::Reference(form_id));
+        field.set("AP", Object::Dictionary(normal));
+    }
     field.set("P", Object::Reference(page_id));
     let field_id = new.add_object(field);
 
@@ -1024,7 +1067,7 @@ fn changes_after(signed: &[u8], now: &Document) -> Vec<Change> {
         if before == Some(object) {
             continue;
         }
-        let (what, allowed) = describe(before, object);
+        let (what, allowed) = describe(before, object, &then, now);
         changes.push(Change {
             object: format!("{} {}", id.0, id.1),
             what,
@@ -1045,8 +1088,48 @@ fn changes_after(signed: &[u8], now: &Document) -> Vec<Change> {
     changes
 }
 
+/// A list (of annotations, of fields) a dictionary holds, directly or by
+/// reference.
+fn list_in<'a>(doc: &'a Document, dict: &'a Dictionary, key: &[u8]) -> &'a [Object] {
+    dict.get(key)
+        .ok()
+        .and_then(|l| resolve(doc, l))
+        .and_then(|l| l.as_array().ok())
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Whether everything `after` has that `before` had not is a signature field or
+/// its widget, or data (a stream): what signing and validation data add. An
+/// annotation of another kind (a stamp, a text box over the signed content)
+/// is not.
+fn only_signatures_added(before: &[Object], after: &[Object], now: &Document) -> bool {
+    after
+        .iter()
+        .filter(|item| !before.contains(item))
+        .all(|item| match resolve(now, item) {
+            Some(Object::Stream(_)) => true,
+            Some(Object::Dictionary(d)) => {
+                let is_sig = |d: &Dictionary| {
+                    d.get(b"FT").ok().and_then(|t| t.as_name().ok()) == Some(b"Sig")
+                };
+                is_sig(d)
+                    || d.get(b"Parent")
+                        .ok()
+                        .and_then(|p| resolve(now, p))
+                        .and_then(|p| p.as_dict().ok())
+                        .is_some_and(is_sig)
+            }
+            _ => false,
+        })
+}
+
 /// A change in words, and whether it leaves the signed content as it was.
-fn describe(before: Option<&Object>, after: &Object) -> (String, bool) {
+fn describe(
+    before: Option<&Object>,
+    after: &Object,
+    then: &Document,
+    now: &Document,
+) -> (String, bool) {
     let dict = match after {
         Object::Dictionary(d) => Some(d),
         Object::Stream(s) => Some(&s.dict),
@@ -1068,7 +1151,17 @@ fn describe(before: Option<&Object>, after: &Object) -> (String, bool) {
         (_, Some(b"Sig"), ..) if added => ("a signature field added".into(), true),
         (Some(b"Catalog"), _, Some(new), Some(Object::Dictionary(old))) => {
             let keys = changed_keys(old, new);
-            let allowed = keys.iter().all(|k| k == "AcroForm" || k == "DSS");
+            let form = |doc: &'_ Document, catalog: &Dictionary| {
+                catalog
+                    .get(b"AcroForm")
+                    .ok()
+                    .and_then(|f| resolve(doc, f))
+                    .and_then(|f| f.as_dict().ok())
+                    .map(|f| list_in(doc, f, b"Fields").to_vec())
+                    .unwrap_or_default()
+            };
+            let allowed = keys.iter().all(|k| k == "AcroForm" || k == "DSS")
+                && only_signatures_added(&form(then, old), &form(now, new), now);
             (
                 format!("the document catalog ({})", keys.join(", ")),
                 allowed,
@@ -1076,7 +1169,12 @@ fn describe(before: Option<&Object>, after: &Object) -> (String, bool) {
         }
         (Some(b"Page"), _, Some(new), Some(Object::Dictionary(old))) => {
             let keys = changed_keys(old, new);
-            let allowed = keys.iter().all(|k| k == "Annots");
+            let allowed = keys.iter().all(|k| k == "Annots")
+                && only_signatures_added(
+                    list_in(then, old, b"Annots"),
+                    list_in(now, new, b"Annots"),
+                    now,
+                );
             (format!("a page ({})", keys.join(", ")), allowed)
         }
         (Some(b"DSS"), ..) => ("validation data (DSS)".into(), true),
@@ -1086,7 +1184,12 @@ fn describe(before: Option<&Object>, after: &Object) -> (String, bool) {
             let keys = changed_keys(old, new);
             let allowed = keys
                 .iter()
-                .all(|k| matches!(k.as_str(), "Fields" | "SigFlags" | "DR" | "DA"));
+                .all(|k| matches!(k.as_str(), "Fields" | "SigFlags" | "DR" | "DA"))
+                && only_signatures_added(
+                    list_in(then, old, b"Fields"),
+                    list_in(now, new, b"Fields"),
+                    now,
+                );
             (format!("the form ({})", keys.join(", ")), allowed)
         }
         (None, None, Some(new), None)
@@ -1095,10 +1198,11 @@ fn describe(before: Option<&Object>, after: &Object) -> (String, bool) {
             ("validation data (DSS)".into(), true)
         }
         _ => match (before, after) {
-            // A list that only grew (annotations, fields).
-            (Some(Object::Array(old)), Object::Array(new)) if new.starts_with(old) => {
-                ("a list extended".into(), true)
-            }
+            // A list (of annotations, of fields) that only grew by signatures.
+            (Some(Object::Array(old)), Object::Array(new)) if new.starts_with(old) => (
+                "a list extended".into(),
+                only_signatures_added(old, new, now),
+            ),
             // New objects nothing signed points at: appearances, fonts,
             // validation data; a change to what was signed shows as a change
             // to an object that was there.

@@ -295,6 +295,15 @@ pub(crate) struct SignArgs {
     /// The level: b-b, b-t (with --tsa, the default then) or b-lt (PDFs).
     #[arg(long, value_enum)]
     pub(crate) level: Option<Level>,
+    /// A visible signature on a PDF: page (1 for the first), then the box's x,
+    /// y (from the page's lower left corner), width and height in points;
+    /// it shows the signer's name, organisation and the time (UTC+7).
+    #[arg(long, value_name = "PAGE,X,Y,W,H", value_parser = parse_visible)]
+    pub(crate) visible: Option<(u32, [f64; 4])>,
+    /// The font the visible signature is drawn with (TrueType); default DejaVu
+    /// Sans from the system (Debian's fonts-dejavu-core).
+    #[arg(long, value_name = "FILE", requires = "visible")]
+    pub(crate) visible_font: Option<PathBuf>,
     /// Put the document inside the signature (enveloping) instead of beside it
     /// (CAdES only).
     #[arg(long)]
@@ -312,6 +321,30 @@ pub(crate) struct SignArgs {
     /// The files to sign.
     #[arg(value_name = "FILE", required = true)]
     pub(crate) files: Vec<PathBuf>,
+}
+
+/// `PAGE,X,Y,W,H`.
+fn parse_visible(text: &str) -> Result<(u32, [f64; 4]), String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [page, x, y, w, h] = parts.as_slice() else {
+        return Err(format!(
+            "{text:?}: give PAGE,X,Y,W,H (for example 1,350,60,200,60)"
+        ));
+    };
+    let page: u32 = page
+        .parse()
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(|| format!("{page:?} is not a page number (1 for the first)"))?;
+    let mut rect = [0.0; 4];
+    for (slot, value) in rect.iter_mut().zip([x, y, w, h]) {
+        *slot = value
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| format!("{value:?} is not a position or size in points"))?;
+    }
+    Ok((page, rect))
 }
 
 #[derive(Debug, Args)]

@@ -459,6 +459,67 @@ fn pdfs_are_signed_in_turn_and_a_change_after_signing_is_caught() {
     assert_eq!(json["valid"], true);
     assert_eq!(json["signatures"].as_array().unwrap().len(), 2);
 
+    // A visible signature: drawn where asked (poppler renders the page), and
+    // as valid as an invisible one.
+    std::fs::write(d.join("notice.pdf"), &original).unwrap();
+    ok(signer(
+        d,
+        &[
+            "sign",
+            "--key",
+            "an.key",
+            "--cert",
+            "an.pem",
+            "--visible",
+            "1,300,60,240,60",
+            "notice.pdf",
+        ],
+    ));
+    let o = signer(d, &["verify", "notice.signed.pdf", "--trust", "root.pem"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let dark = |pdf: &str| {
+        ok(Command::new("pdftoppm")
+            .current_dir(d)
+            .args(["-r", "72", "-f", "1", "-l", "1", "-gray", pdf, "render"])
+            .output()
+            .unwrap());
+        let image = std::fs::read(d.join("render-1.pgm")).unwrap();
+        // P5 WIDTH HEIGHT 255, then one byte a pixel, top row first.
+        let header: Vec<&[u8]> = image.splitn(5, |b| b.is_ascii_whitespace()).collect();
+        let width: usize = std::str::from_utf8(header[1]).unwrap().parse().unwrap();
+        let height: usize = std::str::from_utf8(header[2]).unwrap().parse().unwrap();
+        let pixels = &image[image.len() - width * height..];
+        // The box: x 300..540, y 60..120 from the bottom.
+        (height - 120..height - 60)
+            .flat_map(|row| (300..540).map(move |col| (row, col)))
+            .filter(|(row, col)| pixels[row * width + col] < 128)
+            .count()
+    };
+    assert_eq!(dark("decision.pdf"), 0, "nothing there before");
+    let drawn = dark("notice.signed.pdf");
+    assert!(
+        drawn > 200,
+        "the signature's text and frame: {drawn} dark pixels"
+    );
+    let o = signer(
+        d,
+        &[
+            "sign",
+            "--key",
+            "an.key",
+            "--cert",
+            "an.pem",
+            "--visible",
+            "9,0,0,200,60",
+            "decision.pdf",
+            "--out",
+            "nine.pdf",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("there is no page 9"), "{}", text(&o));
+    assert!(!d.join("nine.pdf").exists());
+
     // A byte of the signed page changed: both signatures fail (exit 1).
     let mut changed = twice.clone();
     let at = changed.windows(7).position(|w| w == b"Quyet d").unwrap();

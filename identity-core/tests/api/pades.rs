@@ -270,6 +270,69 @@ fn signatures_in_turn_and_what_changed_after_each() {
 }
 
 #[test]
+fn an_annotation_laid_over_signed_content_is_caught() {
+    let f = fixture();
+    let original = pades::sample(&["Quyet dinh so 45/QD-UBND"]);
+    let signed = pades::sign(
+        &original,
+        &f.key,
+        &f.cert,
+        std::slice::from_ref(&f.ca),
+        &PdfSignOptions::at(NOW),
+    )
+    .unwrap();
+    // A later update adds a text box over the decision's number.
+    let mut update: lopdf::IncrementalDocument = signed.as_slice().try_into().unwrap();
+    let page = *update
+        .get_prev_documents()
+        .get_pages()
+        .values()
+        .next()
+        .unwrap();
+    let mut page_dict = update
+        .get_prev_documents()
+        .get_dictionary(page)
+        .unwrap()
+        .clone();
+    let mut annotation = lopdf::Dictionary::new();
+    annotation.set("Type", lopdf::Object::Name(b"Annot".to_vec()));
+    annotation.set("Subtype", lopdf::Object::Name(b"FreeText".to_vec()));
+    annotation.set(
+        "Rect",
+        lopdf::Object::Array(vec![72.into(), 750.into(), 400.into(), 780.into()]),
+    );
+    annotation.set(
+        "Contents",
+        lopdf::Object::string_literal("Quyet dinh so 99/QD-UBND"),
+    );
+    let annotation_id = update.new_document.add_object(annotation);
+    let mut annots = page_dict
+        .get(b"Annots")
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone();
+    annots.push(lopdf::Object::Reference(annotation_id));
+    page_dict.set("Annots", lopdf::Object::Array(annots));
+    update.new_document.set_object(page, page_dict);
+    let mut changed = Vec::new();
+    update.save_to(&mut changed).unwrap();
+    let reports = pades::verify(
+        &changed,
+        std::slice::from_ref(&f.root),
+        &[],
+        &VerifyOptions::at(NOW + 60),
+    )
+    .unwrap();
+    assert_eq!(reports[0].signer.report.indication, Indication::TotalFailed);
+    assert!(
+        reports[0].signer.report.message.contains("a page (Annots)"),
+        "{}",
+        reports[0].signer.report
+    );
+}
+
+#[test]
 fn encrypted_broken_and_unsigned_pdfs_are_named_not_guessed_at() {
     let f = fixture();
     let dir = tempfile::tempdir().unwrap();
@@ -322,4 +385,76 @@ fn encrypted_broken_and_unsigned_pdfs_are_named_not_guessed_at() {
         prepared.finish(&signature),
         Err(identity_core::PdfError::SignatureTooLarge { .. })
     ));
+}
+
+#[test]
+fn a_visible_signature_is_drawn_and_validates() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let font = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+        .expect("DejaVu Sans (fonts-dejavu-core, installed by scripts/test)");
+    let original = pades::sample(&["Cong van so 8", "Trang 2"]);
+    let appearance = |page: u32, rect: [f64; 4]| pades::Appearance {
+        page,
+        rect,
+        lines: vec![
+            "Ký bởi: Nguyễn Văn An".into(),
+            "Sở Tư pháp".into(),
+            "Thời gian: 2026-11-30 07:53:20 (UTC+7)".into(),
+        ],
+        font: &font,
+    };
+    let signed = pades::sign(
+        &original,
+        &f.key,
+        &f.cert,
+        std::slice::from_ref(&f.ca),
+        &PdfSignOptions {
+            appearance: Some(appearance(2, [300.0, 60.0, 240.0, 60.0])),
+            ..PdfSignOptions::at(NOW)
+        },
+    )
+    .unwrap();
+    let path = d.join("visible.pdf");
+    std::fs::write(&path, &signed).unwrap();
+    let (ok, out) = pyhanko_validate(&path, d);
+    assert!(
+        ok && out.contains("The signature is judged VALID"),
+        "pyHanko: {out}"
+    );
+    assert!(pdfsig(&path, d).contains("Signature is Valid"));
+    // The appearance is outlines: no font in the PDF, the text in every reader.
+    let text = String::from_utf8_lossy(&signed[original.len()..]);
+    assert!(
+        text.contains("/AP") && !text.contains("/FontFile"),
+        "{text}"
+    );
+
+    for (page, rect, why) in [
+        (3, [0.0, 0.0, 200.0, 60.0], "no page 3"),
+        (1, [0.0, 0.0, 5.0, 5.0], "too small"),
+    ] {
+        let err = pades::prepare(
+            &original,
+            &PdfSignOptions {
+                appearance: Some(appearance(page, rect)),
+                ..PdfSignOptions::at(NOW)
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains(why), "{err}");
+    }
+    let err = pades::prepare(
+        &original,
+        &PdfSignOptions {
+            appearance: Some(pades::Appearance {
+                font: b"not a font",
+                ..appearance(1, [0.0, 0.0, 200.0, 60.0])
+            }),
+            ..PdfSignOptions::at(NOW)
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("font"), "{err}");
 }

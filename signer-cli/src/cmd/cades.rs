@@ -139,6 +139,7 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         signing_time: now()?,
         attached: args.attached,
     };
+    let visible_font = args.visible.map(|_| font(args)).transpose()?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -203,9 +204,20 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
                  (--format cades makes a FILE.p7s)"
             );
         }
+        if !pades && args.visible.is_some() {
+            bail!("--visible is for PDFs: a CAdES signature has nothing to show it on");
+        }
         let signed = if pades {
             let pdf_options = identity_core::pades::PdfSignOptions {
                 name: creds.cert.subject().common_name(),
+                appearance: args
+                    .visible
+                    .map(|(page, rect)| identity_core::pades::Appearance {
+                        page,
+                        rect,
+                        lines: appearance_lines(&creds.cert, options.signing_time),
+                        font: visible_font.as_deref().unwrap_or_default(),
+                    }),
                 ..identity_core::pades::PdfSignOptions::at(options.signing_time)
             };
             let prepared = identity_core::pades::prepare(&content, &pdf_options)?;
@@ -281,6 +293,48 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
     } else {
         Ok(Outcome::Indeterminate)
     }
+}
+
+/// Where a system keeps DejaVu Sans (Debian, Fedora, Arch).
+const FONTS: [&str; 3] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+];
+
+/// The visible signature's font: `--visible-font`, else the system's DejaVu Sans.
+fn font(args: &SignArgs) -> Result<Vec<u8>> {
+    let path = match &args.visible_font {
+        Some(path) => path.clone(),
+        None => FONTS
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+            .with_context(|| {
+                format!(
+                    "no font for the visible signature in {}: install fonts-dejavu-core, or give --visible-font FILE",
+                    FONTS.join(", ")
+                )
+            })?,
+    };
+    io::read(&path)
+}
+
+/// What a visible signature says: who (and for which organisation) and when,
+/// in Vietnam's time.
+fn appearance_lines(cert: &Certificate, signing_time: i64) -> Vec<String> {
+    let subject = cert.subject();
+    let mut lines = vec![format!(
+        "Ký bởi / Signed by: {}",
+        subject.common_name().unwrap_or("?")
+    )];
+    if let Some(organization) = subject.attribute("2.5.4.10") {
+        lines.push(organization.to_owned());
+    }
+    let local = identity_core::x509::format_rfc3339(signing_time + 7 * 3_600);
+    let shown = local.trim_end_matches('Z').replace('T', " ");
+    lines.push(format!("Thời gian / Time: {shown} (UTC+7)"));
+    lines
 }
 
 /// PAdES B-LT: the certificates of the new signature and of its time-stamp,

@@ -282,10 +282,7 @@ fn main() {
         &es256,
         &leaf_cert,
         std::slice::from_ref(&ca_cert),
-        &identity_core::pades::PdfSignOptions {
-            reserve: 4_096,
-            ..identity_core::pades::PdfSignOptions::at(NOW)
-        },
+        &identity_core::pades::PdfSignOptions::at(NOW),
     )
     .unwrap();
     seed("pdf", "signed.pdf", &signed_pdf);

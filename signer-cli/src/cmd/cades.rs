@@ -210,6 +210,11 @@ pub(crate) fn sign(args: &SignArgs, json_output: bool) -> Result<Outcome> {
         let signed = if pades {
             let pdf_options = identity_core::pades::PdfSignOptions {
                 name: creds.cert.subject().common_name(),
+                reserve: identity_core::pades::reserve_for(
+                    &creds.cert,
+                    &creds.chain,
+                    creds.stamper.is_some(),
+                ),
                 appearance: args
                     .visible
                     .map(|(page, rect)| identity_core::pades::Appearance {

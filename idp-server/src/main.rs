@@ -782,6 +782,9 @@ async fn demo_command(
          {issuer}/pki/ca/root.crt)",
         data.join("ca").display()
     );
+    println!(
+        "  time-stamps (RFC 3161): {issuer}/pki/tsa, e.g. `signer sign --tsa {issuer}/pki/tsa …`"
+    );
     println!("  stop with Ctrl-C");
     serve(state).await
 }

@@ -593,7 +593,7 @@ impl Prepared {
                 room,
             });
         }
-        let hex: String = signature.iter().map(|b| format!("{b:02X}")).collect();
+        let hex = x509::hex(signature);
         self.pdf[start + 1..start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
         Ok(self.pdf)
     }

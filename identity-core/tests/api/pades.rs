@@ -37,6 +37,33 @@ fn fixture() -> Fixture {
     }
 }
 
+/// Our verdicts on `pdf`'s signatures, trusting the fixtures' root, at `at`.
+fn verified(f: &Fixture, pdf: &[u8], at: i64) -> Vec<pades::PdfSignature> {
+    pades::verify(
+        pdf,
+        std::slice::from_ref(&f.root),
+        &[],
+        &VerifyOptions::at(at),
+    )
+    .unwrap()
+}
+
+/// `pdf` with a later incremental update that `change` makes, given the update
+/// and its first page (id and dictionary as signed).
+fn updated(
+    pdf: &[u8],
+    change: impl FnOnce(&mut lopdf::IncrementalDocument, lopdf::ObjectId, lopdf::Dictionary),
+) -> Vec<u8> {
+    let mut update: lopdf::IncrementalDocument = pdf.try_into().unwrap();
+    let prev = update.get_prev_documents();
+    let page = *prev.get_pages().values().next().unwrap();
+    let page_dict = prev.get_dictionary(page).unwrap().clone();
+    change(&mut update, page, page_dict);
+    let mut out = Vec::new();
+    update.save_to(&mut out).unwrap();
+    out
+}
+
 fn pyhanko() -> Command {
     let mut c = python();
     c.args(["-m", "pyhanko"]);
@@ -154,13 +181,7 @@ fn pyhanko_and_pdfsig_accept_ours_and_we_accept_pyhanko_s() {
         .arg(&original_path)
         .arg(&by_pyhanko));
     let theirs = std::fs::read(&by_pyhanko).unwrap();
-    let reports = pades::verify(
-        &theirs,
-        std::slice::from_ref(&f.root),
-        &[],
-        &VerifyOptions::at(NOW),
-    )
-    .unwrap();
+    let reports = verified(&f, &theirs, NOW);
     assert_eq!(reports.len(), 1);
     assert_eq!(
         reports[0].signer.report.indication,
@@ -205,13 +226,7 @@ fn signatures_in_turn_and_what_changed_after_each() {
         "pdfsig: {out}"
     );
 
-    let reports = pades::verify(
-        &twice,
-        std::slice::from_ref(&f.root),
-        &[],
-        &VerifyOptions::at(NOW + 120),
-    )
-    .unwrap();
+    let reports = verified(&f, &twice, NOW + 120);
     assert_eq!(reports.len(), 2);
     assert!(reports.iter().all(|r| r.signer.report.passed()));
     assert_eq!(reports[0].signed_length, once.len());
@@ -228,37 +243,17 @@ fn signatures_in_turn_and_what_changed_after_each() {
 
     // An update that rewrites the page's text after both signed: both fail,
     // naming the change.
-    let mut update: lopdf::IncrementalDocument = twice.as_slice().try_into().unwrap();
-    let page = *update
-        .get_prev_documents()
-        .get_pages()
-        .values()
-        .next()
-        .unwrap();
-    let content_id = update
-        .get_prev_documents()
-        .get_dictionary(page)
-        .unwrap()
-        .get(b"Contents")
-        .unwrap()
-        .as_reference()
-        .unwrap();
-    update.new_document.set_object(
-        content_id,
-        lopdf::Stream::new(
-            lopdf::Dictionary::new(),
-            b"BT /F1 14 Tf 72 760 Td (Quyet dinh so 44) Tj ET".to_vec(),
-        ),
-    );
-    let mut changed = Vec::new();
-    update.save_to(&mut changed).unwrap();
-    let reports = pades::verify(
-        &changed,
-        std::slice::from_ref(&f.root),
-        &[],
-        &VerifyOptions::at(NOW + 120),
-    )
-    .unwrap();
+    let changed = updated(&twice, |update, _, page| {
+        let content_id = page.get(b"Contents").unwrap().as_reference().unwrap();
+        update.new_document.set_object(
+            content_id,
+            lopdf::Stream::new(
+                lopdf::Dictionary::new(),
+                b"BT /F1 14 Tf 72 760 Td (Quyet dinh so 44) Tj ET".to_vec(),
+            ),
+        );
+    });
+    let reports = verified(&f, &changed, NOW + 120);
     for r in &reports {
         assert_eq!(r.signer.report.indication, Indication::TotalFailed);
         assert!(
@@ -282,48 +277,25 @@ fn an_annotation_laid_over_signed_content_is_caught() {
     )
     .unwrap();
     // A later update adds a text box over the decision's number.
-    let mut update: lopdf::IncrementalDocument = signed.as_slice().try_into().unwrap();
-    let page = *update
-        .get_prev_documents()
-        .get_pages()
-        .values()
-        .next()
-        .unwrap();
-    let mut page_dict = update
-        .get_prev_documents()
-        .get_dictionary(page)
-        .unwrap()
-        .clone();
-    let mut annotation = lopdf::Dictionary::new();
-    annotation.set("Type", lopdf::Object::Name(b"Annot".to_vec()));
-    annotation.set("Subtype", lopdf::Object::Name(b"FreeText".to_vec()));
-    annotation.set(
-        "Rect",
-        lopdf::Object::Array(vec![72.into(), 750.into(), 400.into(), 780.into()]),
-    );
-    annotation.set(
-        "Contents",
-        lopdf::Object::string_literal("Quyet dinh so 99/QD-UBND"),
-    );
-    let annotation_id = update.new_document.add_object(annotation);
-    let mut annots = page_dict
-        .get(b"Annots")
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone();
-    annots.push(lopdf::Object::Reference(annotation_id));
-    page_dict.set("Annots", lopdf::Object::Array(annots));
-    update.new_document.set_object(page, page_dict);
-    let mut changed = Vec::new();
-    update.save_to(&mut changed).unwrap();
-    let reports = pades::verify(
-        &changed,
-        std::slice::from_ref(&f.root),
-        &[],
-        &VerifyOptions::at(NOW + 60),
-    )
-    .unwrap();
+    let changed = updated(&signed, |update, page_id, mut page| {
+        let mut annotation = lopdf::Dictionary::new();
+        annotation.set("Type", lopdf::Object::Name(b"Annot".to_vec()));
+        annotation.set("Subtype", lopdf::Object::Name(b"FreeText".to_vec()));
+        annotation.set(
+            "Rect",
+            lopdf::Object::Array(vec![72.into(), 750.into(), 400.into(), 780.into()]),
+        );
+        annotation.set(
+            "Contents",
+            lopdf::Object::string_literal("Quyet dinh so 99/QD-UBND"),
+        );
+        let annotation_id = update.new_document.add_object(annotation);
+        let mut annots = page.get(b"Annots").unwrap().as_array().unwrap().clone();
+        annots.push(lopdf::Object::Reference(annotation_id));
+        page.set("Annots", lopdf::Object::Array(annots));
+        update.new_document.set_object(page_id, page);
+    });
+    let reports = verified(&f, &changed, NOW + 60);
     assert_eq!(reports[0].signer.report.indication, Indication::TotalFailed);
     assert!(
         reports[0].signer.report.message.contains("a page (Annots)"),

@@ -416,8 +416,11 @@ pub(crate) fn fetch_revocation(
             continue;
         }
         let mut answered = false;
-        for url in issuer.map(|_| cert.ocsp_urls()).unwrap_or_default() {
-            let Some(issuer) = issuer else { break };
+        let responders = issuer
+            .map(|issuer| cert.ocsp_urls().into_iter().map(move |url| (url, issuer)))
+            .into_iter()
+            .flatten();
+        for (url, issuer) in responders {
             let mut nonce = [0u8; 16];
             rng.fill(&mut nonce)
                 .map_err(|_| anyhow::anyhow!("no randomness"))?;
